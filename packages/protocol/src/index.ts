@@ -1,0 +1,4 @@
+export * from './errors.js';
+export * from './node-protocol.js';
+export * from './openai.js';
+export * from './scopes.js';

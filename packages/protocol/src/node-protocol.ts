@@ -1,0 +1,94 @@
+/**
+ * The node <-> router protocol: registration (`POST /v0/nodes`) and heartbeats
+ * (`POST /v0/health`). Field names follow the upstream contract so that existing nodes keep
+ * working; the additions (`node_id`, `base_url`, `models`) are optional on the wire.
+ */
+import { z } from 'zod';
+
+export const GpuDeviceSchema = z.object({
+  model: z.string(),
+  count: z.number().int().nonnegative(),
+  /** Device memory in bytes. */
+  memory: z.number().nonnegative().optional(),
+});
+export type GpuDevice = z.infer<typeof GpuDeviceSchema>;
+
+/** One model a node has, and whether it can answer requests for it yet. */
+export const NodeModelSchema = z.object({
+  id: z.string().min(1),
+  ready: z.boolean(),
+  /** What the model can do on this node: `chat` (and completions) or `embeddings`. */
+  capabilities: z.array(z.enum(['chat', 'completion', 'embeddings'])).optional(),
+});
+export type NodeModel = z.infer<typeof NodeModelSchema>;
+
+export const RegisterNodeRequestSchema = z.object({
+  /** Stable id the node persists, so two hosts with one hostname stay two nodes. */
+  node_id: z.string().uuid().optional(),
+  machine_name: z.string().min(1).max(255),
+  ip_address: z.string().min(1).max(255),
+  runtime_version: z.string().max(64).default('1.0.0'),
+  /** Kept for compatibility; the router calls `base_url` (or `ip_address:node_api_port`). */
+  runtime_port: z.number().int().min(0).max(65535),
+  node_api_port: z.number().int().min(1).max(65535).optional(),
+  /** The URL the router should call, e.g. `http://10.0.0.5:11435`. */
+  base_url: z.string().url().optional(),
+  gpu_available: z.boolean(),
+  gpu_devices: z.array(GpuDeviceSchema).default([]),
+  gpu_count: z.number().int().nonnegative().optional(),
+  gpu_model: z.string().optional(),
+  supported_runtimes: z.array(z.string()).default([]),
+  models: z.array(NodeModelSchema).optional(),
+  initializing: z.boolean().optional(),
+});
+export type RegisterNodeRequest = z.input<typeof RegisterNodeRequestSchema>;
+
+export const RegisterNodeResponseSchema = z.object({
+  node_id: z.string(),
+  status: z.enum(['registered', 'updated']),
+  node_api_port: z.number().int().nullable(),
+  node_token: z.string(),
+  /** How often the router expects a heartbeat, in seconds. */
+  heartbeat_interval_secs: z.number().optional(),
+  models_version: z.number().int().optional(),
+});
+export type RegisterNodeResponse = z.infer<typeof RegisterNodeResponseSchema>;
+
+const percent = z.number().min(0).max(100);
+
+export const HeartbeatRequestSchema = z.object({
+  node_id: z.string().uuid(),
+  cpu_usage: percent,
+  memory_usage: percent,
+  gpu_usage: percent.nullish(),
+  gpu_memory_usage: percent.nullish(),
+  gpu_memory_total_mb: z.number().nonnegative().nullish(),
+  gpu_memory_used_mb: z.number().nonnegative().nullish(),
+  gpu_temperature: z.number().nullish(),
+  gpu_model_name: z.string().nullish(),
+  gpu_compute_capability: z.string().nullish(),
+  gpu_capability_score: z.number().nullish(),
+  active_requests: z.number().int().nonnegative(),
+  average_response_time_ms: z.number().nonnegative().nullish(),
+  loaded_models: z.array(z.string()).default([]),
+  loaded_embedding_models: z.array(z.string()).default([]),
+  loaded_asr_models: z.array(z.string()).default([]),
+  loaded_tts_models: z.array(z.string()).default([]),
+  supported_runtimes: z.array(z.string()).default([]),
+  initializing: z.boolean().default(false),
+  ready_models: z.tuple([z.number().int().nonnegative(), z.number().int().nonnegative()]).nullish(),
+  /** Extension: every model the node has, ready or not. */
+  models: z.array(NodeModelSchema).optional(),
+});
+export type HeartbeatRequest = z.input<typeof HeartbeatRequestSchema>;
+
+export const HeartbeatResponseSchema = z.object({
+  node_status: z.string(),
+  /** Bumped whenever the router's model set changes; nodes re-sync when it moves. */
+  models_version: z.number().int(),
+});
+export type HeartbeatResponse = z.infer<typeof HeartbeatResponseSchema>;
+
+/** Node states. Only `online` nodes receive traffic. */
+export const NODE_STATUSES = ['pending', 'registering', 'online', 'offline'] as const;
+export type NodeStatus = (typeof NODE_STATUSES)[number];

@@ -1,0 +1,7 @@
+/** API key scopes. `admin:*` is a superset of every other scope. */
+export const API_KEY_SCOPES = ['node:register', 'api:inference', 'admin:*'] as const;
+export type ApiKeyScope = (typeof API_KEY_SCOPES)[number];
+
+export function scopeAllows(granted: readonly string[], required: ApiKeyScope): boolean {
+  return granted.includes('admin:*') || granted.includes(required);
+}

@@ -1,0 +1,85 @@
+/**
+ * The in-memory view of one node that routing works from. The registry owns these objects;
+ * the balancer and proxy only read them (and the proxy adjusts `inFlight` through the
+ * registry's `beginRequest`/`endRequest`).
+ */
+import type { GpuDevice, NodeModel, NodeStatus } from '@llm-router/protocol';
+
+export interface NodeMetrics {
+  cpuUsage: number | null;
+  memoryUsage: number | null;
+  gpuUsage: number | null;
+  gpuMemoryUsage: number | null;
+  gpuMemoryTotalMb: number | null;
+  gpuMemoryUsedMb: number | null;
+  gpuTemperature: number | null;
+  gpuCapabilityScore: number | null;
+  /** Active requests the node itself reported in its last heartbeat. */
+  activeRequests: number;
+  averageResponseTimeMs: number | null;
+  /** When these metrics arrived (ms since epoch); null before the first heartbeat. */
+  updatedAt: number | null;
+}
+
+/** Counters the router keeps itself, independent of what the node reports. */
+export interface NodeRouterStats {
+  /** Requests the router has sent to this node and not yet finished (streams: until the last byte). */
+  inFlight: number;
+  totalAssigned: number;
+  successes: number;
+  failures: number;
+  latencySumMs: number;
+}
+
+export interface FleetNode {
+  id: string;
+  machineName: string;
+  ipAddress: string;
+  /** Where the router sends requests, without a trailing slash: `http://host:port`. */
+  baseUrl: string;
+  runtimeVersion: string;
+  runtimePort: number;
+  nodeApiPort: number | null;
+  status: NodeStatus;
+  registeredAt: number;
+  lastSeen: number;
+  onlineSince: number | null;
+  gpuAvailable: boolean;
+  gpuDevices: GpuDevice[];
+  gpuCount: number;
+  gpuModel: string | null;
+  supportedRuntimes: string[];
+  /** Every model the node has, ready or not. */
+  models: NodeModel[];
+  initializing: boolean;
+  readyModels: [number, number] | null;
+  metrics: NodeMetrics;
+  stats: NodeRouterStats;
+  customName: string | null;
+  tags: string[];
+  notes: string | null;
+}
+
+export function nodeHasReadyModel(node: FleetNode, model: string): boolean {
+  return node.models.some((m) => m.ready && m.id === model);
+}
+
+export interface RequestOutcome {
+  success: boolean;
+  latencyMs: number;
+}
+
+/** What the request path (balancer, proxy, `/v1` routes) needs from the node registry. */
+export interface FleetView {
+  /** Online nodes whose model list has `model` ready. */
+  candidatesFor(model: string): FleetNode[];
+  /** Whether any known node (any state) lists `model`, ready or not. */
+  isModelKnown(model: string): boolean;
+  /** All nodes, in registration order. */
+  all(): FleetNode[];
+  get(nodeId: string): FleetNode | undefined;
+  /** Counts a request as in flight on the node (the router's own count). */
+  beginRequest(nodeId: string): void;
+  /** Ends what `beginRequest` started; streams call this after their last byte. */
+  endRequest(nodeId: string, outcome: RequestOutcome): void;
+}

@@ -1,0 +1,18 @@
+/**
+ * Who is calling: resolved once per request by the auth guard and attached to the request.
+ */
+import type { ApiKeyScope } from '@llm-router/protocol';
+import type { preHandlerAsyncHookHandler } from 'fastify';
+
+export type Principal =
+  | { kind: 'api_key'; apiKeyId: string; scopes: string[]; createdBy: string | null }
+  | { kind: 'user'; userId: string; username: string; role: 'admin' | 'viewer' };
+
+declare module 'fastify' {
+  interface FastifyRequest {
+    principal?: Principal;
+  }
+}
+
+/** Builds a preHandler that rejects callers without `scope` (401 no/invalid credentials, 403 wrong scope). */
+export type RequireScope = (scope: ApiKeyScope) => preHandlerAsyncHookHandler;

@@ -45,7 +45,9 @@ export function loadRouterConfig(env: Env = process.env): RouterConfig {
   const databaseUrl = normaliseDatabaseUrl(
     read.string('LLM_ROUTER_DATABASE_URL', ['DATABASE_URL']) ?? `sqlite:${join(dataDir, 'router.db')}`,
   );
-  const modeRaw = (read.string('LLM_ROUTER_LOAD_BALANCER_MODE', ['LOAD_BALANCER_MODE']) ?? 'auto').toLowerCase();
+  const modeRaw = (
+    read.string('LLM_ROUTER_LOAD_BALANCER_MODE', ['LOAD_BALANCER_MODE']) ?? 'auto'
+  ).toLowerCase();
   if (!(BALANCER_MODES as readonly string[]).includes(modeRaw)) {
     throw new ConfigError(
       `LLM_ROUTER_LOAD_BALANCER_MODE must be one of ${BALANCER_MODES.join(', ')}, got '${modeRaw}'`,
@@ -63,12 +65,21 @@ export function loadRouterConfig(env: Env = process.env): RouterConfig {
     adminPassword: read.string('LLM_ROUTER_ADMIN_PASSWORD', ['ADMIN_PASSWORD']),
     logLevel: read.string('LLM_ROUTER_LOG_LEVEL', ['RUST_LOG']) ?? 'info',
     logDir: expandHome(read.string('LLM_ROUTER_LOG_DIR') ?? join(dataDir, 'logs')),
-    logRetentionDays: parseNumber('LLM_ROUTER_LOG_RETENTION_DAYS', read.string('LLM_ROUTER_LOG_RETENTION_DAYS'), 7),
+    logRetentionDays: parseNumber(
+      'LLM_ROUTER_LOG_RETENTION_DAYS',
+      read.string('LLM_ROUTER_LOG_RETENTION_DAYS'),
+      7,
+    ),
     healthCheckIntervalMs: seconds('LLM_ROUTER_HEALTH_CHECK_INTERVAL', 30, ['HEALTH_CHECK_INTERVAL']),
     nodeTimeoutMs: seconds('LLM_ROUTER_NODE_TIMEOUT', 60, ['NODE_TIMEOUT']),
     balancerMode: modeRaw as BalancerMode,
     allowNoGpu: parseBoolean('LLM_ROUTER_ALLOW_NO_GPU', read.string('LLM_ROUTER_ALLOW_NO_GPU'), false),
-    bodyLimitBytes: parseNumber('LLM_ROUTER_MAX_BODY_BYTES', read.string('LLM_ROUTER_MAX_BODY_BYTES'), 10 * 1024 * 1024, 1),
+    bodyLimitBytes: parseNumber(
+      'LLM_ROUTER_MAX_BODY_BYTES',
+      read.string('LLM_ROUTER_MAX_BODY_BYTES'),
+      10 * 1024 * 1024,
+      1,
+    ),
     connectTimeoutMs: seconds('LLM_ROUTER_CONNECT_TIMEOUT', 5),
     firstByteTimeoutMs: seconds('LLM_ROUTER_FIRST_BYTE_TIMEOUT', 120),
     idleTimeoutMs: seconds('LLM_ROUTER_IDLE_TIMEOUT', 60),

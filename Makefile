@@ -1,0 +1,33 @@
+# The README's two commands: `make start` and `make test`. Each installs what it needs first.
+SHELL := /bin/bash
+STAMP := node_modules/.install-stamp
+
+.PHONY: install build start test lint format clean
+
+$(STAMP): package.json package-lock.json packages/*/package.json
+	npm ci --no-audit --no-fund
+	@# npm only warns when an install script does not run; make sure the native modules really built.
+	node -e "require('better-sqlite3')(':memory:').prepare('select 1').get()"
+	node --input-type=module -e "await import('node-llama-cpp')"
+	touch $(STAMP)
+
+install: $(STAMP)
+
+build: install
+	npx tsc -b packages/protocol packages/router packages/node
+
+start: build
+	bash scripts/start.sh
+
+test: build
+	NO_COLOR=1 npx vitest run
+
+lint: install
+	npx biome check .
+	npx tsc -b packages/protocol packages/router packages/node
+
+format: install
+	npx biome check --write .
+
+clean:
+	rm -rf packages/*/dist

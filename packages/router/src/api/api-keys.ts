@@ -1,0 +1,51 @@
+/** API key administration. The plaintext key appears only in the creation response. */
+import { API_KEY_SCOPES } from '@llm-router/protocol';
+import type { FastifyInstance } from 'fastify';
+import { z } from 'zod';
+import type { ApiKeyRecord, ApiKeyStore } from '../auth/api-keys.js';
+import type { RequireScope } from '../http/auth-context.js';
+import { badRequest } from '../http/errors.js';
+import { parseInput } from './validate.js';
+
+const CreateApiKeySchema = z.object({
+  name: z.string().trim().min(1).max(255),
+  scopes: z.array(z.enum(API_KEY_SCOPES)).min(1),
+  expires_at: z.iso.datetime({ offset: true }).nullish(),
+});
+
+const iso = (ms: number | null) => (ms === null ? null : new Date(ms).toISOString());
+
+export function apiKeyToJson(record: ApiKeyRecord) {
+  return {
+    id: record.id,
+    name: record.name,
+    key_prefix: record.keyPrefix,
+    scopes: record.scopes,
+    created_by: record.createdBy,
+    created_at: iso(record.createdAt),
+    expires_at: iso(record.expiresAt),
+    last_used_at: iso(record.lastUsedAt),
+  };
+}
+
+export function registerApiKeyRoutes(
+  app: FastifyInstance,
+  deps: { apiKeys: ApiKeyStore; requireScope: RequireScope },
+): void {
+  const admin = deps.requireScope('admin:*');
+
+  app.post('/v0/api-keys', { preHandler: admin }, async (request, reply) => {
+    const input = parseInput(CreateApiKeySchema, request.body);
+    const expiresAt = input.expires_at ? Date.parse(input.expires_at) : null;
+    if (expiresAt !== null && expiresAt <= Date.now()) throw badRequest('expires_at must be in the future', 'expires_at');
+    const principal = request.principal;
+    const createdBy =
+      principal?.kind === 'user' ? principal.userId : principal?.kind === 'api_key' ? principal.createdBy : null;
+    const { key, record } = await deps.apiKeys.create({ name: input.name, scopes: input.scopes, expiresAt, createdBy });
+    return reply.code(201).send({ ...apiKeyToJson(record), key });
+  });
+
+  app.get('/v0/api-keys', { preHandler: admin }, async () => ({
+    api_keys: deps.apiKeys.list().map(apiKeyToJson),
+  }));
+}

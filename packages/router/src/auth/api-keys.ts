@@ -1,0 +1,131 @@
+/**
+ * API keys: created once (the plaintext is returned a single time), stored as SHA-256 hashes,
+ * and verified against an in-memory map so the request path never reads the database.
+ * Every change goes through this class, which keeps the map and the table in step.
+ */
+import { randomUUID } from 'node:crypto';
+import { API_KEY_SCOPES, type ApiKeyScope } from '@llm-router/protocol';
+import type { RouterDatabase } from '../store/database.js';
+import { newApiKey, sha256Hex } from './secrets.js';
+
+export interface ApiKeyRecord {
+  id: string;
+  name: string;
+  keyPrefix: string;
+  scopes: ApiKeyScope[];
+  createdBy: string | null;
+  createdAt: number;
+  expiresAt: number | null;
+  lastUsedAt: number | null;
+}
+
+export type ApiKeyCheck = { ok: true; key: ApiKeyRecord } | { ok: false; reason: 'invalid' | 'expired' };
+
+export interface CreateApiKeyInput {
+  name: string;
+  scopes: ApiKeyScope[];
+  expiresAt?: number | null;
+  createdBy?: string | null;
+}
+
+const LAST_USED_FLUSH_MS = 10_000;
+
+export function isApiKeyScope(value: string): value is ApiKeyScope {
+  return (API_KEY_SCOPES as readonly string[]).includes(value);
+}
+
+export class ApiKeyStore {
+  private readonly byHash = new Map<string, ApiKeyRecord>();
+  /** Keys used since the last flush; `last_used_at` is written in batches, off the request path. */
+  private readonly usedSinceFlush = new Map<string, number>();
+  private flushTimer: NodeJS.Timeout | undefined;
+
+  private constructor(private readonly db: RouterDatabase) {}
+
+  static async load(db: RouterDatabase): Promise<ApiKeyStore> {
+    const store = new ApiKeyStore(db);
+    const rows = await db.selectFrom('api_keys').selectAll().execute();
+    for (const row of rows) {
+      store.byHash.set(row.key_hash, {
+        id: row.id,
+        name: row.name,
+        keyPrefix: row.key_prefix,
+        scopes: (JSON.parse(row.scopes) as string[]).filter(isApiKeyScope),
+        createdBy: row.created_by,
+        createdAt: Number(row.created_at),
+        expiresAt: row.expires_at === null ? null : Number(row.expires_at),
+        lastUsedAt: row.last_used_at === null ? null : Number(row.last_used_at),
+      });
+    }
+    store.flushTimer = setInterval(() => void store.flushLastUsed(), LAST_USED_FLUSH_MS);
+    store.flushTimer.unref();
+    return store;
+  }
+
+  async create(input: CreateApiKeyInput): Promise<{ key: string; record: ApiKeyRecord }> {
+    const key = newApiKey();
+    const record: ApiKeyRecord = {
+      id: randomUUID(),
+      name: input.name,
+      keyPrefix: key.slice(0, 7),
+      scopes: [...new Set(input.scopes)],
+      createdBy: input.createdBy ?? null,
+      createdAt: Date.now(),
+      expiresAt: input.expiresAt ?? null,
+      lastUsedAt: null,
+    };
+    const keyHash = sha256Hex(key);
+    await this.db
+      .insertInto('api_keys')
+      .values({
+        id: record.id,
+        key_hash: keyHash,
+        key_prefix: record.keyPrefix,
+        name: record.name,
+        created_by: record.createdBy,
+        created_at: record.createdAt,
+        expires_at: record.expiresAt,
+        scopes: JSON.stringify(record.scopes),
+        last_used_at: null,
+      })
+      .execute();
+    this.byHash.set(keyHash, record);
+    return { key, record };
+  }
+
+  check(key: string, now = Date.now()): ApiKeyCheck {
+    const record = this.byHash.get(sha256Hex(key));
+    if (!record) return { ok: false, reason: 'invalid' };
+    if (record.expiresAt !== null && record.expiresAt <= now) return { ok: false, reason: 'expired' };
+    record.lastUsedAt = now;
+    this.usedSinceFlush.set(record.id, now);
+    return { ok: true, key: record };
+  }
+
+  list(): ApiKeyRecord[] {
+    return [...this.byHash.values()].sort((a, b) => a.createdAt - b.createdAt);
+  }
+
+  /** Deletes the key; it stops working immediately. Returns false when no such key exists. */
+  async revoke(id: string): Promise<boolean> {
+    const entry = [...this.byHash.entries()].find(([, record]) => record.id === id);
+    if (!entry) return false;
+    await this.db.deleteFrom('api_keys').where('id', '=', id).execute();
+    this.byHash.delete(entry[0]);
+    return true;
+  }
+
+  async flushLastUsed(): Promise<void> {
+    if (this.usedSinceFlush.size === 0) return;
+    const batch = [...this.usedSinceFlush.entries()];
+    this.usedSinceFlush.clear();
+    for (const [id, at] of batch) {
+      await this.db.updateTable('api_keys').set({ last_used_at: at }).where('id', '=', id).execute();
+    }
+  }
+
+  async close(): Promise<void> {
+    clearInterval(this.flushTimer);
+    await this.flushLastUsed();
+  }
+}

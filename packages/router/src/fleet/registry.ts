@@ -1,0 +1,285 @@
+/**
+ * The node registry: the in-memory fleet that routing reads (no database on the request
+ * path), persisted to the `nodes` table on every change so the fleet survives a restart.
+ */
+import { randomUUID } from 'node:crypto';
+import type { HeartbeatRequestSchema, NodeModel, RegisterNodeRequestSchema } from '@llm-router/protocol';
+import type { Logger } from 'pino';
+import type { z } from 'zod';
+import { newNodeToken, sha256Hex } from '../auth/secrets.js';
+import type { RouterDatabase } from '../store/database.js';
+import type { NodesTable } from '../store/schema.js';
+import { type FleetNode, type FleetView, nodeHasReadyModel, type RequestOutcome } from './types.js';
+
+export type RegisterInput = z.output<typeof RegisterNodeRequestSchema>;
+export type HeartbeatInput = z.output<typeof HeartbeatRequestSchema>;
+
+export type HeartbeatResult = { ok: true; node: FleetNode } | { ok: false; reason: 'unknown_node' | 'bad_token' };
+
+const emptyMetrics = (): FleetNode['metrics'] => ({
+  cpuUsage: null,
+  memoryUsage: null,
+  gpuUsage: null,
+  gpuMemoryUsage: null,
+  gpuMemoryTotalMb: null,
+  gpuMemoryUsedMb: null,
+  gpuTemperature: null,
+  gpuCapabilityScore: null,
+  activeRequests: 0,
+  averageResponseTimeMs: null,
+  updatedAt: null,
+});
+
+const emptyStats = (): FleetNode['stats'] => ({
+  inFlight: 0,
+  totalAssigned: 0,
+  successes: 0,
+  failures: 0,
+  latencySumMs: 0,
+});
+
+/** A node is ready for traffic once it reports every model loaded and is not initializing. */
+function isReady(node: FleetNode): boolean {
+  if (node.initializing) return false;
+  if (node.readyModels) return node.readyModels[0] >= node.readyModels[1];
+  return node.models.every((m) => m.ready);
+}
+
+export function nodeBaseUrl(input: Pick<RegisterInput, 'base_url' | 'ip_address' | 'node_api_port' | 'runtime_port'>) {
+  if (input.base_url) return input.base_url.replace(/\/+$/, '');
+  const host = input.ip_address.includes(':') ? `[${input.ip_address}]` : input.ip_address;
+  return `http://${host}:${input.node_api_port ?? input.runtime_port}`;
+}
+
+export class NodeRegistry implements FleetView {
+  private readonly nodes = new Map<string, FleetNode>();
+  private readonly tokenHashes = new Map<string, string>();
+
+  private constructor(
+    private readonly db: RouterDatabase,
+    private readonly log: Logger,
+  ) {}
+
+  /** Loads persisted nodes. They start offline: only a heartbeat proves a node is alive. */
+  static async load(db: RouterDatabase, log: Logger): Promise<NodeRegistry> {
+    const registry = new NodeRegistry(db, log);
+    const rows = await db.selectFrom('nodes').selectAll().orderBy('registered_at').execute();
+    for (const row of rows) {
+      registry.nodes.set(row.id, fromRow(row));
+      registry.tokenHashes.set(row.id, row.token_hash);
+    }
+    return registry;
+  }
+
+  /** Registers a new node or updates a known one; always issues a fresh node token. */
+  async register(input: RegisterInput, now = Date.now()): Promise<{ node: FleetNode; created: boolean; token: string }> {
+    const id = input.node_id ?? randomUUID();
+    const previous = this.nodes.get(id);
+    const node: FleetNode = {
+      id,
+      machineName: input.machine_name,
+      ipAddress: input.ip_address,
+      baseUrl: nodeBaseUrl(input),
+      runtimeVersion: input.runtime_version,
+      runtimePort: input.runtime_port,
+      nodeApiPort: input.node_api_port ?? null,
+      status: 'registering',
+      registeredAt: previous?.registeredAt ?? now,
+      lastSeen: now,
+      onlineSince: previous?.status === 'online' ? previous.onlineSince : null,
+      gpuAvailable: input.gpu_available,
+      gpuDevices: input.gpu_devices,
+      gpuCount: input.gpu_count ?? input.gpu_devices.reduce((sum, d) => sum + d.count, 0),
+      gpuModel: input.gpu_model ?? input.gpu_devices[0]?.model ?? null,
+      supportedRuntimes: input.supported_runtimes,
+      models: dedupeModels(input.models ?? []),
+      initializing: input.initializing ?? false,
+      readyModels: null,
+      metrics: previous?.metrics ?? emptyMetrics(),
+      stats: previous?.stats ?? emptyStats(),
+      customName: previous?.customName ?? null,
+      tags: previous?.tags ?? [],
+      notes: previous?.notes ?? null,
+    };
+    this.applyReadiness(node, now);
+    const token = newNodeToken();
+    this.nodes.set(id, node);
+    this.tokenHashes.set(id, sha256Hex(token));
+    await this.persist(node);
+    this.log.info({ nodeId: id, machine: node.machineName, baseUrl: node.baseUrl, status: node.status }, 'node registered');
+    return { node, created: !previous, token };
+  }
+
+  /** Applies a heartbeat if the token belongs to this very node. */
+  heartbeat(token: string, input: HeartbeatInput, now = Date.now()): HeartbeatResult {
+    const node = this.nodes.get(input.node_id);
+    if (!node) return { ok: false, reason: 'unknown_node' };
+    if (this.tokenHashes.get(node.id) !== sha256Hex(token)) return { ok: false, reason: 'bad_token' };
+    node.lastSeen = now;
+    node.metrics = {
+      cpuUsage: input.cpu_usage,
+      memoryUsage: input.memory_usage,
+      gpuUsage: input.gpu_usage ?? null,
+      gpuMemoryUsage: input.gpu_memory_usage ?? null,
+      gpuMemoryTotalMb: input.gpu_memory_total_mb ?? null,
+      gpuMemoryUsedMb: input.gpu_memory_used_mb ?? null,
+      gpuTemperature: input.gpu_temperature ?? null,
+      gpuCapabilityScore: input.gpu_capability_score ?? null,
+      activeRequests: input.active_requests,
+      averageResponseTimeMs: input.average_response_time_ms ?? null,
+      updatedAt: now,
+    };
+    const models = input.models ?? input.loaded_models.map((id) => ({ id, ready: true }));
+    const modelsChanged = JSON.stringify(models) !== JSON.stringify(node.models);
+    // An empty list from an old node means "unknown", not "no models" (upstream behaviour).
+    if (input.models !== undefined || input.loaded_models.length > 0) node.models = dedupeModels(models);
+    node.initializing = input.initializing;
+    node.readyModels = input.ready_models ?? null;
+    const statusBefore = node.status;
+    this.applyReadiness(node, now);
+    if (modelsChanged || statusBefore !== node.status) {
+      if (statusBefore !== node.status) {
+        this.log.info({ nodeId: node.id, from: statusBefore, to: node.status }, 'node status changed');
+      }
+      void this.persist(node);
+    }
+    return { ok: true, node };
+  }
+
+  /** Marks nodes offline whose last heartbeat is older than `timeoutMs`. Returns the ids. */
+  expireSilentNodes(timeoutMs: number, now = Date.now()): string[] {
+    const expired: string[] = [];
+    for (const node of this.nodes.values()) {
+      if (node.status !== 'offline' && now - node.lastSeen > timeoutMs) {
+        node.status = 'offline';
+        node.onlineSince = null;
+        expired.push(node.id);
+        this.log.warn({ nodeId: node.id, machine: node.machineName, lastSeen: node.lastSeen }, 'node went offline');
+        void this.persist(node);
+      }
+    }
+    return expired;
+  }
+
+  candidatesFor(model: string): FleetNode[] {
+    const out: FleetNode[] = [];
+    for (const node of this.nodes.values()) {
+      if (node.status === 'online' && nodeHasReadyModel(node, model)) out.push(node);
+    }
+    return out;
+  }
+
+  isModelKnown(model: string): boolean {
+    for (const node of this.nodes.values()) if (node.models.some((m) => m.id === model)) return true;
+    return false;
+  }
+
+  all(): FleetNode[] {
+    return [...this.nodes.values()];
+  }
+
+  get(nodeId: string): FleetNode | undefined {
+    return this.nodes.get(nodeId);
+  }
+
+  beginRequest(nodeId: string): void {
+    const node = this.nodes.get(nodeId);
+    if (!node) return;
+    node.stats.inFlight++;
+    node.stats.totalAssigned++;
+  }
+
+  endRequest(nodeId: string, outcome: RequestOutcome): void {
+    const node = this.nodes.get(nodeId);
+    if (!node) return;
+    node.stats.inFlight = Math.max(0, node.stats.inFlight - 1);
+    if (outcome.success) node.stats.successes++;
+    else node.stats.failures++;
+    node.stats.latencySumMs += outcome.latencyMs;
+  }
+
+  private applyReadiness(node: FleetNode, now: number): void {
+    const next = isReady(node) ? 'online' : 'registering';
+    if (next === 'online' && node.status !== 'online') node.onlineSince = now;
+    if (next !== 'online') node.onlineSince = null;
+    node.status = next;
+  }
+
+  private async persist(node: FleetNode): Promise<void> {
+    const row = toRow(node, this.tokenHashes.get(node.id) ?? '');
+    try {
+      const { id: _id, ...changes } = row;
+      await this.db
+        .insertInto('nodes')
+        .values(row)
+        .onConflict((oc) => oc.column('id').doUpdateSet(changes))
+        .execute();
+    } catch (error) {
+      this.log.error({ err: error, nodeId: node.id }, 'failed to persist node');
+    }
+  }
+}
+
+function dedupeModels(models: NodeModel[]): NodeModel[] {
+  const byId = new Map<string, NodeModel>();
+  for (const m of models) {
+    const id = m.id.trim();
+    if (id) byId.set(id, { ...m, id });
+  }
+  return [...byId.values()];
+}
+
+function toRow(node: FleetNode, tokenHash: string): NodesTable {
+  return {
+    id: node.id,
+    machine_name: node.machineName,
+    ip_address: node.ipAddress,
+    base_url: node.baseUrl,
+    runtime_version: node.runtimeVersion,
+    runtime_port: node.runtimePort,
+    node_api_port: node.nodeApiPort,
+    status: node.status,
+    registered_at: node.registeredAt,
+    last_seen: node.lastSeen,
+    online_since: node.onlineSince,
+    gpu_available: node.gpuAvailable ? 1 : 0,
+    gpu_devices: JSON.stringify(node.gpuDevices),
+    gpu_count: node.gpuCount,
+    gpu_model: node.gpuModel,
+    supported_runtimes: JSON.stringify(node.supportedRuntimes),
+    models: JSON.stringify(node.models),
+    custom_name: node.customName,
+    tags: JSON.stringify(node.tags),
+    notes: node.notes,
+    token_hash: tokenHash,
+  };
+}
+
+function fromRow(row: NodesTable): FleetNode {
+  return {
+    id: row.id,
+    machineName: row.machine_name,
+    ipAddress: row.ip_address,
+    baseUrl: row.base_url,
+    runtimeVersion: row.runtime_version,
+    runtimePort: row.runtime_port,
+    nodeApiPort: row.node_api_port,
+    status: 'offline',
+    registeredAt: Number(row.registered_at),
+    lastSeen: Number(row.last_seen),
+    onlineSince: null,
+    gpuAvailable: row.gpu_available === 1,
+    gpuDevices: JSON.parse(row.gpu_devices),
+    gpuCount: row.gpu_count,
+    gpuModel: row.gpu_model,
+    supportedRuntimes: JSON.parse(row.supported_runtimes),
+    models: JSON.parse(row.models),
+    initializing: false,
+    readyModels: null,
+    metrics: emptyMetrics(),
+    stats: emptyStats(),
+    customName: row.custom_name,
+    tags: JSON.parse(row.tags),
+    notes: row.notes,
+  };
+}

@@ -1,0 +1,73 @@
+/**
+ * Turns request credentials into a Principal and enforces scopes.
+ * - API keys (`sk_…`) come as `X-API-Key` or `Authorization: Bearer`, checked in memory.
+ * - Dashboard users send their JWT as `Authorization: Bearer`; admins pass every scope
+ *   check, viewers may use inference only.
+ */
+import { type ApiKeyScope, scopeAllows } from '@llm-router/protocol';
+import type { FastifyRequest } from 'fastify';
+import type { ApiKeyStore } from '../auth/api-keys.js';
+import type { JwtIssuer } from '../auth/jwt.js';
+import { findUserById } from '../auth/users.js';
+import type { RouterDatabase } from '../store/database.js';
+import type { Principal, RequireScope } from './auth-context.js';
+import { forbidden, unauthorized } from './errors.js';
+
+export interface AuthDeps {
+  apiKeys: ApiKeyStore;
+  jwt: JwtIssuer;
+  db: RouterDatabase;
+}
+
+export function readCredential(request: FastifyRequest): string | undefined {
+  const headerKey = request.headers['x-api-key'];
+  if (typeof headerKey === 'string' && headerKey.trim() !== '') return headerKey.trim();
+  const authorization = request.headers.authorization;
+  if (typeof authorization === 'string') {
+    const match = /^Bearer\s+(.+)$/i.exec(authorization.trim());
+    if (match) return match[1].trim();
+  }
+  return undefined;
+}
+
+const looksLikeJwt = (value: string) => value.split('.').length === 3 && !value.startsWith('sk_');
+
+export async function authenticate(deps: AuthDeps, request: FastifyRequest): Promise<Principal> {
+  const credential = readCredential(request);
+  if (!credential) {
+    throw unauthorized('Missing API key: send it as Authorization: Bearer <key> or X-API-Key', 'missing_api_key');
+  }
+  if (looksLikeJwt(credential)) {
+    const claims = await deps.jwt.verify(credential);
+    const user = claims ? await findUserById(deps.db, claims.userId) : undefined;
+    if (!claims || !user || user.token_generation !== claims.generation) {
+      throw unauthorized('Invalid or expired session token', 'invalid_token');
+    }
+    return { kind: 'user', userId: user.id, username: user.username, role: user.role };
+  }
+  const check = deps.apiKeys.check(credential);
+  if (!check.ok) {
+    throw check.reason === 'expired'
+      ? unauthorized('API key expired', 'expired')
+      : unauthorized('Invalid API key', 'invalid_api_key');
+  }
+  return { kind: 'api_key', apiKeyId: check.key.id, scopes: check.key.scopes, createdBy: check.key.createdBy };
+}
+
+export function principalAllows(principal: Principal, scope: ApiKeyScope): boolean {
+  if (principal.kind === 'api_key') return scopeAllows(principal.scopes, scope);
+  if (principal.role === 'admin') return true;
+  return scope === 'api:inference';
+}
+
+export function createRequireScope(deps: AuthDeps): RequireScope {
+  return (scope) => async (request) => {
+    const principal = await authenticate(deps, request);
+    if (!principalAllows(principal, scope)) {
+      throw principal.kind === 'user'
+        ? forbidden('Admin access required', 'admin_required')
+        : forbidden(`This API key lacks the '${scope}' scope`, 'insufficient_scope');
+    }
+    request.principal = principal;
+  };
+}

@@ -1,0 +1,65 @@
+/**
+ * Assembles the Fastify server: body parsing that keeps the raw bytes, one error handler that
+ * renders every failure in the shape of its route family, and a JSON 404.
+ */
+import { managementError, openAIError } from '@llm-router/protocol';
+import Fastify, { type FastifyBaseLogger, type FastifyError, type FastifyInstance } from 'fastify';
+import type { Logger } from 'pino';
+import { HttpError } from './errors.js';
+import { registerJsonBodyParser } from './raw-body.js';
+
+export interface ServerOptions {
+  bodyLimitBytes: number;
+  log: Logger;
+}
+
+const isOpenAIRoute = (url: string) => url.startsWith('/v1/') || url === '/v1';
+
+export function renderError(url: string, status: number, message: string, code: string, param: string | null = null) {
+  return isOpenAIRoute(url) ? openAIError(status, message, code, param) : managementError(message, code);
+}
+
+/** Maps Fastify's own errors (body too large, bad content type, …) to a status and a code. */
+function describeFrameworkError(error: FastifyError): { status: number; code: string; message: string } {
+  if (error.code === 'FST_ERR_CTP_BODY_TOO_LARGE') {
+    return { status: 413, code: 'request_too_large', message: 'Request body is larger than the router accepts' };
+  }
+  if (error.code === 'FST_ERR_CTP_INVALID_MEDIA_TYPE') {
+    return { status: 415, code: 'unsupported_media_type', message: 'Send the request body as application/json' };
+  }
+  if (error.validation) return { status: 400, code: 'validation_error', message: error.message };
+  const status = error.statusCode && error.statusCode >= 400 && error.statusCode < 500 ? error.statusCode : 500;
+  return status === 500
+    ? { status, code: 'internal_error', message: 'Internal server error' }
+    : { status, code: 'invalid_request', message: error.message };
+}
+
+export function createHttpServer(options: ServerOptions): FastifyInstance {
+  // Typed as the default instance so route modules need not know the logger's concrete type.
+  const app = Fastify({
+    loggerInstance: options.log as FastifyBaseLogger,
+    disableRequestLogging: true,
+    bodyLimit: options.bodyLimitBytes,
+    // Model ids contain slashes and arrive URL-encoded (`org%2Fname`); keep them routable.
+    routerOptions: { maxParamLength: 1024 },
+  });
+  registerJsonBodyParser(app);
+
+  app.setErrorHandler((error: FastifyError | HttpError, request, reply) => {
+    if (error instanceof HttpError) {
+      reply.headers(error.headers);
+      return reply.code(error.status).send(renderError(request.url, error.status, error.message, error.code, error.param));
+    }
+    const described = describeFrameworkError(error);
+    if (described.status >= 500) request.log.error({ err: error, url: request.url }, 'unhandled error');
+    return reply.code(described.status).send(renderError(request.url, described.status, described.message, described.code));
+  });
+
+  app.setNotFoundHandler((request, reply) =>
+    reply
+      .code(404)
+      .send(renderError(request.url, 404, `No route for ${request.method} ${request.url.split('?')[0]}`, 'not_found')),
+  );
+
+  return app as unknown as FastifyInstance;
+}

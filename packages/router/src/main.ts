@@ -1,0 +1,87 @@
+/**
+ * The router's composition root: opens the database, loads keys and nodes into memory, wires
+ * the routes and starts listening. `startRouter` is what the CLI and the tests call.
+ */
+import type { FastifyInstance } from 'fastify';
+import type { Logger } from 'pino';
+import { registerApiKeyRoutes } from './api/api-keys.js';
+import { registerAuthRoutes } from './api/auth.js';
+import { registerCloudMetricsRoute } from './api/cloud-metrics.js';
+import { registerNodeRoutes } from './api/nodes.js';
+import { registerOpenAIRoutes } from './api/openai.js';
+import { ApiKeyStore } from './auth/api-keys.js';
+import { JwtIssuer, loadJwtSecret } from './auth/jwt.js';
+import { ensureFirstAdmin, type FirstAdminResult } from './auth/users.js';
+import { createBalancer } from './balancer/index.js';
+import { createCloudGateway } from './cloud/index.js';
+import type { RouterConfig } from './config/config.js';
+import { startHealthMonitor } from './fleet/health-monitor.js';
+import { NodeRegistry } from './fleet/registry.js';
+import { createRequireScope } from './http/auth-guard.js';
+import { createHttpServer } from './http/server.js';
+import { createLogger } from './observability/logger.js';
+import { openDatabase, type RouterDatabase } from './store/database.js';
+
+export interface RunningRouter {
+  app: FastifyInstance;
+  url: string;
+  db: RouterDatabase;
+  registry: NodeRegistry;
+  apiKeys: ApiKeyStore;
+  firstAdmin: FirstAdminResult | null;
+  close(): Promise<void>;
+}
+
+/** Heartbeat interval suggested to nodes: a third of the offline timeout, at most 10 s. */
+const suggestedHeartbeatSecs = (config: RouterConfig) => Math.max(1, Math.min(10, config.nodeTimeoutMs / 3000));
+
+export async function startRouter(config: RouterConfig, log: Logger = createLogger(config.logLevel)): Promise<RunningRouter> {
+  for (const warning of config.warnings) log.warn(warning);
+  const db = await openDatabase(config.databaseUrl);
+  const apiKeys = await ApiKeyStore.load(db);
+  const jwt = new JwtIssuer(loadJwtSecret(config.jwtSecret, config.dataDir));
+  const firstAdmin = await ensureFirstAdmin(db, config.adminUsername, config.adminPassword);
+  const registry = await NodeRegistry.load(db, log.child({ component: 'fleet' }));
+  const stopMonitor = startHealthMonitor(registry, config.healthCheckIntervalMs, config.nodeTimeoutMs);
+  const requireScope = createRequireScope({ apiKeys, jwt, db });
+  const cloud = createCloudGateway(process.env);
+
+  const app = createHttpServer({ bodyLimitBytes: config.bodyLimitBytes, log });
+  app.get('/health', async () => ({ status: 'ok' }));
+  registerAuthRoutes(app, { db, jwt });
+  registerApiKeyRoutes(app, { apiKeys, requireScope });
+  registerNodeRoutes(app, {
+    registry,
+    requireScope,
+    allowNoGpu: config.allowNoGpu,
+    heartbeatIntervalSecs: suggestedHeartbeatSecs(config),
+    modelsVersion: () => 0,
+  });
+  registerOpenAIRoutes(app, {
+    fleet: registry,
+    config,
+    requireScope,
+    cloud,
+    balancer: createBalancer(config.balancerMode),
+  });
+  registerCloudMetricsRoute(app, { cloud, requireScope });
+
+  const address = await app.listen({ host: config.host, port: config.port });
+  const url = address.replace('[::1]', '127.0.0.1').replace('0.0.0.0', '127.0.0.1');
+  log.info({ url, balancer: config.balancerMode, database: config.databaseUrl.split(':')[0] }, 'router listening');
+
+  return {
+    app,
+    url,
+    db,
+    registry,
+    apiKeys,
+    firstAdmin,
+    async close() {
+      stopMonitor();
+      await app.close();
+      await apiKeys.close();
+      await db.destroy();
+    },
+  };
+}

@@ -1,0 +1,64 @@
+/**
+ * Versioned schema migrations. Each entry runs once, in order, recorded by Kysely's migrator
+ * in `kysely_migration`. Never edit a migration that has shipped: add a new one.
+ */
+import type { Kysely, Migration, MigrationProvider } from 'kysely';
+
+const migrations: Record<string, Migration> = {
+  '0001_initial': {
+    async up(db: Kysely<unknown>) {
+      await db.schema
+        .createTable('users')
+        .addColumn('id', 'text', (c) => c.primaryKey())
+        .addColumn('username', 'text', (c) => c.notNull().unique())
+        .addColumn('password_hash', 'text', (c) => c.notNull())
+        .addColumn('role', 'text', (c) => c.notNull())
+        .addColumn('created_at', 'bigint', (c) => c.notNull())
+        .addColumn('last_login', 'bigint')
+        .addColumn('token_generation', 'integer', (c) => c.notNull().defaultTo(0))
+        .execute();
+      await db.schema
+        .createTable('api_keys')
+        .addColumn('id', 'text', (c) => c.primaryKey())
+        .addColumn('key_hash', 'text', (c) => c.notNull().unique())
+        .addColumn('key_prefix', 'text', (c) => c.notNull())
+        .addColumn('name', 'text', (c) => c.notNull())
+        .addColumn('created_by', 'text', (c) => c.references('users.id').onDelete('set null'))
+        .addColumn('created_at', 'bigint', (c) => c.notNull())
+        .addColumn('expires_at', 'bigint')
+        .addColumn('scopes', 'text', (c) => c.notNull())
+        .addColumn('last_used_at', 'bigint')
+        .execute();
+      await db.schema
+        .createTable('nodes')
+        .addColumn('id', 'text', (c) => c.primaryKey())
+        .addColumn('machine_name', 'text', (c) => c.notNull())
+        .addColumn('ip_address', 'text', (c) => c.notNull())
+        .addColumn('base_url', 'text', (c) => c.notNull())
+        .addColumn('runtime_version', 'text', (c) => c.notNull())
+        .addColumn('runtime_port', 'integer', (c) => c.notNull())
+        .addColumn('node_api_port', 'integer')
+        .addColumn('status', 'text', (c) => c.notNull())
+        .addColumn('registered_at', 'bigint', (c) => c.notNull())
+        .addColumn('last_seen', 'bigint', (c) => c.notNull())
+        .addColumn('online_since', 'bigint')
+        .addColumn('gpu_available', 'integer', (c) => c.notNull())
+        .addColumn('gpu_devices', 'text', (c) => c.notNull())
+        .addColumn('gpu_count', 'integer', (c) => c.notNull())
+        .addColumn('gpu_model', 'text')
+        .addColumn('supported_runtimes', 'text', (c) => c.notNull())
+        .addColumn('models', 'text', (c) => c.notNull())
+        .addColumn('custom_name', 'text')
+        .addColumn('tags', 'text', (c) => c.notNull())
+        .addColumn('notes', 'text')
+        .addColumn('token_hash', 'text', (c) => c.notNull())
+        .execute();
+    },
+  },
+};
+
+export const migrationProvider: MigrationProvider = {
+  async getMigrations() {
+    return migrations;
+  },
+};

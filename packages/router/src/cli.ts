@@ -6,8 +6,7 @@ import { ApiKeyStore, isApiKeyScope } from './auth/api-keys.js';
 import { routerHelpText } from './cli/help.js';
 import { loadRouterConfig } from './config/config.js';
 import { ConfigError } from './config/env.js';
-import { startRouter } from './main.js';
-import { createLogger } from './observability/logger.js';
+import { defaultLogging, startRouter } from './main.js';
 import { openDatabase } from './store/database.js';
 
 const version = (JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as { version: string })
@@ -17,8 +16,9 @@ class UsageError extends Error {}
 
 async function serve(): Promise<void> {
   const config = loadRouterConfig();
-  const log = createLogger(config.logLevel);
-  const router = await startRouter(config, log);
+  const logging = defaultLogging(config);
+  const { log } = logging;
+  const router = await startRouter(config, logging);
   if (router.firstAdmin?.generatedPassword) {
     process.stderr.write(
       `\nFirst boot: created admin user '${router.firstAdmin.username}' with password: ${router.firstAdmin.generatedPassword}\n` +

@@ -3,23 +3,30 @@
  * the routes and starts listening. `startRouter` is what the CLI and the tests call.
  */
 import type { FastifyInstance } from 'fastify';
-import type { Logger } from 'pino';
 import { registerApiKeyRoutes } from './api/api-keys.js';
 import { registerAuthRoutes } from './api/auth.js';
+import { registerDashboardRoutes } from './api/dashboard.js';
+import { registerInvitationRoutes } from './api/invitations.js';
 import { registerCloudMetricsRoute } from './api/cloud-metrics.js';
+import { registerNodeAdminRoutes } from './api/node-admin.js';
 import { registerNodeRoutes } from './api/nodes.js';
 import { registerOpenAIRoutes } from './api/openai.js';
+import { registerUserRoutes } from './api/users.js';
 import { ApiKeyStore } from './auth/api-keys.js';
 import { JwtIssuer, loadJwtSecret } from './auth/jwt.js';
+import { LoginThrottle } from './auth/login-throttle.js';
 import { ensureFirstAdmin, type FirstAdminResult } from './auth/users.js';
 import { createBalancer } from './balancer/index.js';
 import { createCloudGateway } from './cloud/index.js';
 import type { RouterConfig } from './config/config.js';
 import { startHealthMonitor } from './fleet/health-monitor.js';
 import { NodeRegistry } from './fleet/registry.js';
-import { createRequireScope } from './http/auth-guard.js';
+import { RequestCapture } from './history/capture.js';
+import { HistoryRecorder } from './history/recorder.js';
+import { startHistoryRetention } from './history/retention.js';
+import { createRequireScope, createRequireUser } from './http/auth-guard.js';
 import { createHttpServer } from './http/server.js';
-import { createLogger } from './observability/logger.js';
+import { createRouterLogging, type RouterLogging } from './observability/logger.js';
 import { openDatabase, type RouterDatabase } from './store/database.js';
 
 export interface RunningRouter {
@@ -28,6 +35,8 @@ export interface RunningRouter {
   db: RouterDatabase;
   registry: NodeRegistry;
   apiKeys: ApiKeyStore;
+  recorder: HistoryRecorder;
+  logging: RouterLogging;
   firstAdmin: FirstAdminResult | null;
   close(): Promise<void>;
 }
@@ -35,20 +44,36 @@ export interface RunningRouter {
 /** Heartbeat interval suggested to nodes: a third of the offline timeout, at most 10 s. */
 const suggestedHeartbeatSecs = (config: RouterConfig) => Math.max(1, Math.min(10, config.nodeTimeoutMs / 3000));
 
-export async function startRouter(config: RouterConfig, log: Logger = createLogger(config.logLevel)): Promise<RunningRouter> {
+export function defaultLogging(config: RouterConfig): RouterLogging {
+  return createRouterLogging({ level: config.logLevel, dir: config.logDir, retentionDays: config.logRetentionDays });
+}
+
+export async function startRouter(
+  config: RouterConfig,
+  logging: RouterLogging = defaultLogging(config),
+): Promise<RunningRouter> {
+  const { log } = logging;
   for (const warning of config.warnings) log.warn(warning);
   const db = await openDatabase(config.databaseUrl);
   const apiKeys = await ApiKeyStore.load(db);
   const jwt = new JwtIssuer(loadJwtSecret(config.jwtSecret, config.dataDir));
   const firstAdmin = await ensureFirstAdmin(db, config.adminUsername, config.adminPassword);
-  const registry = await NodeRegistry.load(db, log.child({ component: 'fleet' }));
+  const registry = await NodeRegistry.load(db, log.child({ component: 'fleet' }), {
+    requireApproval: config.requireNodeApproval,
+  });
   const stopMonitor = startHealthMonitor(registry, config.healthCheckIntervalMs, config.nodeTimeoutMs);
   const requireScope = createRequireScope({ apiKeys, jwt, db });
+  const requireUser = createRequireUser({ apiKeys, jwt, db });
   const cloud = createCloudGateway(process.env);
+  const recorder = new HistoryRecorder(db, log.child({ component: 'history' }));
+  const capture = new RequestCapture(recorder, registry);
+  const stopRetention = startHistoryRetention(db, config.historyRetentionDays, log.child({ component: 'history' }));
 
   const app = createHttpServer({ bodyLimitBytes: config.bodyLimitBytes, log });
   app.get('/health', async () => ({ status: 'ok' }));
-  registerAuthRoutes(app, { db, jwt });
+  registerAuthRoutes(app, { db, jwt, throttle: new LoginThrottle(), requireUser });
+  registerUserRoutes(app, { db, requireScope });
+  registerInvitationRoutes(app, { db, requireScope });
   registerApiKeyRoutes(app, { apiKeys, requireScope });
   registerNodeRoutes(app, {
     registry,
@@ -57,13 +82,16 @@ export async function startRouter(config: RouterConfig, log: Logger = createLogg
     heartbeatIntervalSecs: suggestedHeartbeatSecs(config),
     modelsVersion: () => 0,
   });
+  registerNodeAdminRoutes(app, { registry, requireScope });
   registerOpenAIRoutes(app, {
     fleet: registry,
     config,
     requireScope,
     cloud,
     balancer: createBalancer(config.balancerMode),
+    onRequestFinished: (finished) => capture.record(finished),
   });
+  registerDashboardRoutes(app, { db, registry, capture, logging, cloud, requireScope });
   registerCloudMetricsRoute(app, { cloud, requireScope });
 
   const address = await app.listen({ host: config.host, port: config.port });
@@ -76,12 +104,19 @@ export async function startRouter(config: RouterConfig, log: Logger = createLogg
     db,
     registry,
     apiKeys,
+    recorder,
+    logging,
     firstAdmin,
     async close() {
       stopMonitor();
+      stopRetention();
+      // Closing the server first lets in-flight requests finish and be recorded; then the last
+      // history batch is flushed before the database closes.
       await app.close();
+      await recorder.close();
       await apiKeys.close();
       await db.destroy();
+      logging.close();
     },
   };
 }

@@ -4,7 +4,7 @@ import type { FastifyInstance } from 'fastify';
 import { z } from 'zod';
 import type { ApiKeyRecord, ApiKeyStore } from '../auth/api-keys.js';
 import type { RequireScope } from '../http/auth-context.js';
-import { badRequest } from '../http/errors.js';
+import { badRequest, notFound } from '../http/errors.js';
 import { parseInput } from './validate.js';
 
 const CreateApiKeySchema = z.object({
@@ -12,6 +12,21 @@ const CreateApiKeySchema = z.object({
   scopes: z.array(z.enum(API_KEY_SCOPES)).min(1),
   expires_at: z.iso.datetime({ offset: true }).nullish(),
 });
+
+const UpdateApiKeySchema = z
+  .object({
+    name: z.string().trim().min(1).max(255).optional(),
+    expires_at: z.iso.datetime({ offset: true }).nullish(),
+  })
+  .refine((v) => v.name !== undefined || v.expires_at !== undefined, { message: 'give name and/or expires_at' });
+
+function parseExpiry(value: string | null | undefined): number | null | undefined {
+  if (value === undefined) return undefined;
+  if (value === null) return null;
+  const at = Date.parse(value);
+  if (at <= Date.now()) throw badRequest('expires_at must be in the future', 'expires_at');
+  return at;
+}
 
 const iso = (ms: number | null) => (ms === null ? null : new Date(ms).toISOString());
 
@@ -36,8 +51,7 @@ export function registerApiKeyRoutes(
 
   app.post('/v0/api-keys', { preHandler: admin }, async (request, reply) => {
     const input = parseInput(CreateApiKeySchema, request.body);
-    const expiresAt = input.expires_at ? Date.parse(input.expires_at) : null;
-    if (expiresAt !== null && expiresAt <= Date.now()) throw badRequest('expires_at must be in the future', 'expires_at');
+    const expiresAt = parseExpiry(input.expires_at) ?? null;
     const principal = request.principal;
     const createdBy =
       principal?.kind === 'user' ? principal.userId : principal?.kind === 'api_key' ? principal.createdBy : null;
@@ -48,4 +62,19 @@ export function registerApiKeyRoutes(
   app.get('/v0/api-keys', { preHandler: admin }, async () => ({
     api_keys: deps.apiKeys.list().map(apiKeyToJson),
   }));
+
+  app.put<{ Params: { id: string } }>('/v0/api-keys/:id', { preHandler: admin }, async (request) => {
+    const input = parseInput(UpdateApiKeySchema, request.body);
+    const record = await deps.apiKeys.update(request.params.id, {
+      name: input.name,
+      expiresAt: parseExpiry(input.expires_at),
+    });
+    if (!record) throw notFound('API key not found', 'api_key_not_found');
+    return apiKeyToJson(record);
+  });
+
+  app.delete<{ Params: { id: string } }>('/v0/api-keys/:id', { preHandler: admin }, async (request, reply) => {
+    if (!(await deps.apiKeys.revoke(request.params.id))) throw notFound('API key not found', 'api_key_not_found');
+    return reply.code(204).send();
+  });
 }

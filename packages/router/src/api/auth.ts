@@ -1,24 +1,86 @@
-/** Dashboard login: username + password in, a 24 h JWT out. */
-import type { FastifyInstance } from 'fastify';
+/**
+ * Dashboard sessions: login (throttled against guessing), the current user, logout (which
+ * really revokes the token) and sign-up with an invitation code.
+ */
+import type { FastifyInstance, preHandlerAsyncHookHandler } from 'fastify';
 import { z } from 'zod';
+import { redeemInvitation } from '../auth/invitations.js';
 import { JWT_LIFETIME_SECONDS, type JwtIssuer } from '../auth/jwt.js';
-import { authenticateUser } from '../auth/users.js';
-import { unauthorized } from '../http/errors.js';
+import type { LoginThrottle } from '../auth/login-throttle.js';
+import { authenticateUser, endSessions } from '../auth/users.js';
+import { badRequest, HttpError, unauthorized } from '../http/errors.js';
 import type { RouterDatabase } from '../store/database.js';
 import { parseInput } from './validate.js';
 
 const LoginSchema = z.object({ username: z.string().min(1).max(255), password: z.string().min(1).max(1024) });
 
-export function registerAuthRoutes(app: FastifyInstance, deps: { db: RouterDatabase; jwt: JwtIssuer }): void {
+export const UsernameSchema = z
+  .string()
+  .trim()
+  .min(1)
+  .max(64)
+  .regex(/^[A-Za-z0-9._@-]+$/, 'use letters, digits and . _ @ - only');
+export const PasswordSchema = z.string().min(8, 'must be at least 8 characters').max(1024);
+
+const RegisterSchema = z.object({
+  invitation_code: z.string().min(1).max(64),
+  username: UsernameSchema,
+  password: PasswordSchema,
+});
+
+export interface AuthRoutesDeps {
+  db: RouterDatabase;
+  jwt: JwtIssuer;
+  throttle: LoginThrottle;
+  requireUser: preHandlerAsyncHookHandler;
+}
+
+const iso = (ms: number | null) => (ms === null ? null : new Date(ms).toISOString());
+
+export function registerAuthRoutes(app: FastifyInstance, deps: AuthRoutesDeps): void {
   app.post('/v0/auth/login', async (request) => {
     const { username, password } = parseInput(LoginSchema, request.body);
+    const retryAfter = deps.throttle.retryAfterSeconds(username, request.ip);
+    if (retryAfter > 0) {
+      throw new HttpError(429, 'Too many failed logins; try again later', 'too_many_attempts', null, {
+        'retry-after': String(retryAfter),
+      });
+    }
     const user = await authenticateUser(deps.db, username, password);
-    if (!user) throw unauthorized('Invalid username or password', 'invalid_credentials');
+    if (!user) {
+      deps.throttle.recordFailure(username, request.ip);
+      throw unauthorized('Invalid username or password', 'invalid_credentials');
+    }
+    deps.throttle.recordSuccess(username);
     const token = await deps.jwt.sign({ userId: user.id, role: user.role, generation: user.token_generation });
     return {
       token,
       expires_in: JWT_LIFETIME_SECONDS,
       user: { id: user.id, username: user.username, role: user.role },
     };
+  });
+
+  app.get('/v0/auth/me', { preHandler: deps.requireUser }, async (request) => {
+    const principal = request.principal;
+    if (principal?.kind !== 'user') throw unauthorized('Not signed in', 'session_required');
+    return { user_id: principal.userId, username: principal.username, role: principal.role };
+  });
+
+  app.post('/v0/auth/logout', { preHandler: deps.requireUser }, async (request, reply) => {
+    if (request.principal?.kind === 'user') await endSessions(deps.db, request.principal.userId);
+    return reply.code(204).send();
+  });
+
+  app.post('/v0/auth/register', async (request, reply) => {
+    const input = parseInput(RegisterSchema, request.body);
+    const result = await redeemInvitation(deps.db, input.invitation_code, input.username, input.password);
+    if (!result.ok) {
+      if (result.reason === 'username_taken') throw new HttpError(409, 'Username already exists', 'username_taken');
+      throw badRequest('Invitation code is invalid, used, revoked or expired', 'invitation_code', 'invalid_invitation');
+    }
+    const { user } = result;
+    return reply
+      .code(201)
+      .send({ id: user.id, username: user.username, role: user.role, created_at: iso(user.created_at) });
   });
 }

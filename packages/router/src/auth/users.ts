@@ -1,16 +1,24 @@
 /** Users of the dashboard and management API, and the first-boot admin. */
 import { randomUUID } from 'node:crypto';
+import type { Kysely } from 'kysely';
 import type { RouterDatabase } from '../store/database.js';
-import type { UsersTable } from '../store/schema.js';
+import type { Database, UsersTable } from '../store/schema.js';
 import { hashPassword, verifyPassword } from './passwords.js';
 import { newPassword } from './secrets.js';
 
 export type UserRow = Omit<UsersTable, 'token_generation'> & { token_generation: number };
+export type Role = 'admin' | 'viewer';
 
 export interface FirstAdminResult {
   username: string;
   /** Set only when the router generated the password (it is shown once). */
   generatedPassword: string | null;
+}
+
+export class LastAdminError extends Error {
+  constructor() {
+    super('The last admin cannot be deleted or demoted');
+  }
 }
 
 /**
@@ -30,8 +38,8 @@ export async function ensureFirstAdmin(
 }
 
 export async function createUser(
-  db: RouterDatabase,
-  input: { username: string; password: string; role: 'admin' | 'viewer' },
+  db: Kysely<Database>,
+  input: { username: string; password: string; role: Role },
 ): Promise<UserRow> {
   const row: UserRow = {
     id: randomUUID(),
@@ -46,8 +54,16 @@ export async function createUser(
   return row;
 }
 
+export function listUsers(db: RouterDatabase): Promise<UserRow[]> {
+  return db.selectFrom('users').selectAll().orderBy('created_at').execute();
+}
+
 export async function findUserById(db: RouterDatabase, id: string): Promise<UserRow | undefined> {
   return db.selectFrom('users').selectAll().where('id', '=', id).executeTakeFirst();
+}
+
+export async function findUserByName(db: RouterDatabase, username: string): Promise<UserRow | undefined> {
+  return db.selectFrom('users').selectAll().where('username', '=', username).executeTakeFirst();
 }
 
 /** The user for a correct username/password pair, else null (same answer for both mistakes). */
@@ -56,9 +72,63 @@ export async function authenticateUser(
   username: string,
   password: string,
 ): Promise<UserRow | null> {
-  const user = await db.selectFrom('users').selectAll().where('username', '=', username).executeTakeFirst();
+  const user = await findUserByName(db, username);
   if (!user || !(await verifyPassword(user.password_hash, password))) return null;
   const now = Date.now();
   await db.updateTable('users').set({ last_login: now }).where('id', '=', user.id).execute();
   return { ...user, last_login: now };
+}
+
+/**
+ * Changes a user. A new password or role ends the user's sessions (their JWTs carry the old
+ * generation). Throws LastAdminError rather than leave the router without an admin.
+ */
+export async function updateUser(
+  db: RouterDatabase,
+  id: string,
+  changes: { username?: string; password?: string; role?: Role },
+): Promise<UserRow | undefined> {
+  return db.transaction().execute(async (tx) => {
+    const user = await tx.selectFrom('users').selectAll().where('id', '=', id).executeTakeFirst();
+    if (!user) return undefined;
+    if (changes.role === 'viewer' && user.role === 'admin' && (await countAdmins(tx)) <= 1) throw new LastAdminError();
+    const endsSessions = changes.password !== undefined || (changes.role !== undefined && changes.role !== user.role);
+    const update: Partial<UserRow> = {};
+    if (changes.username !== undefined) update.username = changes.username;
+    if (changes.role !== undefined) update.role = changes.role;
+    if (changes.password !== undefined) update.password_hash = await hashPassword(changes.password);
+    if (endsSessions) update.token_generation = user.token_generation + 1;
+    if (Object.keys(update).length > 0) await tx.updateTable('users').set(update).where('id', '=', id).execute();
+    return { ...user, ...update };
+  });
+}
+
+export async function deleteUser(db: RouterDatabase, id: string): Promise<boolean> {
+  return db.transaction().execute(async (tx) => {
+    const user = await tx.selectFrom('users').select(['id', 'role']).where('id', '=', id).executeTakeFirst();
+    if (!user) return false;
+    if (user.role === 'admin' && (await countAdmins(tx)) <= 1) throw new LastAdminError();
+    await tx.deleteFrom('users').where('id', '=', id).execute();
+    return true;
+  });
+}
+
+/** Ends every session of the user (logout): their existing JWTs stop working. */
+export async function endSessions(db: RouterDatabase, id: string): Promise<void> {
+  const user = await findUserById(db, id);
+  if (!user) return;
+  await db
+    .updateTable('users')
+    .set({ token_generation: user.token_generation + 1 })
+    .where('id', '=', id)
+    .execute();
+}
+
+async function countAdmins(db: Kysely<Database>): Promise<number> {
+  const row = await db
+    .selectFrom('users')
+    .select((eb) => eb.fn.countAll<number>().as('n'))
+    .where('role', '=', 'admin')
+    .executeTakeFirstOrThrow();
+  return Number(row.n);
 }

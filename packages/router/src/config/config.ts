@@ -21,10 +21,13 @@ export interface RouterConfig {
   logLevel: string;
   logDir: string;
   logRetentionDays: number;
+  historyRetentionDays: number;
   healthCheckIntervalMs: number;
   nodeTimeoutMs: number;
   balancerMode: BalancerMode;
   allowNoGpu: boolean;
+  /** New nodes wait in `pending` until an admin approves them. */
+  requireNodeApproval: boolean;
   /** Largest accepted request body, in bytes. */
   bodyLimitBytes: number;
   connectTimeoutMs: number;
@@ -70,10 +73,21 @@ export function loadRouterConfig(env: Env = process.env): RouterConfig {
       read.string('LLM_ROUTER_LOG_RETENTION_DAYS'),
       7,
     ),
+    historyRetentionDays: parseNumber(
+      'LLM_ROUTER_HISTORY_RETENTION_DAYS',
+      read.string('LLM_ROUTER_HISTORY_RETENTION_DAYS'),
+      7,
+      0.0001,
+    ),
     healthCheckIntervalMs: seconds('LLM_ROUTER_HEALTH_CHECK_INTERVAL', 30, ['HEALTH_CHECK_INTERVAL']),
     nodeTimeoutMs: seconds('LLM_ROUTER_NODE_TIMEOUT', 60, ['NODE_TIMEOUT']),
     balancerMode: modeRaw as BalancerMode,
     allowNoGpu: parseBoolean('LLM_ROUTER_ALLOW_NO_GPU', read.string('LLM_ROUTER_ALLOW_NO_GPU'), false),
+    requireNodeApproval: parseBoolean(
+      'LLM_ROUTER_REQUIRE_NODE_APPROVAL',
+      read.string('LLM_ROUTER_REQUIRE_NODE_APPROVAL'),
+      false,
+    ),
     bodyLimitBytes: parseNumber(
       'LLM_ROUTER_MAX_BODY_BYTES',
       read.string('LLM_ROUTER_MAX_BODY_BYTES'),

@@ -9,12 +9,24 @@ import type { z } from 'zod';
 import { newNodeToken, sha256Hex } from '../auth/secrets.js';
 import type { RouterDatabase } from '../store/database.js';
 import type { NodesTable } from '../store/schema.js';
+import { MetricsRing, type MetricsSample } from './metrics-ring.js';
 import { type FleetNode, type FleetView, nodeHasReadyModel, type RequestOutcome } from './types.js';
 
 export type RegisterInput = z.output<typeof RegisterNodeRequestSchema>;
 export type HeartbeatInput = z.output<typeof HeartbeatRequestSchema>;
 
 export type HeartbeatResult = { ok: true; node: FleetNode } | { ok: false; reason: 'unknown_node' | 'bad_token' };
+
+export interface NodeSettings {
+  customName?: string | null;
+  tags?: string[];
+  notes?: string | null;
+}
+
+export interface RegistryOptions {
+  /** New nodes wait in `pending` until an admin approves them. */
+  requireApproval: boolean;
+}
 
 const emptyMetrics = (): FleetNode['metrics'] => ({
   cpuUsage: null,
@@ -54,15 +66,21 @@ export function nodeBaseUrl(input: Pick<RegisterInput, 'base_url' | 'ip_address'
 export class NodeRegistry implements FleetView {
   private readonly nodes = new Map<string, FleetNode>();
   private readonly tokenHashes = new Map<string, string>();
+  private readonly metricsHistory = new Map<string, MetricsRing>();
 
   private constructor(
     private readonly db: RouterDatabase,
     private readonly log: Logger,
+    private readonly options: RegistryOptions,
   ) {}
 
   /** Loads persisted nodes. They start offline: only a heartbeat proves a node is alive. */
-  static async load(db: RouterDatabase, log: Logger): Promise<NodeRegistry> {
-    const registry = new NodeRegistry(db, log);
+  static async load(
+    db: RouterDatabase,
+    log: Logger,
+    options: RegistryOptions = { requireApproval: false },
+  ): Promise<NodeRegistry> {
+    const registry = new NodeRegistry(db, log, options);
     const rows = await db.selectFrom('nodes').selectAll().orderBy('registered_at').execute();
     for (const row of rows) {
       registry.nodes.set(row.id, fromRow(row));
@@ -84,6 +102,7 @@ export class NodeRegistry implements FleetView {
       runtimePort: input.runtime_port,
       nodeApiPort: input.node_api_port ?? null,
       status: 'registering',
+      approved: previous?.approved ?? !this.options.requireApproval,
       registeredAt: previous?.registeredAt ?? now,
       lastSeen: now,
       onlineSince: previous?.status === 'online' ? previous.onlineSince : null,
@@ -129,6 +148,14 @@ export class NodeRegistry implements FleetView {
       averageResponseTimeMs: input.average_response_time_ms ?? null,
       updatedAt: now,
     };
+    this.recordSample(node.id, {
+      timestamp: now,
+      cpu_usage: input.cpu_usage,
+      memory_usage: input.memory_usage,
+      gpu_usage: input.gpu_usage ?? null,
+      gpu_memory_usage: input.gpu_memory_usage ?? null,
+      active_requests: input.active_requests,
+    });
     const models = input.models ?? input.loaded_models.map((id) => ({ id, ready: true }));
     const modelsChanged = JSON.stringify(models) !== JSON.stringify(node.models);
     // An empty list from an old node means "unknown", not "no models" (upstream behaviour).
@@ -159,6 +186,61 @@ export class NodeRegistry implements FleetView {
       }
     }
     return expired;
+  }
+
+  /** Lets a pending node in; it goes online (or registering) at once. */
+  async approve(nodeId: string): Promise<FleetNode | 'unknown' | 'not_pending'> {
+    const node = this.nodes.get(nodeId);
+    if (!node) return 'unknown';
+    if (node.approved) return 'not_pending';
+    node.approved = true;
+    if (node.status !== 'offline') this.applyReadiness(node, Date.now());
+    await this.persist(node);
+    this.log.info({ nodeId, status: node.status }, 'node approved');
+    return node;
+  }
+
+  /** Forces a node offline now; its next heartbeat brings it back. */
+  async disconnect(nodeId: string): Promise<FleetNode | undefined> {
+    const node = this.nodes.get(nodeId);
+    if (!node) return undefined;
+    node.status = 'offline';
+    node.onlineSince = null;
+    await this.persist(node);
+    return node;
+  }
+
+  /** Forgets a node entirely: its token stops working and its metrics are dropped. */
+  async remove(nodeId: string): Promise<boolean> {
+    if (!this.nodes.delete(nodeId)) return false;
+    this.tokenHashes.delete(nodeId);
+    this.metricsHistory.delete(nodeId);
+    await this.db.deleteFrom('nodes').where('id', '=', nodeId).execute();
+    return true;
+  }
+
+  async updateSettings(nodeId: string, settings: NodeSettings): Promise<FleetNode | undefined> {
+    const node = this.nodes.get(nodeId);
+    if (!node) return undefined;
+    if (settings.customName !== undefined) node.customName = settings.customName;
+    if (settings.tags !== undefined) node.tags = settings.tags;
+    if (settings.notes !== undefined) node.notes = settings.notes;
+    await this.persist(node);
+    return node;
+  }
+
+  metricsFor(nodeId: string): MetricsSample[] | undefined {
+    if (!this.nodes.has(nodeId)) return undefined;
+    return this.metricsHistory.get(nodeId)?.toArray() ?? [];
+  }
+
+  private recordSample(nodeId: string, sample: MetricsSample): void {
+    let ring = this.metricsHistory.get(nodeId);
+    if (!ring) {
+      ring = new MetricsRing();
+      this.metricsHistory.set(nodeId, ring);
+    }
+    ring.push(sample);
   }
 
   candidatesFor(model: string): FleetNode[] {
@@ -199,7 +281,7 @@ export class NodeRegistry implements FleetView {
   }
 
   private applyReadiness(node: FleetNode, now: number): void {
-    const next = isReady(node) ? 'online' : 'registering';
+    const next = !node.approved ? 'pending' : isReady(node) ? 'online' : 'registering';
     if (next === 'online' && node.status !== 'online') node.onlineSince = now;
     if (next !== 'online') node.onlineSince = null;
     node.status = next;
@@ -252,6 +334,7 @@ function toRow(node: FleetNode, tokenHash: string): NodesTable {
     tags: JSON.stringify(node.tags),
     notes: node.notes,
     token_hash: tokenHash,
+    approved: node.approved ? 1 : 0,
   };
 }
 
@@ -265,6 +348,7 @@ function fromRow(row: NodesTable): FleetNode {
     runtimePort: row.runtime_port,
     nodeApiPort: row.node_api_port,
     status: 'offline',
+    approved: row.approved === 1,
     registeredAt: Number(row.registered_at),
     lastSeen: Number(row.last_seen),
     onlineSince: null,

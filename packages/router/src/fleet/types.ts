@@ -41,6 +41,8 @@ export interface FleetNode {
   runtimePort: number;
   nodeApiPort: number | null;
   status: NodeStatus;
+  /** False while the node waits for an admin's approval (LLM_ROUTER_REQUIRE_NODE_APPROVAL). */
+  approved: boolean;
   registeredAt: number;
   lastSeen: number;
   onlineSince: number | null;

@@ -71,3 +71,12 @@ export function createRequireScope(deps: AuthDeps): RequireScope {
     request.principal = principal;
   };
 }
+
+/** A preHandler for routes about the signed-in dashboard user themself (`/v0/auth/me`, logout). */
+export function createRequireUser(deps: AuthDeps) {
+  return async (request: FastifyRequest) => {
+    const principal = await authenticate(deps, request);
+    if (principal.kind !== 'user') throw unauthorized('This route needs a dashboard session token', 'session_required');
+    request.principal = principal;
+  };
+}

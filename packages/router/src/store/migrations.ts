@@ -55,6 +55,58 @@ const migrations: Record<string, Migration> = {
         .execute();
     },
   },
+  '0002_invitations_and_history': {
+    async up(db: Kysely<unknown>) {
+      // Approval is a property of the node's identity: once approved, a node that re-registers
+      // or comes back from offline stays approved; a pending one stays pending.
+      await db.schema
+        .alterTable('nodes')
+        .addColumn('approved', 'integer', (c) => c.notNull().defaultTo(1))
+        .execute();
+      await db.schema
+        .createTable('invitations')
+        .addColumn('id', 'text', (c) => c.primaryKey())
+        .addColumn('code_hash', 'text', (c) => c.notNull().unique())
+        .addColumn('created_by', 'text')
+        .addColumn('created_at', 'bigint', (c) => c.notNull())
+        .addColumn('expires_at', 'bigint', (c) => c.notNull())
+        .addColumn('status', 'text', (c) => c.notNull())
+        .addColumn('used_by', 'text')
+        .addColumn('used_at', 'bigint')
+        .execute();
+      await db.schema
+        .createTable('request_history')
+        .addColumn('id', 'text', (c) => c.primaryKey())
+        .addColumn('timestamp', 'bigint', (c) => c.notNull())
+        .addColumn('request_type', 'text', (c) => c.notNull())
+        .addColumn('model', 'text', (c) => c.notNull())
+        .addColumn('node_id', 'text')
+        .addColumn('node_machine_name', 'text')
+        .addColumn('node_ip', 'text')
+        .addColumn('client_ip', 'text')
+        .addColumn('api_key_id', 'text')
+        .addColumn('stream', 'integer', (c) => c.notNull().defaultTo(0))
+        .addColumn('request_body', 'text')
+        .addColumn('response_body', 'text')
+        .addColumn('duration_ms', 'bigint', (c) => c.notNull())
+        .addColumn('status', 'text', (c) => c.notNull())
+        .addColumn('status_code', 'integer', (c) => c.notNull())
+        .addColumn('error_message', 'text')
+        .addColumn('prompt_tokens', 'integer')
+        .addColumn('completion_tokens', 'integer')
+        .addColumn('time_to_first_token_ms', 'bigint')
+        .addColumn('completed_at', 'bigint', (c) => c.notNull())
+        .execute();
+      for (const column of ['timestamp', 'model', 'node_id', 'status', 'api_key_id']) {
+        await db.schema.createIndex(`request_history_${column}`).on('request_history').column(column).execute();
+      }
+      await db.schema
+        .createIndex('request_history_timestamp_status')
+        .on('request_history')
+        .columns(['timestamp', 'status'])
+        .execute();
+    },
+  },
 };
 
 export const migrationProvider: MigrationProvider = {

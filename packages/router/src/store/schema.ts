@@ -57,10 +57,53 @@ export interface NodesTable {
   notes: string | null;
   /** SHA-256 hex of the node token. */
   token_hash: string;
+  /** 0 while the node waits for admin approval (LLM_ROUTER_REQUIRE_NODE_APPROVAL). */
+  approved: number;
+}
+
+export interface InvitationsTable {
+  id: string;
+  code_hash: string;
+  created_by: string | null;
+  created_at: number;
+  expires_at: number;
+  status: 'active' | 'used' | 'revoked';
+  used_by: string | null;
+  used_at: number | null;
+}
+
+/** One row per `/v1` request, including requests for which no node could be chosen. */
+export interface RequestHistoryTable {
+  id: string;
+  timestamp: number;
+  /** `chat`, `generate` (completions) or `embeddings`. */
+  request_type: string;
+  model: string;
+  /** The node, or `cloud:<provider>` for cloud requests; null when no node was chosen. */
+  node_id: string | null;
+  node_machine_name: string | null;
+  node_ip: string | null;
+  client_ip: string | null;
+  api_key_id: string | null;
+  stream: number;
+  /** JSON, with data-URLs and base64 payloads redacted. */
+  request_body: string | null;
+  /** JSON, capped in size; streams are stored reassembled. */
+  response_body: string | null;
+  duration_ms: number;
+  status: 'success' | 'error';
+  status_code: number;
+  error_message: string | null;
+  prompt_tokens: number | null;
+  completion_tokens: number | null;
+  time_to_first_token_ms: number | null;
+  completed_at: number;
 }
 
 export interface Database {
   users: UsersTable;
   api_keys: ApiKeysTable;
   nodes: NodesTable;
+  invitations: InvitationsTable;
+  request_history: RequestHistoryTable;
 }

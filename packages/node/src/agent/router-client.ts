@@ -1,0 +1,61 @@
+/**
+ * The two calls a node makes to its router. Every call has a timeout; credentials travel in
+ * headers only and are never logged.
+ */
+import type { HeartbeatRequest, RegisterNodeRequest } from '@llm-router/protocol';
+
+export interface RouterReply {
+  status: number;
+  body: unknown;
+}
+
+const CALL_TIMEOUT_MS = 10_000;
+
+export class RouterClient {
+  constructor(
+    private readonly routerUrl: string,
+    private readonly apiKey: string,
+  ) {}
+
+  register(body: RegisterNodeRequest, signal: AbortSignal): Promise<RouterReply> {
+    return this.post('/v0/nodes', body, {}, signal);
+  }
+
+  heartbeat(body: HeartbeatRequest, nodeToken: string, signal: AbortSignal): Promise<RouterReply> {
+    return this.post('/v0/health', body, { 'x-node-token': nodeToken }, signal);
+  }
+
+  private async post(
+    path: string,
+    body: unknown,
+    headers: Record<string, string>,
+    signal: AbortSignal,
+  ): Promise<RouterReply> {
+    const response = await fetch(`${this.routerUrl}${path}`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', authorization: `Bearer ${this.apiKey}`, ...headers },
+      body: JSON.stringify(body),
+      signal: AbortSignal.any([signal, AbortSignal.timeout(CALL_TIMEOUT_MS)]),
+    });
+    const text = await response.text();
+    let parsed: unknown = text;
+    try {
+      parsed = text ? JSON.parse(text) : null;
+    } catch {
+      // Some routers answer errors in plain text; keep it as the body.
+    }
+    return { status: response.status, body: parsed };
+  }
+}
+
+/** The `code` (or message) of an error reply in any of the router's error shapes. */
+export function errorCodeOf(body: unknown): string {
+  if (typeof body === 'string') return body;
+  const error = (body as { error?: unknown } | null)?.error;
+  if (typeof error === 'string') return error;
+  if (error && typeof error === 'object') {
+    const { code, message } = error as { code?: unknown; message?: unknown };
+    return String(code ?? message ?? '');
+  }
+  return '';
+}

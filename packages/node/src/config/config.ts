@@ -1,0 +1,165 @@
+/**
+ * The node's one typed configuration object, built from the environment variables (and the
+ * optional `LLM_NODE_CONFIG` JSON file) that the README documents. Invalid values fail at start
+ * with a message naming the variable.
+ */
+import { readFileSync } from 'node:fs';
+import { availableParallelism, homedir, networkInterfaces } from 'node:os';
+import { join } from 'node:path';
+import {
+  ConfigError,
+  createSettingReader,
+  type Env,
+  parseBoolean,
+  parseNumber,
+  parseUrl,
+  type SettingReader,
+} from './env.js';
+
+export const LOG_LEVELS = ['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent'] as const;
+export type LogLevel = (typeof LOG_LEVELS)[number];
+
+export interface NodeConfig {
+  routerUrl: string;
+  /** Key with scope `node:register`; without one the node runs standalone (no registration). */
+  apiKey: string | null;
+  /** 0 picks a free port (tests). */
+  port: number;
+  bindAddress: string;
+  /** The address reported to the router. */
+  ip: string;
+  /** The URL the router should call; null means `http://{ip}:{actual port}`. */
+  publicUrl: string | null;
+  modelsDir: string;
+  heartbeatSecs: number;
+  /** CPU threads for llama.cpp. */
+  threads: number;
+  /** Context sequences per model: how many requests one model serves at once. */
+  parallel: number;
+  /** Requests that may wait for a free sequence; beyond that the node answers 503. */
+  queueLimit: number;
+  /** Tokens per sequence, capped to the model's training context. */
+  contextSize: number;
+  allowNoGpu: boolean;
+  logLevel: LogLevel;
+  logDir: string;
+  /** Also write log lines to stdout (the CLI does; embedded nodes in tests do not). */
+  logToStdout: boolean;
+  /** Where the stable node id is persisted. */
+  stateDir: string;
+  bodyLimitBytes: number;
+  /** How often the models directory is rescanned for new files; 0 disables. */
+  modelRescanSecs: number;
+  /** Backoff while the router is unreachable or erroring. */
+  retryInitialMs: number;
+  retryMaxMs: number;
+  configFile: string | null;
+  warnings: string[];
+}
+
+export function expandHome(path: string): string {
+  return path === '~' || path.startsWith('~/') ? join(homedir(), path.slice(1)) : path;
+}
+
+/**
+ * llama.cpp's CPU threads spin while they work. Using every core starves the event loop that
+ * streams tokens and answers health checks (on 2 cores the default stalled generation for
+ * minutes), so one core is left free; on a 1-core machine there is no choice but 1.
+ */
+export function defaultThreadCount(cores = availableParallelism()): number {
+  return Math.max(1, cores - 1);
+}
+
+function isLoopbackHost(hostname: string): boolean {
+  const host = hostname.replace(/^\[|\]$/g, '');
+  return host === 'localhost' || host === '::1' || host.startsWith('127.');
+}
+
+/**
+ * The address the router should reach this node at: loopback when the router itself is on
+ * loopback (a one-machine setup), else the first non-internal IPv4 address.
+ */
+export function detectNodeIp(routerUrl: string, interfaces = networkInterfaces()): string {
+  if (isLoopbackHost(new URL(routerUrl).hostname)) return '127.0.0.1';
+  for (const addresses of Object.values(interfaces)) {
+    for (const address of addresses ?? []) {
+      if (address.family === 'IPv4' && !address.internal) return address.address;
+    }
+  }
+  return '127.0.0.1';
+}
+
+function readConfigFile(env: Env): { path: string | null; values: Record<string, unknown> } {
+  const path = env.LLM_NODE_CONFIG?.trim() ? expandHome(env.LLM_NODE_CONFIG.trim()) : null;
+  if (!path) return { path: null, values: {} };
+  let text: string;
+  try {
+    text = readFileSync(path, 'utf8');
+  } catch (error) {
+    throw new ConfigError(`LLM_NODE_CONFIG: cannot read ${path}: ${(error as Error).message}`);
+  }
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(text);
+  } catch (error) {
+    throw new ConfigError(`LLM_NODE_CONFIG: ${path} is not valid JSON: ${(error as Error).message}`);
+  }
+  if (!parsed || typeof parsed !== 'object' || Array.isArray(parsed)) {
+    throw new ConfigError(`LLM_NODE_CONFIG: ${path} must hold a JSON object`);
+  }
+  return { path, values: parsed as Record<string, unknown> };
+}
+
+function readLogLevel(read: SettingReader): LogLevel {
+  const setting = read.raw('LLM_NODE_LOG_LEVEL');
+  const level = (setting?.value ?? 'info').toLowerCase();
+  if (!(LOG_LEVELS as readonly string[]).includes(level)) {
+    throw new ConfigError(`LLM_NODE_LOG_LEVEL must be one of ${LOG_LEVELS.join(', ')}, got '${setting?.value}'`);
+  }
+  return level as LogLevel;
+}
+
+export function loadNodeConfig(env: Env = process.env): NodeConfig {
+  const file = readConfigFile(env);
+  const read = createSettingReader(env, file.values, file.path);
+  const routerUrl = parseUrl(read.raw('LLM_ROUTER_URL', { fileKey: 'router_url' }), 'http://127.0.0.1:8080');
+  const port = parseNumber(read.raw('LLM_NODE_PORT', { fileKey: 'node_port' }), 11435, {
+    max: 65535,
+    integer: true,
+  });
+  const publicUrlSetting = read.raw('LLM_NODE_PUBLIC_URL');
+  const stateDir = expandHome(read.raw('LLM_NODE_STATE_DIR')?.value ?? '~/.llm-router');
+  return {
+    routerUrl,
+    apiKey: read.raw('LLM_NODE_API_KEY', { fileKey: 'router_api_key' })?.value ?? null,
+    port,
+    bindAddress: read.raw('LLM_NODE_BIND_ADDRESS', { fileKey: 'bind_address' })?.value ?? '0.0.0.0',
+    ip: read.raw('LLM_NODE_IP')?.value ?? detectNodeIp(routerUrl),
+    publicUrl: publicUrlSetting ? parseUrl(publicUrlSetting, '') : null,
+    modelsDir: expandHome(
+      read.raw('LLM_NODE_MODELS_DIR', { legacy: ['LLM_MODELS_DIR'], fileKey: 'models_dir' })?.value ??
+        '~/.llm-router/models',
+    ),
+    heartbeatSecs: parseNumber(read.raw('LLM_NODE_HEARTBEAT_SECS', { fileKey: 'heartbeat_interval_sec' }), 10, {
+      min: 0.05,
+    }),
+    threads: parseNumber(read.raw('LLM_NODE_THREADS'), defaultThreadCount(), { min: 1, max: 1024, integer: true }),
+    parallel: parseNumber(read.raw('LLM_NODE_PARALLEL'), 2, { min: 1, max: 256, integer: true }),
+    queueLimit: parseNumber(read.raw('LLM_NODE_QUEUE_LIMIT'), 64, { integer: true }),
+    contextSize: parseNumber(read.raw('LLM_NODE_CONTEXT_SIZE'), 2048, { min: 64, integer: true }),
+    allowNoGpu: parseBoolean(read.raw('LLM_ALLOW_NO_GPU', { legacy: ['LLM_NODE_ALLOW_NO_GPU'] }), false),
+    logLevel: readLogLevel(read),
+    logDir: expandHome(read.raw('LLM_NODE_LOG_DIR')?.value ?? join(stateDir, 'logs')),
+    logToStdout: true,
+    stateDir,
+    bodyLimitBytes: parseNumber(read.raw('LLM_NODE_BODY_LIMIT_BYTES'), 10 * 1024 * 1024, {
+      min: 1024,
+      integer: true,
+    }),
+    modelRescanSecs: parseNumber(read.raw('LLM_NODE_MODEL_RESCAN_SECS'), 10),
+    retryInitialMs: 1000,
+    retryMaxMs: 30_000,
+    configFile: file.path,
+    warnings: read.warnings,
+  };
+}

@@ -1,0 +1,48 @@
+/**
+ * `POST /v1/embeddings`. `encoding_format: "base64"` (what the openai SDK asks for by default)
+ * returns little-endian float32 bytes; `float` returns plain numbers.
+ */
+import { EmbeddingRequestSchema } from '@llm-router/protocol';
+import type { FastifyInstance } from 'fastify';
+import { encodeEmbeddingBase64 } from '../../inference/embeddings.js';
+import type { NodeServices } from '../../services.js';
+import { HttpError } from '../errors.js';
+import { beginInference } from './inference-scope.js';
+import { parseBody, resolveModel } from './request-checks.js';
+
+export function registerEmbeddingsRoute(app: FastifyInstance, services: NodeServices): void {
+  app.post('/v1/embeddings', async (request, reply) => {
+    const body = parseBody(EmbeddingRequestSchema, request.body);
+    const loaded = resolveModel(services, body.model, 'embeddings').loaded!;
+    const size = loaded.model.embeddingVectorSize;
+    if (body.dimensions !== undefined && body.dimensions !== size) {
+      throw new HttpError(
+        400,
+        `'dimensions' must be ${size} for this model (it cannot shorten its embeddings)`,
+        'unsupported_parameter',
+        'dimensions',
+      );
+    }
+    const inputs = typeof body.input === 'string' ? [body.input] : body.input;
+    const scope = beginInference(services, request, reply, 'embeddings');
+    try {
+      const { vectors, promptTokens } = await loaded.embeddings.embed(inputs, scope.signal);
+      scope.tracker.addTokens(promptTokens, 0);
+      scope.end('success');
+      const base64 = body.encoding_format === 'base64';
+      return {
+        object: 'list',
+        data: vectors.map((vector, index) => ({
+          object: 'embedding',
+          index,
+          embedding: base64 ? encodeEmbeddingBase64(vector) : vector,
+        })),
+        model: body.model,
+        usage: { prompt_tokens: promptTokens, total_tokens: promptTokens },
+      };
+    } catch (error) {
+      scope.end(scope.aborted ? 'aborted' : 'error');
+      throw error;
+    }
+  });
+}

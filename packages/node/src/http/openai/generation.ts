@@ -1,0 +1,128 @@
+/**
+ * Runs chat and text completions: takes a sequence (or waits in the queue), generates one
+ * choice per prompt, and answers either as one JSON body or as a token-by-token SSE stream.
+ * The two endpoints differ only in the shape of their objects (`ResponseShape`).
+ */
+import type { FastifyReply, FastifyRequest } from 'fastify';
+import { generate, type SamplingOptions } from '../../inference/generate.js';
+import type { RenderedPrompt } from '../../inference/prompt.js';
+import { QueueFullError } from '../../inference/sequence-pool.js';
+import type { LoadedModel } from '../../models/loaded-model.js';
+import type { NodeServices } from '../../services.js';
+import { toHttpError } from '../errors.js';
+import { SseWriter } from '../sse.js';
+import { beginInference } from './inference-scope.js';
+
+export interface Usage {
+  prompt_tokens: number;
+  completion_tokens: number;
+  total_tokens: number;
+}
+
+export interface ChoiceResult {
+  text: string;
+  finishReason: 'stop' | 'length';
+}
+
+/** How one endpoint spells its responses and stream chunks. */
+export interface ResponseShape {
+  /** The chunk that opens a choice (chat announces the role), if any. */
+  open(index: number): unknown | null;
+  delta(index: number, text: string): unknown;
+  finish(index: number, reason: 'stop' | 'length'): unknown;
+  usageChunk(usage: Usage): unknown;
+  body(choices: ChoiceResult[], usage: Usage): unknown;
+}
+
+export interface GenerationJob {
+  endpoint: 'chat' | 'completions';
+  loaded: LoadedModel;
+  prompts: { prompt: RenderedPrompt; promptTokens: number }[];
+  sampling: SamplingOptions;
+  stream: boolean;
+  includeUsage: boolean;
+  shape: ResponseShape;
+}
+
+/** Drops the whitespace a template leaves before the reply, even across several chunks. */
+function leadingWhitespaceTrimmer(enabled: boolean) {
+  let started = !enabled;
+  return (text: string) => {
+    if (started) return text;
+    const trimmed = text.trimStart();
+    if (trimmed !== '') started = true;
+    return trimmed;
+  };
+}
+
+export async function runGeneration(
+  services: NodeServices,
+  request: FastifyRequest,
+  reply: FastifyReply,
+  job: GenerationJob,
+): Promise<unknown> {
+  const scope = beginInference(services, request, reply, job.endpoint);
+  const pool = job.loaded.pool!;
+  let lease: Awaited<ReturnType<typeof pool.acquire>>;
+  try {
+    lease = await pool.acquire(scope.signal);
+  } catch (error) {
+    scope.end(error instanceof QueueFullError ? 'rejected' : scope.aborted ? 'aborted' : 'error');
+    throw error;
+  }
+  const usage: Usage = { prompt_tokens: 0, completion_tokens: 0, total_tokens: 0 };
+  const choices: ChoiceResult[] = [];
+  const sse = job.stream ? new SseWriter(reply, request.url) : null;
+  try {
+    for (const [index, { prompt, promptTokens }] of job.prompts.entries()) {
+      const trim = leadingWhitespaceTrimmer(prompt.trimLeadingWhitespace);
+      const opening = sse && job.shape.open(index);
+      if (opening) sse.send(opening);
+      const result = await generate(lease.item, {
+        tokens: prompt.tokens,
+        stopTriggers: prompt.stopTriggers,
+        sampling: job.sampling,
+        signal: scope.signal,
+        onText: sse
+          ? (text) => {
+              const visible = trim(text);
+              if (visible !== '') sse.send(job.shape.delta(index, visible));
+            }
+          : undefined,
+      });
+      usage.prompt_tokens += promptTokens;
+      usage.completion_tokens += result.completionTokens;
+      scope.tracker.addTokens(promptTokens, result.completionTokens);
+      services.metrics.recordGenerationTime(result.seconds);
+      choices.push({ text: sse ? '' : trim(result.text), finishReason: result.finishReason });
+      sse?.send(job.shape.finish(index, result.finishReason));
+    }
+    usage.total_tokens = usage.prompt_tokens + usage.completion_tokens;
+    request.log.info(
+      { model: job.loaded.id, endpoint: job.endpoint, stream: job.stream, ...usage, finish: choices.map((c) => c.finishReason) },
+      'generation finished',
+    );
+    scope.end('success');
+    if (sse) {
+      if (job.includeUsage) sse.send(job.shape.usageChunk(usage));
+      sse.done();
+      return reply;
+    }
+    return job.shape.body(choices, usage);
+  } catch (error) {
+    if (scope.aborted) {
+      request.log.info({ model: job.loaded.id, endpoint: job.endpoint }, 'generation stopped: client disconnected');
+      scope.end('aborted');
+      if (sse) return reply;
+      throw error;
+    }
+    scope.end('error');
+    if (!sse) throw error;
+    const httpError = toHttpError(error);
+    request.log.error({ err: error }, 'generation failed mid-stream');
+    sse.fail(httpError);
+    return reply;
+  } finally {
+    lease.release();
+  }
+}

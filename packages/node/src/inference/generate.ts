@@ -1,0 +1,80 @@
+/**
+ * Token generation on one leased context sequence. Completion tokens are counted from the
+ * generator's token callbacks (what was actually produced), never by re-tokenizing text.
+ */
+import { type LlamaContextSequence, LlamaCompletion, type LlamaText, type Token } from 'node-llama-cpp';
+
+/** llama.cpp's own default; OpenAI's is 1.0, but 0.8 suits small local models better. */
+export const DEFAULT_TEMPERATURE = 0.8;
+
+export interface SamplingOptions {
+  maxTokens?: number | null;
+  temperature?: number | null;
+  topP?: number | null;
+  seed?: number | null;
+  stop: string[];
+  presencePenalty?: number | null;
+  frequencyPenalty?: number | null;
+}
+
+export interface GenerateInput {
+  tokens: Token[];
+  stopTriggers: (LlamaText | string)[];
+  sampling: SamplingOptions;
+  signal: AbortSignal;
+  /** Text as it is produced (already past any stop-string hold-back). */
+  onText?: (text: string) => void;
+}
+
+export interface GenerateOutput {
+  text: string;
+  completionTokens: number;
+  finishReason: 'stop' | 'length';
+  seconds: number;
+}
+
+/**
+ * OpenAI's penalties subtract from the logits of tokens already generated, which is what
+ * llama.cpp's presence/frequency penalties do. No penalty asked for means none applied
+ * (node-llama-cpp would otherwise add its 1.1 repeat penalty by default).
+ */
+function repeatPenaltyFor(sampling: SamplingOptions) {
+  const presencePenalty = sampling.presencePenalty ?? 0;
+  const frequencyPenalty = sampling.frequencyPenalty ?? 0;
+  if (presencePenalty === 0 && frequencyPenalty === 0) return false as const;
+  return { penalty: 1, presencePenalty, frequencyPenalty, penalizeNewLine: true, lastTokens: 64 };
+}
+
+export async function generate(sequence: LlamaContextSequence, input: GenerateInput): Promise<GenerateOutput> {
+  const { sampling } = input;
+  const completion = new LlamaCompletion({ contextSequence: sequence });
+  const started = performance.now();
+  let completionTokens = 0;
+  try {
+    const result = await completion.generateCompletionWithMeta(input.tokens, {
+      onToken: (tokens) => {
+        completionTokens += tokens.length;
+      },
+      onTextChunk: input.onText,
+      signal: input.signal,
+      maxTokens: sampling.maxTokens ?? undefined,
+      temperature: sampling.temperature ?? DEFAULT_TEMPERATURE,
+      topP: sampling.topP ?? undefined,
+      seed: sampling.seed ?? undefined,
+      repeatPenalty: repeatPenaltyFor(sampling),
+      customStopTriggers: [...input.stopTriggers, ...sampling.stop.filter((s) => s !== '')],
+      // Never drop the start of the prompt to make room: callers check the prompt fits, and
+      // the reply ends ('length') when the context is full.
+      disableContextShift: true,
+      contextShiftSize: 1,
+    });
+    return {
+      text: result.response,
+      completionTokens,
+      finishReason: result.metadata.stopReason === 'maxTokens' ? 'length' : 'stop',
+      seconds: (performance.now() - started) / 1000,
+    };
+  } finally {
+    completion.dispose({ disposeSequence: false });
+  }
+}

@@ -1,0 +1,139 @@
+/**
+ * `startNode`: the whole inference node in one call. Order matters: GPU check first (refuse
+ * early), then the HTTP server (the router probes it), then model loading in the background,
+ * then registration and heartbeats.
+ */
+import { hostname } from 'node:os';
+import { NodeAgent } from './agent/agent.js';
+import type { NodeLoad } from './agent/payloads.js';
+import { RouterClient } from './agent/router-client.js';
+import type { NodeConfig } from './config/config.js';
+import { buildServer } from './http/server.js';
+import { GpuSampler } from './llama/gpu-stats.js';
+import { startLlama } from './llama/runtime.js';
+import { ModelManager } from './models/model-manager.js';
+import { createNodeLogging } from './observability/logger.js';
+import { NodeMetrics } from './observability/metrics.js';
+import { CpuSampler, memoryUsagePercent } from './observability/system-stats.js';
+import type { NodeServices } from './services.js';
+import { NODE_VERSION } from './version.js';
+
+export interface RunningNode {
+  /** Where this process can reach the node (loopback when bound to all interfaces). */
+  url: string;
+  /** What the router is told to call. */
+  publicUrl: string;
+  port: number;
+  /** The registration agent, or null when no API key is configured (standalone). */
+  agent: NodeAgent | null;
+  services: NodeServices;
+  close(): Promise<void>;
+}
+
+function localUrl(bindAddress: string, port: number): string {
+  if (bindAddress === '0.0.0.0' || bindAddress === '') return `http://127.0.0.1:${port}`;
+  if (bindAddress === '::') return `http://[::1]:${port}`;
+  return `http://${bindAddress.includes(':') ? `[${bindAddress}]` : bindAddress}:${port}`;
+}
+
+export async function startNode(config: NodeConfig): Promise<RunningNode> {
+  const logging = createNodeLogging({ level: config.logLevel, logDir: config.logDir, toStdout: config.logToStdout });
+  const log = logging.logger;
+  for (const warning of config.warnings) log.warn(warning);
+
+  let llamaRuntime: Awaited<ReturnType<typeof startLlama>>;
+  try {
+    llamaRuntime = await startLlama({ threads: config.threads, allowNoGpu: config.allowNoGpu }, log);
+  } catch (error) {
+    logging.close();
+    throw error;
+  }
+  const { llama, gpu } = llamaRuntime;
+  const models = new ModelManager(
+    llama,
+    config.modelsDir,
+    {
+      contextSize: config.contextSize,
+      parallel: config.parallel,
+      queueLimit: config.queueLimit,
+      threads: config.threads,
+    },
+    log,
+  );
+  const services: NodeServices = {
+    config,
+    version: NODE_VERSION,
+    log,
+    logging,
+    metrics: new NodeMetrics(),
+    models,
+    gpu,
+    gpuSampler: new GpuSampler(llama, gpu),
+    inflight: new Set(),
+  };
+
+  const app = buildServer(services);
+  try {
+    await app.listen({ port: config.port, host: config.bindAddress });
+  } catch (error) {
+    await llama.dispose();
+    logging.close();
+    throw error;
+  }
+  const address = app.server.address();
+  const port = typeof address === 'object' && address ? address.port : config.port;
+  const url = localUrl(config.bindAddress, port);
+  const publicUrl = config.publicUrl ?? `http://${config.ip.includes(':') ? `[${config.ip}]` : config.ip}:${port}`;
+  log.info(
+    { url, publicUrl, modelsDir: config.modelsDir, threads: config.threads, parallel: config.parallel, gpu: gpu.backend },
+    'llm-node listening',
+  );
+
+  void models.start(config.modelRescanSecs);
+
+  let agent: NodeAgent | null = null;
+  if (config.apiKey) {
+    const cpu = new CpuSampler();
+    const readLoad = async (): Promise<NodeLoad> => ({
+      models: models.list(),
+      initializing: models.initializing,
+      activeRequests: services.metrics.activeRequests,
+      averageResponseTimeMs: services.metrics.averageResponseTimeMs(),
+      cpuUsage: cpu.sample(),
+      memoryUsage: memoryUsagePercent(),
+      gpu: await services.gpuSampler.sample(),
+    });
+    agent = new NodeAgent(
+      new RouterClient(config.routerUrl, config.apiKey),
+      { machineName: hostname(), ip: config.ip, port, publicUrl, version: NODE_VERSION, gpu },
+      readLoad,
+      {
+        stateDir: config.stateDir,
+        heartbeatMs: config.heartbeatSecs * 1000,
+        retryInitialMs: config.retryInitialMs,
+        retryMaxMs: config.retryMaxMs,
+      },
+      log.child({ component: 'agent' }),
+    );
+    const nodeAgent = agent;
+    models.onChange(() => nodeAgent.wake());
+    agent.start();
+  } else {
+    log.info('LLM_NODE_API_KEY is not set: running standalone (not registering with a router)');
+  }
+
+  let closing: Promise<void> | null = null;
+  const close = () => {
+    closing ??= (async () => {
+      await agent?.stop();
+      for (const controller of services.inflight) controller.abort(new Error('node shutting down'));
+      await app.close();
+      await models.close();
+      await llama.dispose();
+      log.info('llm-node stopped');
+      logging.close();
+    })();
+    return closing;
+  };
+  return { url, publicUrl, port, agent, services, close };
+}

@@ -1,0 +1,190 @@
+/**
+ * The node's models: what the models directory holds, what is loaded, and what is ready.
+ * Loading happens in the background, one model at a time (memory), so the HTTP server is up
+ * before any model is. `rescan()` picks up files added, changed or removed while running.
+ */
+import { mkdir } from 'node:fs/promises';
+import type { NodeModel } from '@llm-router/protocol';
+import { type Llama, readGgufFileInfo } from 'node-llama-cpp';
+import type { Logger } from 'pino';
+import { type CatalogEntry, scanModelsDir } from './catalog.js';
+import { type Capability, capabilitiesOf, LoadedModel, type LoadOptions } from './loaded-model.js';
+
+export type ModelState = 'loading' | 'ready' | 'failed';
+
+export interface ManagedModel {
+  readonly id: string;
+  entry: CatalogEntry;
+  state: ModelState;
+  capabilities: Capability[] | undefined;
+  loaded: LoadedModel | null;
+  error: string | null;
+}
+
+/** A file this recently written may still be being copied in; the next scan looks again. */
+const SETTLE_MS = 2000;
+
+export class ModelManager {
+  private readonly models = new Map<string, ManagedModel>();
+  private readonly listeners: (() => void)[] = [];
+  private scanning: Promise<void> | null = null;
+  private closed = false;
+  private initialScanDone = false;
+  private timer: NodeJS.Timeout | null = null;
+
+  constructor(
+    private readonly llama: Llama,
+    private readonly modelsDir: string,
+    private readonly options: LoadOptions,
+    private readonly log: Logger,
+  ) {}
+
+  /** Starts the first scan and load in the background, then rescans every `rescanSecs`. */
+  start(rescanSecs: number): Promise<void> {
+    const first = mkdir(this.modelsDir, { recursive: true })
+      .catch((error) => this.log.warn({ dir: this.modelsDir, error: error.message }, 'cannot create models dir'))
+      .then(() => this.rescan())
+      .finally(() => {
+        this.initialScanDone = true;
+        this.log.info({ models: this.list() }, 'startup model loading finished');
+        this.emitChange();
+        if (rescanSecs > 0 && !this.closed) {
+          this.timer = setInterval(() => void this.rescan(), rescanSecs * 1000);
+          this.timer.unref();
+        }
+      });
+    return first;
+  }
+
+  /** True once the models present at start have been tried (loaded or failed). */
+  get started(): boolean {
+    return this.initialScanDone;
+  }
+
+  /** True while anything is still loading: the router should not count this node ready yet. */
+  get initializing(): boolean {
+    return !this.initialScanDone || [...this.models.values()].some((m) => m.state === 'loading');
+  }
+
+  onChange(listener: () => void): void {
+    this.listeners.push(listener);
+  }
+
+  get(id: string): ManagedModel | undefined {
+    return this.models.get(id);
+  }
+
+  all(): ManagedModel[] {
+    return [...this.models.values()].sort((a, b) => a.id.localeCompare(b.id));
+  }
+
+  list(): NodeModel[] {
+    return this.all().map((m) => ({ id: m.id, ready: m.state === 'ready', capabilities: m.capabilities }));
+  }
+
+  /** Requests waiting for a sequence, over all models. */
+  queuedRequests(): number {
+    return this.all().reduce((sum, m) => sum + (m.loaded?.pool?.queued ?? 0), 0);
+  }
+
+  /** Scans the models directory once; concurrent calls share the scan in progress. */
+  rescan(): Promise<void> {
+    if (this.closed) return Promise.resolve();
+    this.scanning ??= this.scanOnce()
+      .catch((error) => this.log.error({ err: error }, 'model scan failed'))
+      .finally(() => {
+        this.scanning = null;
+      });
+    return this.scanning;
+  }
+
+  async close(): Promise<void> {
+    this.closed = true;
+    if (this.timer) clearInterval(this.timer);
+    await this.scanning;
+    const models = [...this.models.values()];
+    this.models.clear();
+    await Promise.all(models.map((m) => m.loaded?.unload().catch(() => undefined)));
+  }
+
+  private async scanOnce(): Promise<void> {
+    const { entries, warnings } = await scanModelsDir(this.modelsDir);
+    for (const warning of warnings) this.log.warn(warning);
+    const seen = new Set(entries.map((e) => e.id));
+    for (const model of [...this.models.values()]) {
+      if (!seen.has(model.id)) {
+        this.log.info({ model: model.id }, 'model file removed; unloading');
+        await this.remove(model);
+      }
+    }
+    const now = Date.now();
+    for (const entry of entries) {
+      if (this.closed) return;
+      const known = this.models.get(entry.id);
+      const changed = known && (known.entry.sizeBytes !== entry.sizeBytes || known.entry.mtimeMs !== entry.mtimeMs);
+      if (known && !changed) continue;
+      if (now - entry.mtimeMs < SETTLE_MS && this.initialScanDone) continue;
+      if (known) {
+        this.log.info({ model: entry.id }, 'model file changed; reloading');
+        await this.remove(known);
+      }
+      await this.load(entry);
+    }
+  }
+
+  private async remove(model: ManagedModel): Promise<void> {
+    this.models.delete(model.id);
+    this.emitChange();
+    await model.loaded?.unload().catch((error) => this.log.warn({ err: error, model: model.id }, 'unload failed'));
+  }
+
+  private async load(entry: CatalogEntry): Promise<void> {
+    const model: ManagedModel = {
+      id: entry.id,
+      entry,
+      state: 'loading',
+      capabilities: undefined,
+      loaded: null,
+      error: null,
+    };
+    this.models.set(entry.id, model);
+    this.emitChange();
+    const started = performance.now();
+    try {
+      model.capabilities = capabilitiesOf(await readGgufFileInfo(entry.path, { readTensorInfo: false }));
+      const loaded = await LoadedModel.load(this.llama, entry, this.options);
+      if (this.closed || this.models.get(entry.id) !== model) {
+        await loaded.unload();
+        return;
+      }
+      model.loaded = loaded;
+      model.capabilities = loaded.capabilities;
+      model.state = 'ready';
+      this.log.info(
+        {
+          model: entry.id,
+          path: entry.path,
+          contextSize: loaded.contextSize,
+          chatTemplate: loaded.chatWrapper ? loaded.chatWrapper.wrapperName : 'plain',
+          ms: Math.round(performance.now() - started),
+        },
+        'model ready',
+      );
+    } catch (error) {
+      model.state = 'failed';
+      model.error = (error as Error).message;
+      this.log.error({ model: entry.id, path: entry.path, error: model.error }, 'model failed to load');
+    }
+    this.emitChange();
+  }
+
+  private emitChange(): void {
+    for (const listener of this.listeners) {
+      try {
+        listener();
+      } catch (error) {
+        this.log.error({ err: error }, 'model change listener failed');
+      }
+    }
+  }
+}

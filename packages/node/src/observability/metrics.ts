@@ -1,0 +1,68 @@
+/**
+ * Request counters for `/metrics`, `/metrics/prom` and heartbeats. Memory is bounded: response
+ * times are averaged over the most recent requests only.
+ */
+export type Endpoint = 'chat' | 'completions' | 'embeddings';
+export type Outcome = 'success' | 'error' | 'aborted' | 'rejected';
+
+const RECENT_WINDOW = 100;
+
+export interface RequestTracker {
+  /** Adds tokens as they become known (may be called more than once). */
+  addTokens(prompt: number, completion: number): void;
+  finish(outcome: Outcome): void;
+}
+
+export class NodeMetrics {
+  readonly startedAt = Date.now();
+  activeRequests = 0;
+  totalRequests = 0;
+  promptTokens = 0;
+  completionTokens = 0;
+  /** Time spent generating, for the tokens-per-second figure. */
+  generationSeconds = 0;
+  readonly outcomes: Record<Outcome, number> = { success: 0, error: 0, aborted: 0, rejected: 0 };
+  readonly byEndpoint: Record<Endpoint, number> = { chat: 0, completions: 0, embeddings: 0 };
+  durationSecondsSum = 0;
+  private readonly recentMs: number[] = [];
+
+  startRequest(endpoint: Endpoint): RequestTracker {
+    const started = performance.now();
+    this.activeRequests++;
+    this.totalRequests++;
+    this.byEndpoint[endpoint]++;
+    let finished = false;
+    return {
+      addTokens: (prompt, completion) => {
+        this.promptTokens += prompt;
+        this.completionTokens += completion;
+      },
+      finish: (outcome) => {
+        if (finished) return;
+        finished = true;
+        this.activeRequests--;
+        this.outcomes[outcome]++;
+        const ms = performance.now() - started;
+        this.durationSecondsSum += ms / 1000;
+        if (outcome === 'success') {
+          this.recentMs.push(ms);
+          if (this.recentMs.length > RECENT_WINDOW) this.recentMs.shift();
+        }
+      },
+    };
+  }
+
+  recordGenerationTime(seconds: number): void {
+    this.generationSeconds += seconds;
+  }
+
+  uptimeSeconds(): number {
+    return (Date.now() - this.startedAt) / 1000;
+  }
+
+  /** Mean latency of the most recent successful requests, or null before the first one. */
+  averageResponseTimeMs(): number | null {
+    if (this.recentMs.length === 0) return null;
+    return this.recentMs.reduce((a, b) => a + b, 0) / this.recentMs.length;
+  }
+}

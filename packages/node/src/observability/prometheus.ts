@@ -1,0 +1,70 @@
+/** The node's metrics in the Prometheus text format, all named `llm_node_*`. */
+import type { NodeSnapshot } from './snapshot.js';
+
+type Labels = Record<string, string>;
+
+const escapeLabel = (value: string) => value.replace(/\\/g, '\\\\').replace(/"/g, '\\"').replace(/\n/g, '\\n');
+
+function series(name: string, value: number, labels: Labels = {}): string {
+  const pairs = Object.entries(labels).map(([k, v]) => `${k}="${escapeLabel(v)}"`);
+  return `${name}${pairs.length ? `{${pairs.join(',')}}` : ''} ${Number.isFinite(value) ? value : 0}`;
+}
+
+export function renderPrometheus(s: NodeSnapshot): string {
+  const lines: string[] = [];
+  const metric = (name: string, type: 'gauge' | 'counter', help: string, values: [number, Labels?][]) => {
+    lines.push(`# HELP ${name} ${help}`, `# TYPE ${name} ${type}`);
+    for (const [value, labels] of values) lines.push(series(name, value, labels));
+  };
+  metric('llm_node_uptime_seconds', 'gauge', 'Seconds since the node started.', [[s.uptime_seconds]]);
+  metric('llm_node_active_requests', 'gauge', 'Inference requests in progress (queued ones included).', [
+    [s.active_requests],
+  ]);
+  metric('llm_node_queued_requests', 'gauge', 'Requests waiting for a free context sequence.', [[s.queued_requests]]);
+  metric(
+    'llm_node_requests_total',
+    'counter',
+    'Inference requests by outcome.',
+    [
+      [s.successful_requests, { outcome: 'success' }],
+      [s.failed_requests, { outcome: 'error' }],
+      [s.aborted_requests, { outcome: 'aborted' }],
+      [s.rejected_requests, { outcome: 'rejected' }],
+    ],
+  );
+  metric(
+    'llm_node_endpoint_requests_total',
+    'counter',
+    'Inference requests by endpoint.',
+    Object.entries(s.requests_by_endpoint).map(([endpoint, n]) => [n, { endpoint }]),
+  );
+  metric('llm_node_request_duration_seconds_sum', 'counter', 'Total time spent answering inference requests.', [
+    [s.request_duration_seconds_sum],
+  ]);
+  metric('llm_node_prompt_tokens_total', 'counter', 'Prompt tokens read.', [[s.prompt_tokens_total]]);
+  metric('llm_node_completion_tokens_total', 'counter', 'Tokens generated.', [[s.tokens_generated_total]]);
+  metric('llm_node_cpu_usage_percent', 'gauge', 'Host CPU busy share since the previous scrape.', [[s.cpu_usage]]);
+  metric('llm_node_memory_usage_percent', 'gauge', 'Host memory in use.', [[s.memory_usage]]);
+  metric('llm_node_process_resident_memory_bytes', 'gauge', 'Resident memory of the node process.', [
+    [s.process_resident_memory_bytes],
+  ]);
+  metric('llm_node_models', 'gauge', 'Models by state.', [
+    [s.models.ready, { state: 'ready' }],
+    [s.models.loading, { state: 'loading' }],
+    [s.models.failed, { state: 'failed' }],
+  ]);
+  metric(
+    'llm_node_model_ready',
+    'gauge',
+    '1 when the model answers requests.',
+    s.model_states.map((m) => [m.state === 'ready' ? 1 : 0, { model: m.id }]),
+  );
+  metric('llm_node_gpu_devices', 'gauge', 'GPU devices llama.cpp uses.', [[s.gpu.devices]]);
+  metric('llm_node_gpu_memory_bytes', 'gauge', 'GPU memory.', [
+    [s.gpu.memory_total_bytes, { kind: 'total' }],
+    [(s.gpu.gpu_memory_used_mb ?? 0) * 1024 * 1024, { kind: 'used' }],
+  ]);
+  if (s.gpu.gpu_usage !== null) metric('llm_node_gpu_usage_percent', 'gauge', 'GPU utilisation.', [[s.gpu.gpu_usage]]);
+  metric('llm_node_pulls_total', 'counter', 'Model pulls (reserved for model sync).', [[s.pull_count]]);
+  return `${lines.join('\n')}\n`;
+}

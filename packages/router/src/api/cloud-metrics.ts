@@ -1,0 +1,19 @@
+/**
+ * `GET /v0/metrics/cloud` (admin): the cloud provider metrics in Prometheus text format.
+ */
+import type { FastifyInstance } from 'fastify';
+import type { CloudMetrics } from '../cloud/metrics.js';
+import type { RequireScope } from '../http/auth-context.js';
+
+export type CloudMetricsRouteOptions = { requireScope: RequireScope } & (
+  | { /** The gateway from `createCloudGateway(...)`, which owns the metrics. */ cloud: { metrics: CloudMetrics } }
+  | { metrics: CloudMetrics }
+);
+
+export function registerCloudMetricsRoute(app: FastifyInstance, options: CloudMetricsRouteOptions): void {
+  const metrics = 'cloud' in options ? options.cloud.metrics : options.metrics;
+  app.get('/v0/metrics/cloud', { preHandler: options.requireScope('admin:*') }, async (_request, reply) => {
+    const text = await metrics.render();
+    return reply.type(metrics.contentType).send(text);
+  });
+}

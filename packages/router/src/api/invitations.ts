@@ -1,0 +1,56 @@
+/** Invitation administration: an admin creates a one-use code; `/v0/auth/register` redeems it. */
+import type { FastifyInstance } from 'fastify';
+import { z } from 'zod';
+import { createInvitation, type InvitationRow, listInvitations, revokeInvitation } from '../auth/invitations.js';
+import type { RequireScope } from '../http/auth-context.js';
+import { notFound } from '../http/errors.js';
+import type { RouterDatabase } from '../store/database.js';
+import { parseInput } from './validate.js';
+
+const CreateInvitationSchema = z.object({
+  expires_in_hours: z
+    .number()
+    .positive()
+    .max(24 * 365)
+    .default(72),
+});
+
+const iso = (ms: number | null) => (ms === null ? null : new Date(ms).toISOString());
+
+function invitationToJson(row: InvitationRow, now = Date.now()) {
+  const status = row.status === 'active' && row.expires_at <= now ? 'expired' : row.status;
+  return {
+    id: row.id,
+    status,
+    created_by: row.created_by,
+    created_at: iso(row.created_at),
+    expires_at: iso(row.expires_at),
+    used_by: row.used_by,
+    used_at: iso(row.used_at),
+  };
+}
+
+export function registerInvitationRoutes(
+  app: FastifyInstance,
+  deps: { db: RouterDatabase; requireScope: RequireScope },
+): void {
+  const admin = deps.requireScope('admin:*');
+
+  app.get('/v0/invitations', { preHandler: admin }, async () => ({
+    invitations: (await listInvitations(deps.db)).map((row) => invitationToJson(row)),
+  }));
+
+  app.post('/v0/invitations', { preHandler: admin }, async (request, reply) => {
+    const input = parseInput(CreateInvitationSchema, request.body ?? {});
+    const principal = request.principal;
+    const createdBy =
+      principal?.kind === 'user' ? principal.userId : principal?.kind === 'api_key' ? principal.createdBy : null;
+    const { row, code } = await createInvitation(deps.db, createdBy, input.expires_in_hours);
+    return reply.code(201).send({ ...invitationToJson(row), code });
+  });
+
+  app.delete<{ Params: { id: string } }>('/v0/invitations/:id', { preHandler: admin }, async (request, reply) => {
+    if (!(await revokeInvitation(deps.db, request.params.id))) throw notFound('Invitation not found', 'not_found');
+    return reply.code(204).send();
+  });
+}

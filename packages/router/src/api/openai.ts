@@ -1,0 +1,284 @@
+/**
+ * The OpenAI-compatible `/v1` routes. A request reads top to bottom here: validate the body,
+ * hand a cloud-prefixed model to the cloud gateway, otherwise let the balancer and proxy send
+ * it to a node, and report what happened (`onRequestFinished`) for request history.
+ */
+import {
+  ChatCompletionRequestSchema,
+  CompletionRequestSchema,
+  describeValidationError,
+  EmbeddingRequestSchema,
+} from '@llm-router/protocol';
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import type { z } from 'zod';
+import type { BalancerPolicy } from '../balancer/types.js';
+import type { CloudGateway, CloudModelEntry, CloudProviderName, InferenceKind } from '../cloud/types.js';
+import type { RouterConfig } from '../config/config.js';
+import type { FleetView } from '../fleet/types.js';
+import type { RequireScope } from '../http/auth-context.js';
+import { badRequest, HttpError } from '../http/errors.js';
+import { createNodeProxy, type NodeProxy } from '../proxy/forward.js';
+import type { AttemptFailure } from '../proxy/types.js';
+
+/** One finished `/v1` inference request, as request history records it. */
+export interface FinishedRequest {
+  kind: InferenceKind;
+  /** The `model` the client asked for ('' when it sent none). */
+  model: string;
+  /** The node that served it (on failure the last node tried); null for cloud or no node. */
+  nodeId: string | null;
+  /** Set when a cloud provider served the request. */
+  cloudProvider?: CloudProviderName;
+  /** HTTP status the client got; 499 when the client left before the end. */
+  status: number;
+  success: boolean;
+  errorMessage: string | null;
+  durationMs: number;
+  streamed: boolean;
+  promptTokens?: number;
+  completionTokens?: number;
+  /** Time to the first streamed byte from the node (streams only). */
+  timeToFirstTokenMs?: number;
+  /** Nodes that were tried and failed over, in order (empty when the first node served it). */
+  failedAttempts: AttemptFailure[];
+  /** The parsed JSON body as the client sent it. */
+  requestBody: unknown;
+  clientIp: string;
+  apiKeyId: string | null;
+}
+
+export interface OpenAIRouteDeps {
+  fleet: FleetView;
+  config: RouterConfig;
+  requireScope: RequireScope;
+  cloud?: CloudGateway;
+  balancer: BalancerPolicy;
+  /** Called once per inference request, after the reply (streams: after the last byte). Must not throw. */
+  onRequestFinished?: (request: FinishedRequest) => void;
+  /** Tests may inject a proxy; by default one is built (and closed with the app). */
+  proxy?: NodeProxy;
+}
+
+/** Cloud providers are asked for their model list for at most this long per `/v1/models`. */
+const CLOUD_LIST_TIMEOUT_MS = 5_000;
+
+const INFERENCE_ROUTES: ReadonlyArray<{ path: string; kind: InferenceKind; schema: z.ZodType }> = [
+  { path: '/v1/chat/completions', kind: 'chat', schema: ChatCompletionRequestSchema },
+  { path: '/v1/completions', kind: 'completions', schema: CompletionRequestSchema },
+  { path: '/v1/embeddings', kind: 'embeddings', schema: EmbeddingRequestSchema },
+];
+
+type Outcome = Omit<FinishedRequest, 'kind' | 'model' | 'durationMs' | 'requestBody' | 'clientIp' | 'apiKeyId'> & {
+  /** An error not sent yet: thrown after recording so the server's error handler renders it. */
+  failure?: HttpError | null;
+};
+
+const isRecord = (value: unknown): value is Record<string, unknown> =>
+  typeof value === 'object' && value !== null && !Array.isArray(value);
+
+const modelNotFound = (id: string) =>
+  new HttpError(404, `The model '${id}' does not exist`, 'model_not_found', 'model');
+
+function outcomeOfError(error: unknown): Outcome {
+  const status = error instanceof HttpError ? error.status : 500;
+  const message = error instanceof Error ? error.message : String(error);
+  return { nodeId: null, status, success: false, errorMessage: message, streamed: false, failedAttempts: [] };
+}
+
+export function registerOpenAIRoutes(app: FastifyInstance, deps: OpenAIRouteDeps): void {
+  const { fleet, cloud } = deps;
+  const proxy = deps.proxy ?? createNodeProxy({ fleet, balancer: deps.balancer, config: deps.config });
+  if (!deps.proxy) app.addHook('onClose', async () => proxy.close());
+  const requireInference = deps.requireScope('api:inference');
+
+  async function routeInference(
+    route: (typeof INFERENCE_ROUTES)[number],
+    body: unknown,
+    request: FastifyRequest,
+    reply: FastifyReply,
+  ): Promise<Outcome> {
+    if (!isRecord(body)) throw badRequest('Request body must be a JSON object', null, 'invalid_request');
+    if (body.model === undefined || body.model === null) {
+      throw badRequest('`model` field is required', 'model', 'invalid_request');
+    }
+    const parsed = route.schema.safeParse(body);
+    if (!parsed.success) {
+      const { message, param } = describeValidationError(parsed.error);
+      throw badRequest(message, param, 'invalid_request');
+    }
+    const model = body.model as string;
+    const streamRequested = route.kind !== 'embeddings' && body.stream === true;
+
+    const ref = cloud?.parseModel(model);
+    if (cloud && ref) {
+      const data = parsed.data as Record<string, unknown>;
+      const result = await cloud.forward({ ref, kind: route.kind, body: data, request, reply });
+      return {
+        nodeId: null,
+        cloudProvider: ref.provider,
+        status: result.status,
+        success: result.success,
+        errorMessage: result.errorMessage ?? null,
+        streamed: streamRequested,
+        promptTokens: result.promptTokens,
+        completionTokens: result.completionTokens,
+        failedAttempts: [],
+      };
+    }
+
+    if (!fleet.isModelKnown(model)) throw modelNotFound(model);
+    // Forward the client's own bytes; re-serialising is only a fallback for bodies parsed elsewhere.
+    const rawBody = request.rawBody ?? Buffer.from(JSON.stringify(body));
+    const result = await proxy.forwardToNode({ kind: route.kind, model, body: rawBody, request, reply });
+    return {
+      nodeId: result.nodeId,
+      status: result.status,
+      success: result.success,
+      errorMessage: result.errorMessage,
+      streamed: result.streamed,
+      promptTokens: result.usage?.promptTokens,
+      completionTokens: result.usage?.completionTokens,
+      timeToFirstTokenMs: result.streamed ? (result.timeToFirstByteMs ?? undefined) : undefined,
+      failedAttempts: result.failedAttempts,
+      failure: result.failure,
+    };
+  }
+
+  for (const route of INFERENCE_ROUTES) {
+    app.post(route.path, { preHandler: requireInference }, async (request, reply) => {
+      const startedAt = performance.now();
+      const body = request.body;
+      const record = (outcome: Outcome) => {
+        const { failure: _failure, ...fields } = outcome;
+        const principal = request.principal;
+        try {
+          deps.onRequestFinished?.({
+            kind: route.kind,
+            model: isRecord(body) && typeof body.model === 'string' ? body.model : '',
+            ...fields,
+            durationMs: performance.now() - startedAt,
+            requestBody: body ?? null,
+            clientIp: request.ip,
+            apiKeyId: principal?.kind === 'api_key' ? principal.apiKeyId : null,
+          });
+        } catch (error) {
+          request.log.error({ err: error }, 'recording a finished request failed');
+        }
+      };
+      let outcome: Outcome;
+      try {
+        outcome = await routeInference(route, body, request, reply);
+      } catch (error) {
+        record(outcomeOfError(error));
+        throw error;
+      }
+      record(outcome);
+      if (outcome.failure) throw outcome.failure;
+      return reply;
+    });
+  }
+
+  async function listCloudModels(request: FastifyRequest): Promise<ModelObject[]> {
+    if (!cloud) return [];
+    let timer: NodeJS.Timeout | undefined;
+    try {
+      const timeout = new Promise<never>((_, reject) => {
+        timer = setTimeout(() => reject(new Error('timed out')), CLOUD_LIST_TIMEOUT_MS);
+      });
+      const entries = await Promise.race([cloud.listModels(), timeout]);
+      return entries.map(cloudModelObject);
+    } catch (error) {
+      // The local fleet's models are still worth listing when a provider is down.
+      request.log.warn({ err: error }, 'cloud model list unavailable');
+      return [];
+    } finally {
+      clearTimeout(timer);
+    }
+  }
+
+  app.get('/v1/models', { preHandler: requireInference }, async (request) => {
+    const local = [...fleetModels(fleet).values()].sort((a, b) => a.id.localeCompare(b.id));
+    return { object: 'list', data: [...local, ...(await listCloudModels(request))] };
+  });
+
+  // A wildcard, because model ids may contain slashes (`org/name`).
+  app.get('/v1/models/*', { preHandler: requireInference }, async (request) => {
+    const id = (request.params as { '*': string })['*'];
+    const local = fleetModels(fleet).get(id);
+    if (local) return local;
+    if (cloud?.parseModel(id)) {
+      const match = (await listCloudModels(request)).find((model) => model.id === id);
+      if (match) return match;
+    }
+    throw modelNotFound(id);
+  });
+}
+
+interface ModelObject {
+  id: string;
+  object: 'model';
+  created: number;
+  owned_by: string;
+  /** True when at least one online node has the model ready (cloud models: always). */
+  ready: boolean;
+  nodes: Array<{ node_id: string; machine_name: string; status: string; ready: boolean }>;
+  capabilities: { chat_completion: boolean; completion: boolean; embeddings: boolean };
+}
+
+/**
+ * Every model any node lists, with the nodes that have it. A node that declares no
+ * capabilities for a model is taken to serve text generation (what llama.cpp serves by default).
+ */
+function fleetModels(fleet: FleetView): Map<string, ModelObject> {
+  const models = new Map<string, ModelObject>();
+  const declared = new Map<string, Set<string>>();
+  for (const node of fleet.all()) {
+    for (const model of node.models) {
+      let entry = models.get(model.id);
+      if (!entry) {
+        entry = {
+          id: model.id,
+          object: 'model',
+          created: 0,
+          owned_by: 'router',
+          ready: false,
+          nodes: [],
+          capabilities: { chat_completion: false, completion: false, embeddings: false },
+        };
+        models.set(model.id, entry);
+      }
+      entry.nodes.push({ node_id: node.id, machine_name: node.machineName, status: node.status, ready: model.ready });
+      if (node.status === 'online' && model.ready) entry.ready = true;
+      if (model.capabilities) {
+        const caps = declared.get(model.id) ?? new Set<string>();
+        for (const capability of model.capabilities) caps.add(capability);
+        declared.set(model.id, caps);
+      }
+    }
+  }
+  for (const entry of models.values()) {
+    const caps = declared.get(entry.id) ?? new Set(['chat']);
+    entry.capabilities = {
+      chat_completion: caps.has('chat'),
+      completion: caps.has('chat') || caps.has('completion'),
+      embeddings: caps.has('embeddings'),
+    };
+  }
+  return models;
+}
+
+function cloudModelObject(entry: CloudModelEntry): ModelObject {
+  return {
+    id: entry.id,
+    object: 'model',
+    created: 0,
+    owned_by: entry.provider,
+    ready: true,
+    nodes: [],
+    capabilities: {
+      chat_completion: true,
+      completion: entry.provider === 'openai',
+      embeddings: entry.provider !== 'anthropic',
+    },
+  };
+}

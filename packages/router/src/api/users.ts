@@ -1,0 +1,73 @@
+/** User administration (admins only). The last admin can be neither deleted nor demoted. */
+import type { FastifyInstance } from 'fastify';
+import { z } from 'zod';
+import {
+  createUser,
+  deleteUser,
+  findUserByName,
+  LastAdminError,
+  listUsers,
+  type UserRow,
+  updateUser,
+} from '../auth/users.js';
+import type { RequireScope } from '../http/auth-context.js';
+import { badRequest, HttpError, notFound } from '../http/errors.js';
+import type { RouterDatabase } from '../store/database.js';
+import { PasswordSchema, UsernameSchema } from './auth.js';
+import { parseInput } from './validate.js';
+
+const Role = z.enum(['admin', 'viewer']);
+const CreateUserSchema = z.object({ username: UsernameSchema, password: PasswordSchema, role: Role });
+const UpdateUserSchema = z
+  .object({ username: UsernameSchema.optional(), password: PasswordSchema.optional(), role: Role.optional() })
+  .refine((v) => v.username !== undefined || v.password !== undefined || v.role !== undefined, {
+    message: 'give at least one of username, password, role',
+  });
+
+const iso = (ms: number | null) => (ms === null ? null : new Date(ms).toISOString());
+
+export const userToJson = (u: UserRow) => ({
+  id: u.id,
+  username: u.username,
+  role: u.role,
+  created_at: iso(u.created_at),
+  last_login: iso(u.last_login),
+});
+
+const usernameTaken = () => new HttpError(409, 'Username already exists', 'username_taken');
+const lastAdmin = (error: unknown) =>
+  error instanceof LastAdminError ? badRequest(error.message, null, 'last_admin') : error;
+
+export function registerUserRoutes(app: FastifyInstance, deps: { db: RouterDatabase; requireScope: RequireScope }) {
+  const admin = deps.requireScope('admin:*');
+
+  app.get('/v0/users', { preHandler: admin }, async () => ({ users: (await listUsers(deps.db)).map(userToJson) }));
+
+  app.post('/v0/users', { preHandler: admin }, async (request, reply) => {
+    const input = parseInput(CreateUserSchema, request.body);
+    if (await findUserByName(deps.db, input.username)) throw usernameTaken();
+    const user = await createUser(deps.db, input);
+    return reply.code(201).send(userToJson(user));
+  });
+
+  app.put<{ Params: { id: string } }>('/v0/users/:id', { preHandler: admin }, async (request) => {
+    const input = parseInput(UpdateUserSchema, request.body);
+    if (input.username !== undefined) {
+      const other = await findUserByName(deps.db, input.username);
+      if (other && other.id !== request.params.id) throw usernameTaken();
+    }
+    const user = await updateUser(deps.db, request.params.id, input).catch((e) => {
+      throw lastAdmin(e);
+    });
+    if (!user) throw notFound('User not found', 'user_not_found');
+    return userToJson(user);
+  });
+
+  app.delete<{ Params: { id: string } }>('/v0/users/:id', { preHandler: admin }, async (request, reply) => {
+    const deleted = await deleteUser(deps.db, request.params.id).catch((e) => {
+      throw lastAdmin(e);
+    });
+    if (!deleted) throw notFound('User not found', 'user_not_found');
+    return reply.code(204).send();
+  });
+}

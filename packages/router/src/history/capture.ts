@@ -1,0 +1,56 @@
+/**
+ * Turns a finished `/v1` request into a history row and hands it to the recorder. Called for
+ * every request, including those for which no node could be chosen.
+ */
+import { randomUUID } from 'node:crypto';
+import type { FinishedRequest } from '../api/openai.js';
+import type { FleetView } from '../fleet/types.js';
+import { MinuteCounters } from './minute-counters.js';
+import type { HistoryRecorder, HistoryRow } from './recorder.js';
+import { cappedJson, redactPayloads } from './redact.js';
+
+/** Stored response bodies are capped; the history view needs a sample, not every embedding. */
+export const RESPONSE_BODY_CAP_BYTES = 64 * 1024;
+const REQUEST_BODY_CAP_BYTES = 256 * 1024;
+
+const REQUEST_TYPES = { chat: 'chat', completions: 'generate', embeddings: 'embeddings' } as const;
+
+export class RequestCapture {
+  readonly minutes = new MinuteCounters();
+
+  constructor(
+    private readonly recorder: HistoryRecorder,
+    private readonly fleet: FleetView,
+  ) {}
+
+  record(finished: FinishedRequest): void {
+    const completedAt = Date.now();
+    const node = finished.nodeId ? this.fleet.get(finished.nodeId) : undefined;
+    const cloudNode = finished.cloudProvider ? `cloud:${finished.cloudProvider}` : null;
+    const row: HistoryRow = {
+      id: randomUUID(),
+      timestamp: completedAt - Math.round(finished.durationMs),
+      request_type: REQUEST_TYPES[finished.kind],
+      model: finished.model,
+      node_id: cloudNode ?? finished.nodeId,
+      node_machine_name: cloudNode ?? node?.machineName ?? null,
+      node_ip: cloudNode ? null : (node?.ipAddress ?? null),
+      client_ip: finished.clientIp || null,
+      api_key_id: finished.apiKeyId,
+      stream: finished.streamed ? 1 : 0,
+      request_body: cappedJson(redactPayloads(finished.requestBody), REQUEST_BODY_CAP_BYTES),
+      response_body: cappedJson(finished.responseBody, RESPONSE_BODY_CAP_BYTES),
+      duration_ms: Math.round(finished.durationMs),
+      status: finished.success ? 'success' : 'error',
+      status_code: finished.status,
+      error_message: finished.errorMessage,
+      prompt_tokens: finished.promptTokens ?? null,
+      completion_tokens: finished.completionTokens ?? null,
+      time_to_first_token_ms:
+        finished.timeToFirstTokenMs === undefined ? null : Math.round(finished.timeToFirstTokenMs),
+      completed_at: completedAt,
+    };
+    this.recorder.record(row);
+    this.minutes.add(finished.success, completedAt);
+  }
+}

@@ -1,0 +1,313 @@
+/**
+ * One try of one request on one node. Until the node has sent its first body byte (and, for a
+ * non-stream reply, its whole body) nothing reaches the client, so any failure up to then is
+ * reported back for failover. Once an SSE stream has started, failures end the stream with an
+ * OpenAI-shaped error event instead.
+ */
+import { once } from 'node:events';
+import type { OutgoingHttpHeaders, ServerResponse } from 'node:http';
+import { openAIError } from '@llm-router/protocol';
+import type { FastifyReply } from 'fastify';
+import { type Dispatcher, request } from 'undici';
+import type { FleetNode } from '../fleet/types.js';
+import { describeNodeError, SseFramer } from './sse-framer.js';
+import { type AttemptFailure, CLIENT_CLOSED_STATUS, type TokenUsage } from './types.js';
+import { extractUsageFromJson } from './usage.js';
+
+/** A non-stream reply larger than this is treated as a node fault (replies are normally small). */
+const MAX_BUFFERED_REPLY_BYTES = 64 * 1024 * 1024;
+/** How much of a 5xx body is kept for the error message. */
+const MAX_ERROR_SNIPPET_BYTES = 2048;
+const CONNECT_ERROR_CODES = new Set([
+  'ECONNREFUSED',
+  'UND_ERR_CONNECT_TIMEOUT',
+  'ENOTFOUND',
+  'EAI_AGAIN',
+  'EHOSTUNREACH',
+  'ENETUNREACH',
+  'EHOSTDOWN',
+]);
+
+export interface AttemptTimeouts {
+  firstByteTimeoutMs: number;
+  idleTimeoutMs: number;
+}
+
+export interface AttemptInput {
+  node: FleetNode;
+  url: string;
+  body: Buffer;
+  headers: Record<string, string>;
+  dispatcher: Dispatcher;
+  timeouts: AttemptTimeouts;
+  /** Aborts when the client disconnects. */
+  clientSignal: AbortSignal;
+  reply: FastifyReply;
+  /** `performance.now()` when the client's request arrived, for time to first byte. */
+  requestStartedAt: number;
+}
+
+export interface AttemptReply {
+  status: number;
+  success: boolean;
+  errorMessage: string | null;
+  streamed: boolean;
+  usage: TokenUsage | null;
+  timeToFirstByteMs: number;
+}
+
+export type AttemptOutcome = { replied: true; reply: AttemptReply } | { replied: false; failure: AttemptFailure };
+
+type TimerReason = 'first_byte' | 'idle';
+
+/** One timer per attempt that aborts the node request; `fired` tells a timeout from other aborts. */
+class AttemptTimer {
+  fired: TimerReason | null = null;
+  private handle: NodeJS.Timeout | undefined;
+
+  constructor(private readonly controller: AbortController) {}
+
+  arm(ms: number, reason: TimerReason): void {
+    this.clear();
+    this.handle = setTimeout(() => {
+      this.fired = reason;
+      this.controller.abort(new Error(`${reason} timeout`));
+    }, ms);
+  }
+
+  clear(): void {
+    if (this.handle) clearTimeout(this.handle);
+    this.handle = undefined;
+  }
+}
+
+function errorCode(error: unknown): string | undefined {
+  if (typeof error !== 'object' || error === null) return undefined;
+  const e = error as { code?: unknown; cause?: unknown; errors?: unknown[] };
+  if (typeof e.code === 'string') return e.code;
+  if (Array.isArray(e.errors) && e.errors.length > 0) return errorCode(e.errors[0]);
+  return e.cause ? errorCode(e.cause) : undefined;
+}
+
+function classifyFailure(input: AttemptInput, timer: AttemptTimer, error: unknown): AttemptFailure {
+  const { node, timeouts } = input;
+  const name = `node ${node.machineName}`;
+  if (input.clientSignal.aborted) {
+    return { nodeId: node.id, kind: 'client_closed', message: 'Client closed the request' };
+  }
+  if (timer.fired === 'first_byte') {
+    return {
+      nodeId: node.id,
+      kind: 'timeout',
+      message: `${name} sent no response within ${timeouts.firstByteTimeoutMs} ms`,
+    };
+  }
+  if (timer.fired === 'idle') {
+    return { nodeId: node.id, kind: 'timeout', message: `${name} stalled for ${timeouts.idleTimeoutMs} ms mid-reply` };
+  }
+  const code = errorCode(error);
+  if (code && CONNECT_ERROR_CODES.has(code)) {
+    return { nodeId: node.id, kind: 'connect', message: `Cannot connect to ${name}: ${code}` };
+  }
+  const detail = error instanceof Error ? error.message : String(error);
+  return { nodeId: node.id, kind: 'upstream', message: `${name} failed: ${code ? `${code} ` : ''}${detail}` };
+}
+
+function headerValue(value: string | string[] | undefined): string {
+  return Array.isArray(value) ? (value[0] ?? '') : (value ?? '');
+}
+
+async function readSnippet(chunks: AsyncIterator<Buffer>): Promise<string> {
+  const parts: Buffer[] = [];
+  let size = 0;
+  try {
+    while (size < MAX_ERROR_SNIPPET_BYTES) {
+      const next = await chunks.next();
+      if (next.done) break;
+      parts.push(next.value);
+      size += next.value.length;
+    }
+  } catch {
+    // A broken error body still leaves the status as the message.
+  }
+  return Buffer.concat(parts).subarray(0, MAX_ERROR_SNIPPET_BYTES).toString('utf8').trim();
+}
+
+/**
+ * A node's 4xx body is passed through unchanged when it is already OpenAI-shaped
+ * (`{"error":{"message":…}}`); anything else is wrapped so the client still gets that shape.
+ */
+function clientErrorBody(status: number, data: Buffer): { body: Buffer | object; message: string } {
+  try {
+    const parsed = JSON.parse(data.toString('utf8')) as { error?: unknown };
+    const error = parsed?.error;
+    if (typeof error === 'object' && error !== null && typeof (error as { message?: unknown }).message === 'string') {
+      return { body: data, message: (error as { message: string }).message };
+    }
+    if (error !== undefined) {
+      const message = describeNodeError(error);
+      return { body: openAIError(status, message, 'node_upstream_error'), message };
+    }
+  } catch {
+    // Not JSON: wrap the text below.
+  }
+  const message = data.toString('utf8').trim().slice(0, MAX_ERROR_SNIPPET_BYTES) || `Node answered ${status}`;
+  return { body: openAIError(status, message, 'node_upstream_error'), message };
+}
+
+/** Writes to the client, waiting for it to drain so a slow client cannot make us buffer. */
+async function writeToClient(raw: ServerResponse, data: Buffer, signal: AbortSignal): Promise<void> {
+  if (data.length === 0) return;
+  if (raw.destroyed) throw new Error('client connection closed');
+  if (!raw.write(data)) await once(raw, 'drain', { signal });
+}
+
+export async function attemptNode(input: AttemptInput): Promise<AttemptOutcome> {
+  const { node, timeouts } = input;
+  const controller = new AbortController();
+  const abortForClient = () => controller.abort(new Error('client closed'));
+  if (input.clientSignal.aborted) abortForClient();
+  input.clientSignal.addEventListener('abort', abortForClient, { once: true });
+  const timer = new AttemptTimer(controller);
+  const fail = (error: unknown): AttemptOutcome => ({ replied: false, failure: classifyFailure(input, timer, error) });
+  let response: Dispatcher.ResponseData | undefined;
+  try {
+    timer.arm(timeouts.firstByteTimeoutMs, 'first_byte');
+    try {
+      response = await request(input.url, {
+        dispatcher: input.dispatcher,
+        method: 'POST',
+        headers: input.headers,
+        body: input.body,
+        signal: controller.signal,
+      });
+    } catch (error) {
+      return fail(error);
+    }
+    const status = response.statusCode;
+    const chunks = response.body[Symbol.asyncIterator]() as AsyncIterator<Buffer>;
+    if (status >= 500 || status < 200 || (status >= 300 && status < 400)) {
+      const snippet = await readSnippet(chunks);
+      if (input.clientSignal.aborted || timer.fired) return fail(new Error('aborted'));
+      const message = `node ${node.machineName} answered ${status}${snippet ? `: ${snippet}` : ''}`;
+      return { replied: false, failure: { nodeId: node.id, kind: 'upstream', message } };
+    }
+    let first: IteratorResult<Buffer>;
+    try {
+      first = await chunks.next();
+    } catch (error) {
+      return fail(error);
+    }
+    timer.clear();
+    const timeToFirstByteMs = performance.now() - input.requestStartedAt;
+    const contentType = headerValue(response.headers['content-type']);
+    if (status < 300 && contentType.includes('text/event-stream')) {
+      const reply = await streamToClient(input, controller.signal, timer, status, contentType, chunks, first);
+      return { replied: true, reply: { ...reply, timeToFirstByteMs } };
+    }
+
+    // Not a stream: collect the whole (small) body first, so a node dying mid-body fails over.
+    const parts = first.done ? [] : [first.value];
+    let size = parts[0]?.length ?? 0;
+    for (;;) {
+      timer.arm(timeouts.idleTimeoutMs, 'idle');
+      let next: IteratorResult<Buffer>;
+      try {
+        next = await chunks.next();
+      } catch (error) {
+        return fail(error);
+      }
+      timer.clear();
+      if (next.done) break;
+      size += next.value.length;
+      if (size > MAX_BUFFERED_REPLY_BYTES) {
+        const message = `node ${node.machineName} sent a reply larger than ${MAX_BUFFERED_REPLY_BYTES} bytes`;
+        return { replied: false, failure: { nodeId: node.id, kind: 'upstream', message } };
+      }
+      parts.push(next.value);
+    }
+    const data = Buffer.concat(parts);
+    const base = { status, streamed: false, timeToFirstByteMs };
+    if (status >= 400) {
+      const { body, message } = clientErrorBody(status, data);
+      input.reply.code(status).header('content-type', 'application/json; charset=utf-8').send(body);
+      return { replied: true, reply: { ...base, success: false, errorMessage: message, usage: null } };
+    }
+    input.reply.code(status).header('content-type', 'application/json; charset=utf-8').send(data);
+    return { replied: true, reply: { ...base, success: true, errorMessage: null, usage: extractUsageFromJson(data) } };
+  } finally {
+    timer.clear();
+    input.clientSignal.removeEventListener('abort', abortForClient);
+    // A body not read to its end (failover, errors) must not pin the pooled connection.
+    if (response && !response.body.readableEnded) response.body.destroy();
+  }
+}
+
+/**
+ * The SSE path: from here on the client has our headers, so every node failure turns into an
+ * error event followed by `[DONE]` and the end of the response (never a hang).
+ */
+async function streamToClient(
+  input: AttemptInput,
+  signal: AbortSignal,
+  timer: AttemptTimer,
+  status: number,
+  contentType: string,
+  chunks: AsyncIterator<Buffer>,
+  first: IteratorResult<Buffer>,
+): Promise<Omit<AttemptReply, 'timeToFirstByteMs'>> {
+  const { reply, node, timeouts } = input;
+  const raw = reply.raw;
+  reply.hijack();
+  // Headers other hooks set on the reply (CORS, request id) survive the hijack.
+  const headers: OutgoingHttpHeaders = {};
+  for (const [name, value] of Object.entries(reply.getHeaders())) if (value !== undefined) headers[name] = value;
+  raw.writeHead(status, {
+    ...headers,
+    'content-type': contentType,
+    'cache-control': 'no-cache',
+    'x-accel-buffering': 'no',
+  });
+  const framer = new SseFramer();
+  let broken: { status: number; code: string; message: string } | null = null;
+  try {
+    if (!first.done) await writeToClient(raw, framer.push(first.value), signal);
+    for (;;) {
+      timer.arm(timeouts.idleTimeoutMs, 'idle');
+      const next = await chunks.next();
+      timer.clear();
+      if (next.done) break;
+      await writeToClient(raw, framer.push(next.value), signal);
+    }
+    await writeToClient(raw, framer.flush(), signal);
+  } catch (error) {
+    timer.clear();
+    broken =
+      timer.fired === 'idle'
+        ? {
+            status: 504,
+            code: 'upstream_timeout',
+            message: `node ${node.machineName} stalled for ${timeouts.idleTimeoutMs} ms mid-stream`,
+          }
+        : {
+            status: 502,
+            code: 'upstream_error',
+            message: `node ${node.machineName} stream broke: ${error instanceof Error ? error.message : String(error)}`,
+          };
+  }
+  const result = { status, streamed: true, usage: framer.usage };
+  if (input.clientSignal.aborted || raw.destroyed) {
+    raw.destroy();
+    return { ...result, status: CLIENT_CLOSED_STATUS, success: false, errorMessage: 'Client closed the stream' };
+  }
+  if (broken) {
+    // A held partial event is dropped; only after an oversized one must the event be closed first.
+    const event = JSON.stringify(openAIError(broken.status, broken.message, broken.code));
+    raw.end(`${framer.endsMidEvent ? '\n\n' : ''}data: ${event}\n\ndata: [DONE]\n\n`);
+    return { ...result, success: false, errorMessage: broken.message };
+  }
+  raw.end();
+  return framer.nodeError
+    ? { ...result, success: false, errorMessage: framer.nodeError }
+    : { ...result, success: true, errorMessage: null };
+}

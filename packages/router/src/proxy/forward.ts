@@ -1,0 +1,166 @@
+/**
+ * Forwarding with failover: ask the balancer for a node, try it, and on a connect error, a 5xx
+ * or a timeout before anything reached the client, ask again without the nodes already tried,
+ * up to `maxAttempts` nodes. The router's in-flight count on each node is held for exactly the
+ * life of each attempt (for a stream, until its last byte).
+ */
+import type { FastifyReply, FastifyRequest } from 'fastify';
+import type { Dispatcher } from 'undici';
+import type { BalancerPolicy } from '../balancer/types.js';
+import type { InferenceKind } from '../cloud/types.js';
+import type { RouterConfig } from '../config/config.js';
+import type { FleetView } from '../fleet/types.js';
+import { HttpError } from '../http/errors.js';
+import { type AttemptOutcome, attemptNode } from './attempt.js';
+import { createNodeDispatcher } from './node-dispatcher.js';
+import { type AttemptFailure, CLIENT_CLOSED_STATUS, NODE_PATHS, type ProxyResult } from './types.js';
+
+export type ProxyConfig = Pick<RouterConfig, 'connectTimeoutMs' | 'firstByteTimeoutMs' | 'idleTimeoutMs' | 'maxAttempts'>;
+
+export interface NodeProxyOptions {
+  fleet: FleetView;
+  balancer: BalancerPolicy;
+  config: ProxyConfig;
+  /** Defaults to a pooled keep-alive Agent built from `config.connectTimeoutMs`. */
+  dispatcher?: Dispatcher;
+}
+
+export interface ForwardInput {
+  kind: InferenceKind;
+  model: string;
+  /** The client's request bytes, forwarded unchanged. */
+  body: Buffer;
+  request: FastifyRequest;
+  reply: FastifyReply;
+}
+
+export interface NodeProxy {
+  forwardToNode(input: ForwardInput): Promise<ProxyResult>;
+  /** Closes the pooled node connections. */
+  close(): Promise<void>;
+}
+
+/** Only what the node needs: never the client's credentials. */
+function nodeRequestHeaders(request: FastifyRequest): Record<string, string> {
+  const accept = request.headers.accept;
+  const requestId = request.headers['x-request-id'];
+  return {
+    'content-type': 'application/json',
+    accept: typeof accept === 'string' && accept.length > 0 ? accept : 'application/json, text/event-stream',
+    'x-request-id': typeof requestId === 'string' && requestId.length > 0 ? requestId : String(request.id),
+  };
+}
+
+/**
+ * When every node failed: a node that answered badly (5xx, broken reply) makes it a 502; else
+ * a node that was too slow makes it a 504; when no node could even be reached the fleet simply
+ * had no capacity for the request, a 503 like "no node has the model ready".
+ */
+function exhaustedError(model: string, failures: AttemptFailure[]): HttpError {
+  if (failures.length === 0) {
+    return new HttpError(503, `No available nodes: no online node has model '${model}' ready`, 'no_available_nodes');
+  }
+  const last = failures[failures.length - 1]!.message;
+  const tried = `${failures.length} node${failures.length === 1 ? '' : 's'} tried`;
+  if (failures.some((f) => f.kind === 'upstream')) {
+    const upstream = failures.filter((f) => f.kind === 'upstream').at(-1)!.message;
+    return new HttpError(502, `Upstream node error (${tried}): ${upstream}`, 'upstream_error');
+  }
+  if (failures.some((f) => f.kind === 'timeout')) {
+    return new HttpError(504, `Upstream node timed out (${tried}): ${last}`, 'upstream_timeout');
+  }
+  return new HttpError(503, `No available nodes (${tried}): ${last}`, 'no_available_nodes');
+}
+
+export function createNodeProxy(options: NodeProxyOptions): NodeProxy {
+  const { fleet, balancer, config } = options;
+  const dispatcher = options.dispatcher ?? createNodeDispatcher({ connectTimeoutMs: config.connectTimeoutMs });
+  const timeouts = { firstByteTimeoutMs: config.firstByteTimeoutMs, idleTimeoutMs: config.idleTimeoutMs };
+  const maxAttempts = Math.max(1, config.maxAttempts);
+
+  async function forwardToNode(input: ForwardInput): Promise<ProxyResult> {
+    const { reply, model } = input;
+    const requestStartedAt = performance.now();
+    const headers = nodeRequestHeaders(input.request);
+    const clientGone = new AbortController();
+    // `close` also fires after a normal finish; only an unfinished response means the client left.
+    const onClose = () => {
+      if (!reply.raw.writableFinished) clientGone.abort();
+    };
+    reply.raw.on('close', onClose);
+    const failures: AttemptFailure[] = [];
+    const tried = new Set<string>();
+    try {
+      while (tried.size < maxAttempts && !clientGone.signal.aborted) {
+        const candidates = fleet.candidatesFor(model).filter((node) => !tried.has(node.id));
+        const node = balancer.select(candidates, { model });
+        if (!node) break;
+        tried.add(node.id);
+        fleet.beginRequest(node.id);
+        balancer.onStart?.(node);
+        const attemptStartedAt = performance.now();
+        let outcome: AttemptOutcome | undefined;
+        try {
+          outcome = await attemptNode({
+            node,
+            url: `${node.baseUrl}${NODE_PATHS[input.kind]}`,
+            body: input.body,
+            headers,
+            dispatcher,
+            timeouts,
+            clientSignal: clientGone.signal,
+            reply,
+            requestStartedAt,
+          });
+        } finally {
+          // The node did its part unless it failed us; a client that left or a 4xx is not its fault.
+          const nodeOk = outcome !== undefined && (outcome.replied || outcome.failure.kind === 'client_closed');
+          const finished = { success: nodeOk, latencyMs: performance.now() - attemptStartedAt };
+          fleet.endRequest(node.id, finished);
+          balancer.onFinish?.(node, finished);
+        }
+        if (outcome.replied) {
+          return { nodeId: node.id, ...outcome.reply, failedAttempts: failures, failure: null };
+        }
+        failures.push(outcome.failure);
+      }
+      if (clientGone.signal.aborted) return clientClosedResult(input, failures, [...tried].at(-1) ?? null);
+      const error = exhaustedError(model, failures);
+      return {
+        nodeId: [...tried].at(-1) ?? null,
+        status: error.status,
+        success: false,
+        errorMessage: error.message,
+        streamed: false,
+        usage: null,
+        timeToFirstByteMs: null,
+        failedAttempts: failures,
+        failure: error,
+      };
+    } finally {
+      reply.raw.off('close', onClose);
+    }
+  }
+
+  return {
+    forwardToNode,
+    close: () => dispatcher.close(),
+  };
+}
+
+/** Nothing can be sent any more: end the exchange without an error reply. */
+function clientClosedResult(input: ForwardInput, failures: AttemptFailure[], nodeId: string | null): ProxyResult {
+  if (!input.reply.sent) input.reply.hijack();
+  if (!input.reply.raw.writableEnded) input.reply.raw.end();
+  return {
+    nodeId,
+    status: CLIENT_CLOSED_STATUS,
+    success: false,
+    errorMessage: 'Client closed the request',
+    streamed: false,
+    usage: null,
+    timeToFirstByteMs: null,
+    failedAttempts: failures.filter((f) => f.kind !== 'client_closed'),
+    failure: null,
+  };
+}

@@ -1,0 +1,42 @@
+/**
+ * Picks `usage` out of a node response without parsing the whole body: embeddings replies can
+ * be megabytes of floats, while `usage` is a small object near the end.
+ */
+import type { TokenUsage } from './types.js';
+
+const USAGE_KEY = Buffer.from('"usage"');
+const OPEN_BRACE = 0x7b;
+const CLOSE_BRACE = 0x7d;
+const BACKSLASH = 0x5c;
+
+/** Reads prompt/completion token counts from an OpenAI `usage` object. */
+export function readUsage(value: unknown): TokenUsage | null {
+  if (typeof value !== 'object' || value === null) return null;
+  const usage = value as Record<string, unknown>;
+  const out: TokenUsage = {};
+  if (typeof usage.prompt_tokens === 'number') out.promptTokens = usage.prompt_tokens;
+  if (typeof usage.completion_tokens === 'number') out.completionTokens = usage.completion_tokens;
+  return out.promptTokens === undefined && out.completionTokens === undefined ? null : out;
+}
+
+/** Finds the last top-level-looking `"usage": {…}` in a JSON body and reads it. */
+export function extractUsageFromJson(body: Buffer): TokenUsage | null {
+  let at = body.lastIndexOf(USAGE_KEY);
+  // Skip `\"usage\"` inside a generated string (an escaped quote precedes it).
+  while (at > 0 && body[at - 1] === BACKSLASH) at = body.lastIndexOf(USAGE_KEY, at - 1);
+  if (at < 0) return null;
+  const start = body.indexOf(OPEN_BRACE, at + USAGE_KEY.length);
+  if (start < 0) return null;
+  let depth = 0;
+  for (let i = start; i < body.length; i++) {
+    if (body[i] === OPEN_BRACE) depth++;
+    else if (body[i] === CLOSE_BRACE && --depth === 0) {
+      try {
+        return readUsage(JSON.parse(body.subarray(start, i + 1).toString('utf8')));
+      } catch {
+        return null;
+      }
+    }
+  }
+  return null;
+}

@@ -1,0 +1,106 @@
+/**
+ * Starts a real router in-process on 127.0.0.1 with a fresh SQLite file, for API tests.
+ */
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { loadRouterConfig } from '../../src/config/config.js';
+import { type RunningRouter, startRouter } from '../../src/main.js';
+import { createRouterLogging } from '../../src/observability/logger.js';
+
+export const ADMIN_PASSWORD = 'correct horse battery staple';
+
+export interface TestRouter extends RunningRouter {
+  dataDir: string;
+  /** fetch() against the router with JSON in and out. */
+  call(method: string, path: string, options?: { body?: unknown; raw?: string; headers?: Record<string, string> }): Promise<{ status: number; body: any; headers: Headers }>;
+  adminToken(): Promise<string>;
+  createKey(scopes: string[], expiresAt?: string): Promise<string>;
+  stop(): Promise<void>;
+}
+
+export async function startTestRouter(env: Record<string, string> = {}): Promise<TestRouter> {
+  const dataDir = mkdtempSync(join(tmpdir(), 'llm-router-test-'));
+  const config = loadRouterConfig({
+    LLM_ROUTER_HOST: '127.0.0.1',
+    LLM_ROUTER_PORT: '0',
+    LLM_ROUTER_DATA_DIR: dataDir,
+    LLM_ROUTER_ADMIN_PASSWORD: ADMIN_PASSWORD,
+    ...env,
+  });
+  const router = await startRouter(
+    config,
+    createRouterLogging({ level: 'info', dir: join(dataDir, 'logs'), retentionDays: 7, console: null }),
+  );
+  const call: TestRouter['call'] = async (method, path, options = {}) => {
+    const headers: Record<string, string> = { ...options.headers };
+    let body: string | undefined = options.raw;
+    if (options.body !== undefined) {
+      body = JSON.stringify(options.body);
+      headers['content-type'] ??= 'application/json';
+    } else if (options.raw !== undefined) {
+      headers['content-type'] ??= 'application/json';
+    }
+    const response = await fetch(`${router.url}${path}`, { method, headers, body });
+    const text = await response.text();
+    let parsed: unknown = text;
+    try {
+      parsed = text ? JSON.parse(text) : null;
+    } catch {}
+    return { status: response.status, body: parsed, headers: response.headers };
+  };
+  let token: string | undefined;
+  const adminToken = async () => {
+    if (!token) {
+      const res = await call('POST', '/v0/auth/login', { body: { username: 'admin', password: ADMIN_PASSWORD } });
+      token = res.body.token as string;
+    }
+    return token;
+  };
+  return {
+    ...router,
+    dataDir,
+    call,
+    adminToken,
+    async createKey(scopes, expiresAt) {
+      const res = await call('POST', '/v0/api-keys', {
+        body: { name: `test ${scopes.join(',')}`, scopes, ...(expiresAt ? { expires_at: expiresAt } : {}) },
+        headers: { authorization: `Bearer ${await adminToken()}` },
+      });
+      if (res.status !== 201) throw new Error(`key creation failed: ${res.status} ${JSON.stringify(res.body)}`);
+      return res.body.key as string;
+    },
+    async stop() {
+      await router.close();
+      rmSync(dataDir, { recursive: true, force: true });
+    },
+  };
+}
+
+/** A registration body for a node with one GPU, as a real GPU node would send it. */
+export function gpuNodeRegistration(overrides: Record<string, unknown> = {}) {
+  return {
+    machine_name: 'gpu-host',
+    ip_address: '127.0.0.1',
+    runtime_version: '1.0.0',
+    runtime_port: 11435,
+    node_api_port: 11435,
+    gpu_available: true,
+    gpu_devices: [{ model: 'NVIDIA RTX 4090', count: 1, memory: 24 * 1024 ** 3 }],
+    supported_runtimes: ['llama_cpp'],
+    models: [{ id: 'stories260K', ready: true }],
+    ...overrides,
+  };
+}
+
+export function heartbeat(nodeId: string, overrides: Record<string, unknown> = {}) {
+  return {
+    node_id: nodeId,
+    cpu_usage: 12.5,
+    memory_usage: 40,
+    active_requests: 0,
+    loaded_models: ['stories260K'],
+    initializing: false,
+    ...overrides,
+  };
+}

@@ -20,7 +20,7 @@ start: build
 	bash scripts/start.sh
 
 test: build
-	NO_COLOR=1 npx vitest run
+	bash scripts/test.sh
 
 lint: install
 	npx biome check .

@@ -34,7 +34,11 @@ beforeAll(async () => {
   });
   const nodeKey = await router.createKey('node:register');
   adminKey = await router.createKey('admin:*');
-  client = new OpenAI({ apiKey: await router.createKey('api:inference'), baseURL: `${router.url}/v1`, maxRetries: 0 });
+  client = new OpenAI({
+    apiKey: await router.createKey('api:inference'),
+    baseURL: `${router.url}/v1`,
+    maxRetries: 0,
+  });
   [victim, survivor] = await Promise.all([
     startNodeProcess({ routerUrl: router.url, apiKey: nodeKey, models: modelsDir(['stories260K']) }),
     startNodeProcess({ routerUrl: router.url, apiKey: nodeKey, models: modelsDir(['stories260K']) }),

@@ -38,7 +38,8 @@ beforeAll(async () => {
   await waitUntil(
     async () => {
       const models = await client.models.list();
-      const ready = (id: string) => models.data.some((m) => m.id === id && (m as unknown as { ready: boolean }).ready);
+      const ready = (id: string) =>
+        models.data.some((m) => m.id === id && (m as unknown as { ready: boolean }).ready);
       return ready('stories260K') && ready('alpha') && ready('beta');
     },
     60_000,
@@ -61,7 +62,9 @@ describe('inference through the router', () => {
     expect(res.choices[0].message.content?.length).toBeGreaterThan(0);
     expect(res.usage?.completion_tokens).toBeGreaterThan(0);
     expect(res.usage?.completion_tokens).toBeLessThanOrEqual(24);
-    expect(res.usage?.total_tokens).toBe((res.usage?.prompt_tokens ?? 0) + (res.usage?.completion_tokens ?? 0));
+    expect(res.usage?.total_tokens).toBe(
+      (res.usage?.prompt_tokens ?? 0) + (res.usage?.completion_tokens ?? 0),
+    );
   });
 
   it('streams a chat completion chunk by chunk, with a final usage chunk', async () => {
@@ -95,7 +98,12 @@ describe('inference through the router', () => {
 
   it('gives the same answer twice at temperature 0, whichever node serves it', async () => {
     const ask = () =>
-      client.completions.create({ model: 'stories260K', prompt: 'Once upon a time', max_tokens: 40, temperature: 0 });
+      client.completions.create({
+        model: 'stories260K',
+        prompt: 'Once upon a time',
+        max_tokens: 40,
+        temperature: 0,
+      });
     const answers = await Promise.all([ask(), ask(), ask(), ask()]);
     const texts = answers.map((a) => a.choices[0].text);
     expect(new Set(texts).size).toBe(1);
@@ -121,7 +129,9 @@ describe('inference through the router', () => {
 
   it('lists the fleet models with the nodes that have each', async () => {
     const models = await client.models.list();
-    const byId = new Map(models.data.map((m) => [m.id, m as unknown as { ready: boolean; nodes: unknown[] }]));
+    const byId = new Map(
+      models.data.map((m) => [m.id, m as unknown as { ready: boolean; nodes: unknown[] }]),
+    );
     expect(byId.get('stories260K')?.nodes).toHaveLength(2);
     expect(byId.get('alpha')?.nodes).toHaveLength(1);
     const one = await client.models.retrieve('beta');
@@ -203,7 +213,10 @@ describe('bad input on /v1 gets a clear 4xx and the router stays up', () => {
     const wrongType = await post(path, JSON.stringify({ model: 42, messages: 'hi', prompt: 7, input: 7 }));
     expect(wrongType.status).toBe(400);
 
-    const oversized = await post(path, JSON.stringify({ model: 'stories260K', prompt: 'x'.repeat(11 * 1024 * 1024) }));
+    const oversized = await post(
+      path,
+      JSON.stringify({ model: 'stories260K', prompt: 'x'.repeat(11 * 1024 * 1024) }),
+    );
     expect(oversized.status).toBe(413);
 
     const health = await fetch(`${router.url}/health`);

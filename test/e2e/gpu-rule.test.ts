@@ -21,7 +21,11 @@ describe('GPU rule', () => {
       apiKey: await router.createKey('node:register'),
       models: modelsDir(['stories260K']),
     });
-    await waitUntil(() => /GPU hardware is required/.test(node.output()), 20_000, 'the refusal in the node log');
+    await waitUntil(
+      () => /GPU hardware is required/.test(node.output()),
+      20_000,
+      'the refusal in the node log',
+    );
     expect(await listNodes(router.url, adminKey)).toEqual([]);
     expect(node.child.exitCode).toBeNull();
     await node.stop();

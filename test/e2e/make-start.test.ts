@@ -45,7 +45,11 @@ it('make start serves a chat completion on a fresh machine state', async () => {
   child.stderr?.on('data', (d) => {
     output += d;
   });
-  await waitUntil(() => output.includes('Press Ctrl-C to stop.'), 120_000, `make start to be ready:\n${output}`);
+  await waitUntil(
+    () => output.includes('Press Ctrl-C to stop.'),
+    120_000,
+    `make start to be ready:\n${output}`,
+  );
   expect(output).toMatch(/First boot: created admin user 'admin' with password: \S+/);
   const apiKey = /API key:\s+(sk_\S+)/.exec(output)?.[1];
   const model = /Model:\s+(\S+)/.exec(output)?.[1];

@@ -69,7 +69,11 @@ export async function waitForHttp(url: string, timeoutMs = 30_000): Promise<void
   throw new Error(`${url} did not come up: ${String(lastError)}`);
 }
 
-export async function waitUntil(predicate: () => Promise<boolean> | boolean, timeoutMs = 30_000, what = 'condition') {
+export async function waitUntil(
+  predicate: () => Promise<boolean> | boolean,
+  timeoutMs = 30_000,
+  what = 'condition',
+) {
   const deadline = Date.now() + timeoutMs;
   while (!(await predicate())) {
     if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
@@ -130,7 +134,12 @@ export async function startRouterProcess(env: Record<string, string> = {}): Prom
   return {
     ...proc,
     dataDir,
-    createKey: (scopes, extra = []) => runCli(routerCli, ['api-key', 'create', '--name', `e2e ${scopes}`, '--scopes', scopes, ...extra], routerEnv),
+    createKey: (scopes, extra = []) =>
+      runCli(
+        routerCli,
+        ['api-key', 'create', '--name', `e2e ${scopes}`, '--scopes', scopes, ...extra],
+        routerEnv,
+      ),
   };
 }
 
@@ -180,7 +189,9 @@ export function runCli(cli: string, args: string[], env: Record<string, string>)
     child.stderr.on('data', (d) => {
       err += d;
     });
-    child.on('exit', (code) => (code === 0 ? resolveOut(out.trim()) : reject(new Error(`exit ${code}: ${err}`))));
+    child.on('exit', (code) =>
+      code === 0 ? resolveOut(out.trim()) : reject(new Error(`exit ${code}: ${err}`)),
+    );
   });
 }
 

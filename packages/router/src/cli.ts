@@ -9,8 +9,9 @@ import { ConfigError } from './config/env.js';
 import { defaultLogging, startRouter } from './main.js';
 import { openDatabase } from './store/database.js';
 
-const version = (JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as { version: string })
-  .version;
+const version = (
+  JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as { version: string }
+).version;
 
 class UsageError extends Error {}
 
@@ -69,7 +70,8 @@ async function createApiKey(args: string[]): Promise<void> {
       expiresAt,
     });
     await store.close();
-    if (values.json) process.stdout.write(`${JSON.stringify({ id: record.id, key, scopes: record.scopes })}\n`);
+    if (values.json)
+      process.stdout.write(`${JSON.stringify({ id: record.id, key, scopes: record.scopes })}\n`);
     else process.stdout.write(`${key}\n`);
   } finally {
     await db.destroy();

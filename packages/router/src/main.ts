@@ -5,9 +5,9 @@
 import type { FastifyInstance } from 'fastify';
 import { registerApiKeyRoutes } from './api/api-keys.js';
 import { registerAuthRoutes } from './api/auth.js';
+import { registerCloudMetricsRoute } from './api/cloud-metrics.js';
 import { registerDashboardRoutes } from './api/dashboard.js';
 import { registerInvitationRoutes } from './api/invitations.js';
-import { registerCloudMetricsRoute } from './api/cloud-metrics.js';
 import { registerNodeAdminRoutes } from './api/node-admin.js';
 import { registerNodeRoutes } from './api/nodes.js';
 import { registerOpenAIRoutes } from './api/openai.js';
@@ -42,10 +42,15 @@ export interface RunningRouter {
 }
 
 /** Heartbeat interval suggested to nodes: a third of the offline timeout, at most 10 s. */
-const suggestedHeartbeatSecs = (config: RouterConfig) => Math.max(1, Math.min(10, config.nodeTimeoutMs / 3000));
+const suggestedHeartbeatSecs = (config: RouterConfig) =>
+  Math.max(1, Math.min(10, config.nodeTimeoutMs / 3000));
 
 export function defaultLogging(config: RouterConfig): RouterLogging {
-  return createRouterLogging({ level: config.logLevel, dir: config.logDir, retentionDays: config.logRetentionDays });
+  return createRouterLogging({
+    level: config.logLevel,
+    dir: config.logDir,
+    retentionDays: config.logRetentionDays,
+  });
 }
 
 export async function startRouter(
@@ -67,7 +72,11 @@ export async function startRouter(
   const cloud = createCloudGateway(process.env);
   const recorder = new HistoryRecorder(db, log.child({ component: 'history' }));
   const capture = new RequestCapture(recorder, registry);
-  const stopRetention = startHistoryRetention(db, config.historyRetentionDays, log.child({ component: 'history' }));
+  const stopRetention = startHistoryRetention(
+    db,
+    config.historyRetentionDays,
+    log.child({ component: 'history' }),
+  );
 
   const app = createHttpServer({ bodyLimitBytes: config.bodyLimitBytes, log });
   app.get('/health', async () => ({ status: 'ok' }));
@@ -96,7 +105,10 @@ export async function startRouter(
 
   const address = await app.listen({ host: config.host, port: config.port });
   const url = address.replace('[::1]', '127.0.0.1').replace('0.0.0.0', '127.0.0.1');
-  log.info({ url, balancer: config.balancerMode, database: config.databaseUrl.split(':')[0] }, 'router listening');
+  log.info(
+    { url, balancer: config.balancerMode, database: config.databaseUrl.split(':')[0] },
+    'router listening',
+  );
 
   return {
     app,

@@ -1,5 +1,10 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { gpuNodeRegistration, heartbeat, startTestRouter, type TestRouter } from './support/router-harness.js';
+import {
+  gpuNodeRegistration,
+  heartbeat,
+  startTestRouter,
+  type TestRouter,
+} from './support/router-harness.js';
 
 describe('node registration, heartbeats and the auth core', () => {
   let router: TestRouter;
@@ -7,7 +12,10 @@ describe('node registration, heartbeats and the auth core', () => {
   let inferenceKey: string;
 
   beforeAll(async () => {
-    router = await startTestRouter({ LLM_ROUTER_NODE_TIMEOUT: '0.6', LLM_ROUTER_HEALTH_CHECK_INTERVAL: '0.1' });
+    router = await startTestRouter({
+      LLM_ROUTER_NODE_TIMEOUT: '0.6',
+      LLM_ROUTER_HEALTH_CHECK_INTERVAL: '0.1',
+    });
     nodeKey = await router.createKey(['node:register']);
     inferenceKey = await router.createKey(['api:inference']);
   });
@@ -22,7 +30,9 @@ describe('node registration, heartbeats and the auth core', () => {
     expect(ok.status).toBe(200);
     expect(ok.body.user).toMatchObject({ username: 'admin', role: 'admin' });
     expect(ok.body.expires_in).toBe(86400);
-    const bad = await router.call('POST', '/v0/auth/login', { body: { username: 'admin', password: 'nope' } });
+    const bad = await router.call('POST', '/v0/auth/login', {
+      body: { username: 'admin', password: 'nope' },
+    });
     expect(bad.status).toBe(401);
     expect(bad.body.error.code).toBe('invalid_credentials');
   });
@@ -34,10 +44,16 @@ describe('node registration, heartbeats and the auth core', () => {
     });
     expect(created.status).toBe(201);
     expect(created.body.key).toMatch(/^sk_[A-Za-z0-9]{32}$/);
-    const list = await router.call('GET', '/v0/api-keys', { headers: { 'x-api-key': await router.createKey(['admin:*']) } });
+    const list = await router.call('GET', '/v0/api-keys', {
+      headers: { 'x-api-key': await router.createKey(['admin:*']) },
+    });
     expect(list.status).toBe(200);
     const listed = list.body.api_keys.find((k: { id: string }) => k.id === created.body.id);
-    expect(listed).toMatchObject({ name: 'ci', scopes: ['api:inference'], key_prefix: created.body.key.slice(0, 7) });
+    expect(listed).toMatchObject({
+      name: 'ci',
+      scopes: ['api:inference'],
+      key_prefix: created.body.key.slice(0, 7),
+    });
     expect(JSON.stringify(list.body)).not.toContain(created.body.key);
   });
 
@@ -127,8 +143,18 @@ describe('node registration, heartbeats and the auth core', () => {
 
     const cases: Array<[string, () => Record<string, string>, number, string]> = [
       ['no key', () => ({}), 401, 'missing_api_key'],
-      ['an unknown key', () => ({ authorization: 'Bearer sk_notarealkeynotarealkeynotareal00' }), 401, 'invalid_api_key'],
-      ['a key without node:register', () => ({ authorization: `Bearer ${inferenceKey}` }), 403, 'insufficient_scope'],
+      [
+        'an unknown key',
+        () => ({ authorization: 'Bearer sk_notarealkeynotarealkeynotareal00' }),
+        401,
+        'invalid_api_key',
+      ],
+      [
+        'a key without node:register',
+        () => ({ authorization: `Bearer ${inferenceKey}` }),
+        403,
+        'insufficient_scope',
+      ],
       ['an expired key', () => ({ 'x-api-key': expiredKey }), 401, 'expired'],
     ];
 
@@ -173,7 +199,10 @@ describe('node registration, heartbeats and the auth core', () => {
 
     it('accepts an admin:* key for node registration (superset scope)', async () => {
       const admin = await router.createKey(['admin:*']);
-      const res = await router.call('POST', '/v0/nodes', { body: gpuNodeRegistration(), headers: asNode(admin) });
+      const res = await router.call('POST', '/v0/nodes', {
+        body: gpuNodeRegistration(),
+        headers: asNode(admin),
+      });
       expect(res.status).toBe(201);
     });
   });
@@ -185,7 +214,10 @@ describe('node registration, heartbeats and the auth core', () => {
       const admin = await router.adminToken();
       const res = await router.call('POST', path, {
         raw: '{"machine_name": ',
-        headers: { authorization: `Bearer ${path === '/v0/api-keys' ? admin : nodeKey}`, 'x-node-token': 'nt_x' },
+        headers: {
+          authorization: `Bearer ${path === '/v0/api-keys' ? admin : nodeKey}`,
+          'x-node-token': 'nt_x',
+        },
       });
       expect(res.status).toBe(400);
       expect(res.body.error.code).toBe('invalid_json');
@@ -220,7 +252,9 @@ describe('node registration, heartbeats and the auth core', () => {
       await router.call('POST', '/v0/nodes', { raw: '[1,2,3]', headers: asNode() });
       await router.call('POST', '/v0/nodes', { body: { machine_name: 5 }, headers: asNode() });
       expect(router.registry.all().length).toBe(before);
-      const listed = await router.call('GET', '/v0/nodes', { headers: { authorization: `Bearer ${await router.adminToken()}` } });
+      const listed = await router.call('GET', '/v0/nodes', {
+        headers: { authorization: `Bearer ${await router.adminToken()}` },
+      });
       expect(listed.body.length).toBe(before);
     });
   });

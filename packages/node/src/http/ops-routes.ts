@@ -54,7 +54,7 @@ export function registerOpsRoutes(app: FastifyInstance, services: NodeServices):
       throw badRequest(`'level' must be one of: ${LOG_LEVELS.join(', ')}`, 'level', 'invalid_level');
     }
     services.logging.setLevel(normalised as LogLevel);
-    services.log.info({ level: normalised }, 'log level changed');
+    services.log.info({ newLevel: normalised }, 'log level changed');
     return { level: normalised };
   });
 }

@@ -3,7 +3,7 @@
  * handler so every failure is JSON in the right shape and none escapes as a crash.
  */
 import { randomUUID } from 'node:crypto';
-import Fastify, { type FastifyInstance } from 'fastify';
+import Fastify, { type FastifyBaseLogger, type FastifyInstance, LogController } from 'fastify';
 import type { NodeServices } from '../services.js';
 import { errorBody, HttpError, toHttpError } from './errors.js';
 import { registerChatRoute } from './openai/chat.js';
@@ -14,8 +14,10 @@ import { registerOpsRoutes } from './ops-routes.js';
 
 export function buildServer(services: NodeServices): FastifyInstance {
   const app = Fastify({
-    loggerInstance: services.log,
-    disableRequestLogging: true,
+    // pino's Logger is a FastifyBaseLogger; the cast keeps the app's default generic types.
+    loggerInstance: services.log as FastifyBaseLogger,
+    // Inference routes log one summary line each; per-request access lines would double that.
+    logController: new LogController({ disableRequestLogging: true }),
     bodyLimit: services.config.bodyLimitBytes,
     requestIdHeader: 'x-request-id',
     genReqId: () => randomUUID(),

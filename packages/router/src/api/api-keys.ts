@@ -18,7 +18,9 @@ const UpdateApiKeySchema = z
     name: z.string().trim().min(1).max(255).optional(),
     expires_at: z.iso.datetime({ offset: true }).nullish(),
   })
-  .refine((v) => v.name !== undefined || v.expires_at !== undefined, { message: 'give name and/or expires_at' });
+  .refine((v) => v.name !== undefined || v.expires_at !== undefined, {
+    message: 'give name and/or expires_at',
+  });
 
 function parseExpiry(value: string | null | undefined): number | null | undefined {
   if (value === undefined) return undefined;
@@ -54,8 +56,17 @@ export function registerApiKeyRoutes(
     const expiresAt = parseExpiry(input.expires_at) ?? null;
     const principal = request.principal;
     const createdBy =
-      principal?.kind === 'user' ? principal.userId : principal?.kind === 'api_key' ? principal.createdBy : null;
-    const { key, record } = await deps.apiKeys.create({ name: input.name, scopes: input.scopes, expiresAt, createdBy });
+      principal?.kind === 'user'
+        ? principal.userId
+        : principal?.kind === 'api_key'
+          ? principal.createdBy
+          : null;
+    const { key, record } = await deps.apiKeys.create({
+      name: input.name,
+      scopes: input.scopes,
+      expiresAt,
+      createdBy,
+    });
     return reply.code(201).send({ ...apiKeyToJson(record), key });
   });
 
@@ -73,8 +84,13 @@ export function registerApiKeyRoutes(
     return apiKeyToJson(record);
   });
 
-  app.delete<{ Params: { id: string } }>('/v0/api-keys/:id', { preHandler: admin }, async (request, reply) => {
-    if (!(await deps.apiKeys.revoke(request.params.id))) throw notFound('API key not found', 'api_key_not_found');
-    return reply.code(204).send();
-  });
+  app.delete<{ Params: { id: string } }>(
+    '/v0/api-keys/:id',
+    { preHandler: admin },
+    async (request, reply) => {
+      if (!(await deps.apiKeys.revoke(request.params.id)))
+        throw notFound('API key not found', 'api_key_not_found');
+      return reply.code(204).send();
+    },
+  );
 }

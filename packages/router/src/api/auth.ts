@@ -52,7 +52,11 @@ export function registerAuthRoutes(app: FastifyInstance, deps: AuthRoutesDeps): 
       throw unauthorized('Invalid username or password', 'invalid_credentials');
     }
     deps.throttle.recordSuccess(username);
-    const token = await deps.jwt.sign({ userId: user.id, role: user.role, generation: user.token_generation });
+    const token = await deps.jwt.sign({
+      userId: user.id,
+      role: user.role,
+      generation: user.token_generation,
+    });
     return {
       token,
       expires_in: JWT_LIFETIME_SECONDS,
@@ -75,8 +79,13 @@ export function registerAuthRoutes(app: FastifyInstance, deps: AuthRoutesDeps): 
     const input = parseInput(RegisterSchema, request.body);
     const result = await redeemInvitation(deps.db, input.invitation_code, input.username, input.password);
     if (!result.ok) {
-      if (result.reason === 'username_taken') throw new HttpError(409, 'Username already exists', 'username_taken');
-      throw badRequest('Invitation code is invalid, used, revoked or expired', 'invitation_code', 'invalid_invitation');
+      if (result.reason === 'username_taken')
+        throw new HttpError(409, 'Username already exists', 'username_taken');
+      throw badRequest(
+        'Invitation code is invalid, used, revoked or expired',
+        'invitation_code',
+        'invalid_invitation',
+      );
     }
     const { user } = result;
     return reply

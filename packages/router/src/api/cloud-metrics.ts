@@ -6,7 +6,11 @@ import type { CloudMetrics } from '../cloud/metrics.js';
 import type { RequireScope } from '../http/auth-context.js';
 
 export type CloudMetricsRouteOptions = { requireScope: RequireScope } & (
-  | { /** The gateway from `createCloudGateway(...)`, which owns the metrics. */ cloud: { metrics: CloudMetrics } }
+  | {
+      /** The gateway from `createCloudGateway(...)`, which owns the metrics. */ cloud: {
+        metrics: CloudMetrics;
+      };
+    }
   | { metrics: CloudMetrics }
 );
 

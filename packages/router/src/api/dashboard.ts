@@ -9,7 +9,13 @@ import type { CloudGateway } from '../cloud/types.js';
 import type { NodeRegistry } from '../fleet/registry.js';
 import type { FleetNode } from '../fleet/types.js';
 import type { RequestCapture } from '../history/capture.js';
-import { exportHistory, getHistoryRecord, type HistoryFilters, listHistory, PAGE_SIZES } from '../history/queries.js';
+import {
+  exportHistory,
+  getHistoryRecord,
+  type HistoryFilters,
+  listHistory,
+  PAGE_SIZES,
+} from '../history/queries.js';
 import type { RequireScope } from '../http/auth-context.js';
 import { badRequest, notFound } from '../http/errors.js';
 import type { RouterLogging } from '../observability/logger.js';
@@ -90,7 +96,8 @@ export function registerDashboardRoutes(app: FastifyInstance, deps: DashboardDep
   const dashboardNode = (node: FleetNode, now: number) => ({
     ...nodeToJson(node),
     uptime_seconds: node.onlineSince === null ? 0 : Math.floor((now - node.onlineSince) / 1000),
-    metrics_last_updated_at: node.metrics.updatedAt === null ? null : new Date(node.metrics.updatedAt).toISOString(),
+    metrics_last_updated_at:
+      node.metrics.updatedAt === null ? null : new Date(node.metrics.updatedAt).toISOString(),
     metrics_stale: node.metrics.updatedAt === null || now - node.metrics.updatedAt > staleMs,
   });
 
@@ -114,7 +121,8 @@ export function registerDashboardRoutes(app: FastifyInstance, deps: DashboardDep
     const weightedAvg =
       total === 0
         ? null
-        : (Number(of('success')?.avg_ms ?? 0) * successful + Number(of('error')?.avg_ms ?? 0) * failed) / total;
+        : (Number(of('success')?.avg_ms ?? 0) * successful + Number(of('error')?.avg_ms ?? 0) * failed) /
+          total;
     const lastAt = Math.max(Number(of('success')?.last_at ?? 0), Number(of('error')?.last_at ?? 0));
     const metricsTimes = nodes.map((n) => n.metrics.updatedAt).filter((t): t is number => t !== null);
     return {
@@ -170,7 +178,10 @@ export function registerDashboardRoutes(app: FastifyInstance, deps: DashboardDep
     const q = parseQuery(ExportSchema, request.query);
     const stamp = new Date().toISOString().replace(/[:.]/g, '-');
     reply
-      .header('content-type', q.format === 'csv' ? 'text/csv; charset=utf-8' : 'application/json; charset=utf-8')
+      .header(
+        'content-type',
+        q.format === 'csv' ? 'text/csv; charset=utf-8' : 'application/json; charset=utf-8',
+      )
       .header('content-disposition', `attachment; filename="request-history-${stamp}.${q.format}"`);
     // A generator-backed stream: rows are read and written in chunks, never all at once.
     return reply.send(Readable.from(exportHistory(deps.db, toFilters(q), q.format)));

@@ -1,7 +1,12 @@
 /** Invitation administration: an admin creates a one-use code; `/v0/auth/register` redeems it. */
 import type { FastifyInstance } from 'fastify';
 import { z } from 'zod';
-import { createInvitation, type InvitationRow, listInvitations, revokeInvitation } from '../auth/invitations.js';
+import {
+  createInvitation,
+  type InvitationRow,
+  listInvitations,
+  revokeInvitation,
+} from '../auth/invitations.js';
 import type { RequireScope } from '../http/auth-context.js';
 import { notFound } from '../http/errors.js';
 import type { RouterDatabase } from '../store/database.js';
@@ -44,13 +49,22 @@ export function registerInvitationRoutes(
     const input = parseInput(CreateInvitationSchema, request.body ?? {});
     const principal = request.principal;
     const createdBy =
-      principal?.kind === 'user' ? principal.userId : principal?.kind === 'api_key' ? principal.createdBy : null;
+      principal?.kind === 'user'
+        ? principal.userId
+        : principal?.kind === 'api_key'
+          ? principal.createdBy
+          : null;
     const { row, code } = await createInvitation(deps.db, createdBy, input.expires_in_hours);
     return reply.code(201).send({ ...invitationToJson(row), code });
   });
 
-  app.delete<{ Params: { id: string } }>('/v0/invitations/:id', { preHandler: admin }, async (request, reply) => {
-    if (!(await revokeInvitation(deps.db, request.params.id))) throw notFound('Invitation not found', 'not_found');
-    return reply.code(204).send();
-  });
+  app.delete<{ Params: { id: string } }>(
+    '/v0/invitations/:id',
+    { preHandler: admin },
+    async (request, reply) => {
+      if (!(await revokeInvitation(deps.db, request.params.id)))
+        throw notFound('Invitation not found', 'not_found');
+      return reply.code(204).send();
+    },
+  );
 }

@@ -94,7 +94,8 @@ export function registerNodeAdminRoutes(
       return { source: `node:${node.machineName}`, entries: body.entries ?? [], path: body.path ?? null };
     } catch (error) {
       if (error instanceof HttpError) throw error;
-      const timedOut = error instanceof Error && (error.name === 'TimeoutError' || error.name === 'AbortError');
+      const timedOut =
+        error instanceof Error && (error.name === 'TimeoutError' || error.name === 'AbortError');
       throw new HttpError(
         timedOut ? 504 : 502,
         timedOut ? 'Node did not send its logs in time' : 'Could not reach the node',

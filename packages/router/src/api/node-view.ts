@@ -51,4 +51,5 @@ function capabilitiesOf(node: FleetNode, id: string) {
   return node.models.find((m) => m.id === id)?.capabilities;
 }
 const isChatModel = (node: FleetNode, id: string) => capabilitiesOf(node, id)?.includes('chat') ?? true;
-const isEmbeddingModel = (node: FleetNode, id: string) => capabilitiesOf(node, id)?.includes('embeddings') ?? false;
+const isEmbeddingModel = (node: FleetNode, id: string) =>
+  capabilitiesOf(node, id)?.includes('embeddings') ?? false;

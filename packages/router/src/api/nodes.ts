@@ -3,7 +3,11 @@
  * the admin fleet listing. Both node routes need a `node:register` key; heartbeats also need
  * the `X-Node-Token` issued to that very node at registration.
  */
-import { HeartbeatRequestSchema, type HeartbeatResponse, RegisterNodeRequestSchema } from '@llm-router/protocol';
+import {
+  HeartbeatRequestSchema,
+  type HeartbeatResponse,
+  RegisterNodeRequestSchema,
+} from '@llm-router/protocol';
 import type { FastifyInstance } from 'fastify';
 import type { NodeRegistry, RegisterInput } from '../fleet/registry.js';
 import type { RequireScope } from '../http/auth-context.js';

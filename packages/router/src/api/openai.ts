@@ -68,7 +68,10 @@ const INFERENCE_ROUTES: ReadonlyArray<{ path: string; kind: InferenceKind; schem
   { path: '/v1/embeddings', kind: 'embeddings', schema: EmbeddingRequestSchema },
 ];
 
-type Outcome = Omit<FinishedRequest, 'kind' | 'model' | 'durationMs' | 'requestBody' | 'clientIp' | 'apiKeyId'> & {
+type Outcome = Omit<
+  FinishedRequest,
+  'kind' | 'model' | 'durationMs' | 'requestBody' | 'clientIp' | 'apiKeyId'
+> & {
   /** An error not sent yet: thrown after recording so the server's error handler renders it. */
   failure?: HttpError | null;
 };
@@ -247,7 +250,12 @@ function fleetModels(fleet: FleetView): Map<string, ModelObject> {
         };
         models.set(model.id, entry);
       }
-      entry.nodes.push({ node_id: node.id, machine_name: node.machineName, status: node.status, ready: model.ready });
+      entry.nodes.push({
+        node_id: node.id,
+        machine_name: node.machineName,
+        status: node.status,
+        ready: model.ready,
+      });
       if (node.status === 'online' && model.ready) entry.ready = true;
       if (model.capabilities) {
         const caps = declared.get(model.id) ?? new Set<string>();

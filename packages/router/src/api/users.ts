@@ -38,10 +38,15 @@ const usernameTaken = () => new HttpError(409, 'Username already exists', 'usern
 const lastAdmin = (error: unknown) =>
   error instanceof LastAdminError ? badRequest(error.message, null, 'last_admin') : error;
 
-export function registerUserRoutes(app: FastifyInstance, deps: { db: RouterDatabase; requireScope: RequireScope }) {
+export function registerUserRoutes(
+  app: FastifyInstance,
+  deps: { db: RouterDatabase; requireScope: RequireScope },
+) {
   const admin = deps.requireScope('admin:*');
 
-  app.get('/v0/users', { preHandler: admin }, async () => ({ users: (await listUsers(deps.db)).map(userToJson) }));
+  app.get('/v0/users', { preHandler: admin }, async () => ({
+    users: (await listUsers(deps.db)).map(userToJson),
+  }));
 
   app.post('/v0/users', { preHandler: admin }, async (request, reply) => {
     const input = parseInput(CreateUserSchema, request.body);

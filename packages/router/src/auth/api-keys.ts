@@ -107,13 +107,17 @@ export class ApiKeyStore {
   }
 
   /** Renames a key or changes its expiry; returns the updated record, or undefined if unknown. */
-  async update(id: string, changes: { name?: string; expiresAt?: number | null }): Promise<ApiKeyRecord | undefined> {
+  async update(
+    id: string,
+    changes: { name?: string; expiresAt?: number | null },
+  ): Promise<ApiKeyRecord | undefined> {
     const record = this.findById(id);
     if (!record) return undefined;
     const set: { name?: string; expires_at?: number | null } = {};
     if (changes.name !== undefined) set.name = changes.name;
     if (changes.expiresAt !== undefined) set.expires_at = changes.expiresAt;
-    if (Object.keys(set).length > 0) await this.db.updateTable('api_keys').set(set).where('id', '=', id).execute();
+    if (Object.keys(set).length > 0)
+      await this.db.updateTable('api_keys').set(set).where('id', '=', id).execute();
     if (changes.name !== undefined) record.name = changes.name;
     if (changes.expiresAt !== undefined) record.expiresAt = changes.expiresAt;
     return record;

@@ -47,7 +47,9 @@ export async function revokeInvitation(db: RouterDatabase, id: string): Promise<
     .where('status', '=', 'active')
     .executeTakeFirst();
   if (Number(result.numUpdatedRows) > 0) return true;
-  return (await db.selectFrom('invitations').select('id').where('id', '=', id).executeTakeFirst()) !== undefined;
+  return (
+    (await db.selectFrom('invitations').select('id').where('id', '=', id).executeTakeFirst()) !== undefined
+  );
 }
 
 /** Creates a viewer from an active, unexpired code and marks the code used, atomically. */
@@ -57,28 +59,35 @@ export async function redeemInvitation(
   username: string,
   password: string,
 ): Promise<RedeemResult> {
-  return db.transaction().execute(async (tx) => {
-    const now = Date.now();
-    // Claiming the code first makes two simultaneous redemptions race on one UPDATE: one wins.
-    const claimed = await tx
-      .updateTable('invitations')
-      .set({ status: 'used', used_at: now })
-      .where('code_hash', '=', sha256Hex(code))
-      .where('status', '=', 'active')
-      .where('expires_at', '>', now)
-      .returning(['id'])
-      .executeTakeFirst();
-    if (!claimed) return { ok: false, reason: 'invalid_invitation' } as const;
-    const taken = await tx.selectFrom('users').select('id').where('username', '=', username).executeTakeFirst();
-    if (taken) throw new UsernameTakenError();
-    const user = await createUser(tx, { username, password, role: 'viewer' });
-    await tx.updateTable('invitations').set({ used_by: user.id }).where('id', '=', claimed.id).execute();
-    return { ok: true, user } as const;
-  }).catch((error: unknown) => {
-    // Throwing rolls the claim back, so the code stays usable with another username.
-    if (error instanceof UsernameTakenError) return { ok: false, reason: 'username_taken' } as const;
-    throw error;
-  });
+  return db
+    .transaction()
+    .execute(async (tx) => {
+      const now = Date.now();
+      // Claiming the code first makes two simultaneous redemptions race on one UPDATE: one wins.
+      const claimed = await tx
+        .updateTable('invitations')
+        .set({ status: 'used', used_at: now })
+        .where('code_hash', '=', sha256Hex(code))
+        .where('status', '=', 'active')
+        .where('expires_at', '>', now)
+        .returning(['id'])
+        .executeTakeFirst();
+      if (!claimed) return { ok: false, reason: 'invalid_invitation' } as const;
+      const taken = await tx
+        .selectFrom('users')
+        .select('id')
+        .where('username', '=', username)
+        .executeTakeFirst();
+      if (taken) throw new UsernameTakenError();
+      const user = await createUser(tx, { username, password, role: 'viewer' });
+      await tx.updateTable('invitations').set({ used_by: user.id }).where('id', '=', claimed.id).execute();
+      return { ok: true, user } as const;
+    })
+    .catch((error: unknown) => {
+      // Throwing rolls the claim back, so the code stays usable with another username.
+      if (error instanceof UsernameTakenError) return { ok: false, reason: 'username_taken' } as const;
+      throw error;
+    });
 }
 
 class UsernameTakenError extends Error {}

@@ -91,14 +91,17 @@ export async function updateUser(
   return db.transaction().execute(async (tx) => {
     const user = await tx.selectFrom('users').selectAll().where('id', '=', id).executeTakeFirst();
     if (!user) return undefined;
-    if (changes.role === 'viewer' && user.role === 'admin' && (await countAdmins(tx)) <= 1) throw new LastAdminError();
-    const endsSessions = changes.password !== undefined || (changes.role !== undefined && changes.role !== user.role);
+    if (changes.role === 'viewer' && user.role === 'admin' && (await countAdmins(tx)) <= 1)
+      throw new LastAdminError();
+    const endsSessions =
+      changes.password !== undefined || (changes.role !== undefined && changes.role !== user.role);
     const update: Partial<UserRow> = {};
     if (changes.username !== undefined) update.username = changes.username;
     if (changes.role !== undefined) update.role = changes.role;
     if (changes.password !== undefined) update.password_hash = await hashPassword(changes.password);
     if (endsSessions) update.token_generation = user.token_generation + 1;
-    if (Object.keys(update).length > 0) await tx.updateTable('users').set(update).where('id', '=', id).execute();
+    if (Object.keys(update).length > 0)
+      await tx.updateTable('users').set(update).where('id', '=', id).execute();
     return { ...user, ...update };
   });
 }

@@ -3,8 +3,16 @@ export const ROUTER_ENV_VARS: Array<[name: string, defaultValue: string, descrip
   ['LLM_ROUTER_HOST', '0.0.0.0', 'Address to listen on (legacy ROUTER_HOST)'],
   ['LLM_ROUTER_PORT', '8080', 'Port to listen on (legacy ROUTER_PORT)'],
   ['LLM_ROUTER_DATA_DIR', '~/.llm-router', 'State directory (database, JWT secret, logs)'],
-  ['LLM_ROUTER_DATABASE_URL', 'sqlite:~/.llm-router/router.db', 'sqlite:PATH or postgres://… (legacy DATABASE_URL)'],
-  ['LLM_ROUTER_JWT_SECRET', 'generated, kept in ~/.llm-router/jwt_secret', 'Secret for dashboard JWTs (legacy JWT_SECRET)'],
+  [
+    'LLM_ROUTER_DATABASE_URL',
+    'sqlite:~/.llm-router/router.db',
+    'sqlite:PATH or postgres://… (legacy DATABASE_URL)',
+  ],
+  [
+    'LLM_ROUTER_JWT_SECRET',
+    'generated, kept in ~/.llm-router/jwt_secret',
+    'Secret for dashboard JWTs (legacy JWT_SECRET)',
+  ],
   ['LLM_ROUTER_ADMIN_USERNAME', 'admin', 'First-boot admin user name'],
   ['LLM_ROUTER_ADMIN_PASSWORD', 'generated and printed once', 'First-boot admin password'],
   ['LLM_ROUTER_LOG_LEVEL', 'info', 'trace, debug, info, warn, error (legacy RUST_LOG)'],
@@ -13,7 +21,11 @@ export const ROUTER_ENV_VARS: Array<[name: string, defaultValue: string, descrip
   ['LLM_ROUTER_HISTORY_RETENTION_DAYS', '7', 'Days of request history to keep (cleaned hourly)'],
   ['LLM_ROUTER_HEALTH_CHECK_INTERVAL', '30', 'Seconds between checks for silent nodes'],
   ['LLM_ROUTER_NODE_TIMEOUT', '60', 'Seconds without a heartbeat before a node goes offline'],
-  ['LLM_ROUTER_LOAD_BALANCER_MODE', 'auto', 'auto, metrics, round_robin, least_loaded (also LOAD_BALANCER_MODE)'],
+  [
+    'LLM_ROUTER_LOAD_BALANCER_MODE',
+    'auto',
+    'auto, metrics, round_robin, least_loaded (also LOAD_BALANCER_MODE)',
+  ],
   ['LLM_ROUTER_ALLOW_NO_GPU', 'false', 'Accept nodes that report no GPU (CPU-only fleets, tests)'],
   ['LLM_ROUTER_REQUIRE_NODE_APPROVAL', 'false', 'New nodes wait in pending until an admin approves them'],
   ['LLM_ROUTER_MAX_BODY_BYTES', '10485760', 'Largest request body; larger bodies get 413'],
@@ -25,9 +37,9 @@ export const ROUTER_ENV_VARS: Array<[name: string, defaultValue: string, descrip
 
 export function routerHelpText(version: string): string {
   const width = Math.max(...ROUTER_ENV_VARS.map(([name]) => name.length));
-  const vars = ROUTER_ENV_VARS.map(([name, def, desc]) => `  ${name.padEnd(width)}  ${desc} [default: ${def}]`).join(
-    '\n',
-  );
+  const vars = ROUTER_ENV_VARS.map(
+    ([name, def, desc]) => `  ${name.padEnd(width)}  ${desc} [default: ${def}]`,
+  ).join('\n');
   return `llm-router ${version} - one OpenAI-compatible API in front of a fleet of llama.cpp nodes
 
 Usage:

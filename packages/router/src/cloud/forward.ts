@@ -130,6 +130,7 @@ export async function forwardToCloud(deps: ForwardDeps, input: CloudForwardInput
       }
       res.writeHead(200, SSE_HEADERS);
       res.flushHeaders();
+      let firstTokenMs: number | undefined;
       const outcome = await relayStream({
         source: upstream.body,
         translator: provider.translateStream(context),
@@ -138,11 +139,15 @@ export async function forwardToCloud(deps: ForwardDeps, input: CloudForwardInput
         appendUsage: !provider.passthrough && isIncludeUsage(body),
         publicModel: context.publicModel,
         created: context.created,
-        onFirstToken: () => deps.metrics.recordFirstToken(ref.provider, elapsed()),
+        onFirstToken: () => {
+          firstTokenMs = elapsed() * 1000;
+          deps.metrics.recordFirstToken(ref.provider, elapsed());
+        },
         classify: (error) => networkError(ref.provider, error),
       });
       if (outcome === 'client_gone') return clientGone();
-      return outcome.ok ? finish(200, outcome.usage) : finish(outcome.error.status, outcome.usage, outcome.error);
+      const result = outcome.ok ? finish(200, outcome.usage) : finish(outcome.error.status, outcome.usage, outcome.error);
+      return firstTokenMs === undefined ? result : { ...result, timeToFirstTokenMs: Math.round(firstTokenMs) };
     }
 
     let text: string;

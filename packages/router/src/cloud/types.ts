@@ -30,6 +30,8 @@ export interface CloudForwardResult {
   errorMessage?: string;
   promptTokens?: number;
   completionTokens?: number;
+  /** Streams: time from the call to the first generated content sent to the client. */
+  timeToFirstTokenMs?: number;
 }
 
 export interface CloudModelEntry {

@@ -15,7 +15,9 @@ import { type FleetNode, type FleetView, nodeHasReadyModel, type RequestOutcome 
 export type RegisterInput = z.output<typeof RegisterNodeRequestSchema>;
 export type HeartbeatInput = z.output<typeof HeartbeatRequestSchema>;
 
-export type HeartbeatResult = { ok: true; node: FleetNode } | { ok: false; reason: 'unknown_node' | 'bad_token' };
+export type HeartbeatResult =
+  | { ok: true; node: FleetNode }
+  | { ok: false; reason: 'unknown_node' | 'bad_token' };
 
 export interface NodeSettings {
   customName?: string | null;
@@ -57,7 +59,9 @@ function isReady(node: FleetNode): boolean {
   return node.models.every((m) => m.ready);
 }
 
-export function nodeBaseUrl(input: Pick<RegisterInput, 'base_url' | 'ip_address' | 'node_api_port' | 'runtime_port'>) {
+export function nodeBaseUrl(
+  input: Pick<RegisterInput, 'base_url' | 'ip_address' | 'node_api_port' | 'runtime_port'>,
+) {
   if (input.base_url) return input.base_url.replace(/\/+$/, '');
   const host = input.ip_address.includes(':') ? `[${input.ip_address}]` : input.ip_address;
   return `http://${host}:${input.node_api_port ?? input.runtime_port}`;
@@ -90,7 +94,10 @@ export class NodeRegistry implements FleetView {
   }
 
   /** Registers a new node or updates a known one; always issues a fresh node token. */
-  async register(input: RegisterInput, now = Date.now()): Promise<{ node: FleetNode; created: boolean; token: string }> {
+  async register(
+    input: RegisterInput,
+    now = Date.now(),
+  ): Promise<{ node: FleetNode; created: boolean; token: string }> {
     const id = input.node_id ?? randomUUID();
     const previous = this.nodes.get(id);
     const node: FleetNode = {
@@ -125,7 +132,10 @@ export class NodeRegistry implements FleetView {
     this.nodes.set(id, node);
     this.tokenHashes.set(id, sha256Hex(token));
     await this.persist(node);
-    this.log.info({ nodeId: id, machine: node.machineName, baseUrl: node.baseUrl, status: node.status }, 'node registered');
+    this.log.info(
+      { nodeId: id, machine: node.machineName, baseUrl: node.baseUrl, status: node.status },
+      'node registered',
+    );
     return { node, created: !previous, token };
   }
 
@@ -181,7 +191,10 @@ export class NodeRegistry implements FleetView {
         node.status = 'offline';
         node.onlineSince = null;
         expired.push(node.id);
-        this.log.warn({ nodeId: node.id, machine: node.machineName, lastSeen: node.lastSeen }, 'node went offline');
+        this.log.warn(
+          { nodeId: node.id, machine: node.machineName, lastSeen: node.lastSeen },
+          'node went offline',
+        );
         void this.persist(node);
       }
     }

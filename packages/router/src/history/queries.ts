@@ -65,7 +65,12 @@ export function historyToJson(row: RequestHistoryTable, withBodies: boolean) {
   return { ...base, request_body: parseJson(row.request_body), response_body: parseJson(row.response_body) };
 }
 
-export async function listHistory(db: RouterDatabase, filters: HistoryFilters, page: number, perPage: number) {
+export async function listHistory(
+  db: RouterDatabase,
+  filters: HistoryFilters,
+  page: number,
+  perPage: number,
+) {
   const base = applyFilters(db.selectFrom('request_history') as HistoryQuery, filters);
   const [{ total }] = await base.select((eb) => eb.fn.countAll<number>().as('total')).execute();
   const rows = await base
@@ -95,17 +100,27 @@ const EXPORT_CHUNK = 500;
  * Every matching row, newest first, read in chunks by keyset pagination (timestamp, id), so
  * memory stays flat however large the history is.
  */
-export async function* iterateHistory(db: RouterDatabase, filters: HistoryFilters): AsyncGenerator<RequestHistoryTable> {
+export async function* iterateHistory(
+  db: RouterDatabase,
+  filters: HistoryFilters,
+): AsyncGenerator<RequestHistoryTable> {
   let cursor: { timestamp: number; id: string } | null = null;
   for (;;) {
     let q = applyFilters(db.selectFrom('request_history') as HistoryQuery, filters).selectAll();
     if (cursor) {
       const { timestamp, id } = cursor;
       q = q.where((eb) =>
-        eb.or([eb('timestamp', '<', timestamp), eb.and([eb('timestamp', '=', timestamp), eb('id', '<', id)])]),
+        eb.or([
+          eb('timestamp', '<', timestamp),
+          eb.and([eb('timestamp', '=', timestamp), eb('id', '<', id)]),
+        ]),
       );
     }
-    const rows = (await q.orderBy('timestamp', 'desc').orderBy('id', 'desc').limit(EXPORT_CHUNK).execute()) as RequestHistoryTable[];
+    const rows = (await q
+      .orderBy('timestamp', 'desc')
+      .orderBy('id', 'desc')
+      .limit(EXPORT_CHUNK)
+      .execute()) as RequestHistoryTable[];
     for (const row of rows) yield row;
     if (rows.length < EXPORT_CHUNK) return;
     const last = rows[rows.length - 1];

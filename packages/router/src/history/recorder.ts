@@ -56,7 +56,8 @@ export class HistoryRecorder {
 
   async close(): Promise<void> {
     clearInterval(this.timer);
-    for (let attempt = 0; attempt < 3 && (this.queue.length > 0 || this.flushing); attempt++) await this.flush();
+    for (let attempt = 0; attempt < 3 && (this.queue.length > 0 || this.flushing); attempt++)
+      await this.flush();
   }
 
   private async write(rows: HistoryRow[]): Promise<void> {

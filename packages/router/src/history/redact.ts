@@ -32,5 +32,9 @@ export function cappedJson(value: unknown, maxBytes: number): string | null {
   const text = typeof value === 'string' ? value : JSON.stringify(value);
   if (text === undefined) return null;
   if (Buffer.byteLength(text) <= maxBytes) return text;
-  return JSON.stringify({ truncated: true, original_bytes: Buffer.byteLength(text), prefix: text.slice(0, maxBytes) });
+  return JSON.stringify({
+    truncated: true,
+    original_bytes: Buffer.byteLength(text),
+    prefix: text.slice(0, maxBytes),
+  });
 }

@@ -35,7 +35,10 @@ const looksLikeJwt = (value: string) => value.split('.').length === 3 && !value.
 export async function authenticate(deps: AuthDeps, request: FastifyRequest): Promise<Principal> {
   const credential = readCredential(request);
   if (!credential) {
-    throw unauthorized('Missing API key: send it as Authorization: Bearer <key> or X-API-Key', 'missing_api_key');
+    throw unauthorized(
+      'Missing API key: send it as Authorization: Bearer <key> or X-API-Key',
+      'missing_api_key',
+    );
   }
   if (looksLikeJwt(credential)) {
     const claims = await deps.jwt.verify(credential);
@@ -51,7 +54,12 @@ export async function authenticate(deps: AuthDeps, request: FastifyRequest): Pro
       ? unauthorized('API key expired', 'expired')
       : unauthorized('Invalid API key', 'invalid_api_key');
   }
-  return { kind: 'api_key', apiKeyId: check.key.id, scopes: check.key.scopes, createdBy: check.key.createdBy };
+  return {
+    kind: 'api_key',
+    apiKeyId: check.key.id,
+    scopes: check.key.scopes,
+    createdBy: check.key.createdBy,
+  };
 }
 
 export function principalAllows(principal: Principal, scope: ApiKeyScope): boolean {
@@ -76,7 +84,8 @@ export function createRequireScope(deps: AuthDeps): RequireScope {
 export function createRequireUser(deps: AuthDeps) {
   return async (request: FastifyRequest) => {
     const principal = await authenticate(deps, request);
-    if (principal.kind !== 'user') throw unauthorized('This route needs a dashboard session token', 'session_required');
+    if (principal.kind !== 'user')
+      throw unauthorized('This route needs a dashboard session token', 'session_required');
     request.principal = principal;
   };
 }

@@ -3,7 +3,12 @@
  * renders every failure in the shape of its route family, and a JSON 404.
  */
 import { managementError, openAIError } from '@llm-router/protocol';
-import Fastify, { type FastifyBaseLogger, type FastifyError, type FastifyInstance } from 'fastify';
+import Fastify, {
+  type FastifyBaseLogger,
+  type FastifyError,
+  type FastifyInstance,
+  LogController,
+} from 'fastify';
 import type { Logger } from 'pino';
 import { HttpError } from './errors.js';
 import { registerJsonBodyParser } from './raw-body.js';
@@ -15,50 +20,85 @@ export interface ServerOptions {
 
 const isOpenAIRoute = (url: string) => url.startsWith('/v1/') || url === '/v1';
 
-export function renderError(url: string, status: number, message: string, code: string, param: string | null = null) {
+export function renderError(
+  url: string,
+  status: number,
+  message: string,
+  code: string,
+  param: string | null = null,
+) {
   return isOpenAIRoute(url) ? openAIError(status, message, code, param) : managementError(message, code);
 }
 
 /** Maps Fastify's own errors (body too large, bad content type, …) to a status and a code. */
 function describeFrameworkError(error: FastifyError): { status: number; code: string; message: string } {
   if (error.code === 'FST_ERR_CTP_BODY_TOO_LARGE') {
-    return { status: 413, code: 'request_too_large', message: 'Request body is larger than the router accepts' };
+    return {
+      status: 413,
+      code: 'request_too_large',
+      message: 'Request body is larger than the router accepts',
+    };
   }
   if (error.code === 'FST_ERR_CTP_INVALID_MEDIA_TYPE') {
-    return { status: 415, code: 'unsupported_media_type', message: 'Send the request body as application/json' };
+    return {
+      status: 415,
+      code: 'unsupported_media_type',
+      message: 'Send the request body as application/json',
+    };
   }
   if (error.validation) return { status: 400, code: 'validation_error', message: error.message };
-  const status = error.statusCode && error.statusCode >= 400 && error.statusCode < 500 ? error.statusCode : 500;
+  const status =
+    error.statusCode && error.statusCode >= 400 && error.statusCode < 500 ? error.statusCode : 500;
   return status === 500
     ? { status, code: 'internal_error', message: 'Internal server error' }
     : { status, code: 'invalid_request', message: error.message };
 }
 
+/** Every route the server registers (method + URL pattern), so tests can check each one's auth. */
+export const registeredRoutes = new WeakMap<FastifyInstance, Array<{ method: string; url: string }>>();
+
 export function createHttpServer(options: ServerOptions): FastifyInstance {
   // Typed as the default instance so route modules need not know the logger's concrete type.
   const app = Fastify({
     loggerInstance: options.log as FastifyBaseLogger,
-    disableRequestLogging: true,
+    // Per-request access lines would drown the log on a busy router; request history records them.
+    logController: new LogController({ disableRequestLogging: true }),
     bodyLimit: options.bodyLimitBytes,
     // Model ids contain slashes and arrive URL-encoded (`org%2Fname`); keep them routable.
     routerOptions: { maxParamLength: 1024 },
   });
   registerJsonBodyParser(app);
+  const routes: Array<{ method: string; url: string }> = [];
+  registeredRoutes.set(app as unknown as FastifyInstance, routes);
+  app.addHook('onRoute', (route) => {
+    for (const method of [route.method].flat()) if (method !== 'HEAD') routes.push({ method, url: route.url });
+  });
 
   app.setErrorHandler((error: FastifyError | HttpError, request, reply) => {
     if (error instanceof HttpError) {
       reply.headers(error.headers);
-      return reply.code(error.status).send(renderError(request.url, error.status, error.message, error.code, error.param));
+      return reply
+        .code(error.status)
+        .send(renderError(request.url, error.status, error.message, error.code, error.param));
     }
     const described = describeFrameworkError(error);
     if (described.status >= 500) request.log.error({ err: error, url: request.url }, 'unhandled error');
-    return reply.code(described.status).send(renderError(request.url, described.status, described.message, described.code));
+    return reply
+      .code(described.status)
+      .send(renderError(request.url, described.status, described.message, described.code));
   });
 
   app.setNotFoundHandler((request, reply) =>
     reply
       .code(404)
-      .send(renderError(request.url, 404, `No route for ${request.method} ${request.url.split('?')[0]}`, 'not_found')),
+      .send(
+        renderError(
+          request.url,
+          404,
+          `No route for ${request.method} ${request.url.split('?')[0]}`,
+          'not_found',
+        ),
+      ),
   );
 
   return app as unknown as FastifyInstance;

@@ -9,7 +9,14 @@ export interface LogEntry {
   fields: Record<string, unknown>;
 }
 
-const LEVELS: Record<number, string> = { 10: 'trace', 20: 'debug', 30: 'info', 40: 'warn', 50: 'error', 60: 'fatal' };
+const LEVELS: Record<number, string> = {
+  10: 'trace',
+  20: 'debug',
+  30: 'info',
+  40: 'warn',
+  50: 'error',
+  60: 'fatal',
+};
 
 export class LogRing extends Writable {
   private readonly entries: LogEntry[] = [];

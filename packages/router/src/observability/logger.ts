@@ -70,7 +70,8 @@ export function createRouterLogging(options: LoggingOptions): RouterLogging {
   const consoleOut = options.console === undefined ? process.stdout : options.console;
   const streams: pino.StreamEntry[] = [{ stream: ring, level: 'trace' }];
   if (file) streams.push({ stream: file, level: 'trace' });
-  if (consoleOut) streams.push({ stream: consoleOut.isTTY ? new PrettyConsole(consoleOut) : consoleOut, level: 'trace' });
+  if (consoleOut)
+    streams.push({ stream: consoleOut.isTTY ? new PrettyConsole(consoleOut) : consoleOut, level: 'trace' });
   const log = pino(pinoOptions(options.level), pino.multistream(streams));
   const retentionTimer = file ? setInterval(() => file.deleteExpired(), 3_600_000) : undefined;
   retentionTimer?.unref();

@@ -1,7 +1,14 @@
 /** Human-readable log lines for a terminal: `12:00:01 INFO  message key=value`. */
 import { Writable } from 'node:stream';
 
-const LEVELS: Record<number, string> = { 10: 'TRACE', 20: 'DEBUG', 30: 'INFO ', 40: 'WARN ', 50: 'ERROR', 60: 'FATAL' };
+const LEVELS: Record<number, string> = {
+  10: 'TRACE',
+  20: 'DEBUG',
+  30: 'INFO ',
+  40: 'WARN ',
+  50: 'ERROR',
+  60: 'FATAL',
+};
 
 export class PrettyConsole extends Writable {
   constructor(private readonly out: NodeJS.WritableStream = process.stdout) {

@@ -98,7 +98,11 @@ const migrations: Record<string, Migration> = {
         .addColumn('completed_at', 'bigint', (c) => c.notNull())
         .execute();
       for (const column of ['timestamp', 'model', 'node_id', 'status', 'api_key_id']) {
-        await db.schema.createIndex(`request_history_${column}`).on('request_history').column(column).execute();
+        await db.schema
+          .createIndex(`request_history_${column}`)
+          .on('request_history')
+          .column(column)
+          .execute();
       }
       await db.schema
         .createIndex('request_history_timestamp_status')

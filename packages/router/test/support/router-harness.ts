@@ -1,27 +1,63 @@
 /**
  * Starts a real router in-process on 127.0.0.1 with a fresh SQLite file, for API tests.
  */
+import { randomUUID } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import pg from 'pg';
 import { loadRouterConfig } from '../../src/config/config.js';
 import { type RunningRouter, startRouter } from '../../src/main.js';
 import { createRouterLogging } from '../../src/observability/logger.js';
 
 export const ADMIN_PASSWORD = 'correct horse battery staple';
 
+// biome-ignore lint/suspicious/noExplicitAny: tests read arbitrary JSON replies field by field.
+type Json = any;
+
 export interface TestRouter extends RunningRouter {
   dataDir: string;
   /** fetch() against the router with JSON in and out. */
-  call(method: string, path: string, options?: { body?: unknown; raw?: string; headers?: Record<string, string> }): Promise<{ status: number; body: any; headers: Headers }>;
+  call(
+    method: string,
+    path: string,
+    options?: { body?: unknown; raw?: string; headers?: Record<string, string> },
+  ): Promise<{ status: number; body: Json; headers: Headers }>;
   adminToken(): Promise<string>;
   createKey(scopes: string[], expiresAt?: string): Promise<string>;
   stop(): Promise<void>;
 }
 
+/**
+ * With LLM_ROUTER_TEST_DATABASE=postgres (the suite's second run) each router gets a fresh
+ * database on the test PostgreSQL server; otherwise a fresh SQLite file.
+ */
+async function freshDatabaseUrl(dataDir: string): Promise<{ url: string; drop(): Promise<void> }> {
+  const server = process.env.LLM_ROUTER_TEST_POSTGRES_URL;
+  if (process.env.LLM_ROUTER_TEST_DATABASE !== 'postgres' || !server) {
+    return { url: `sqlite:${join(dataDir, 'router.db')}`, drop: async () => {} };
+  }
+  const name = `router_test_${randomUUID().replace(/-/g, '')}`;
+  const admin = new pg.Client({ connectionString: server });
+  await admin.connect();
+  await admin.query(`CREATE DATABASE ${name}`);
+  await admin.end();
+  return {
+    url: server.replace(/\/[^/]*$/, `/${name}`),
+    async drop() {
+      const client = new pg.Client({ connectionString: server });
+      await client.connect();
+      await client.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
+      await client.end();
+    },
+  };
+}
+
 export async function startTestRouter(env: Record<string, string> = {}): Promise<TestRouter> {
   const dataDir = mkdtempSync(join(tmpdir(), 'llm-router-test-'));
+  const database = await freshDatabaseUrl(dataDir);
   const config = loadRouterConfig({
+    LLM_ROUTER_DATABASE_URL: database.url,
     LLM_ROUTER_HOST: '127.0.0.1',
     LLM_ROUTER_PORT: '0',
     LLM_ROUTER_DATA_DIR: dataDir,
@@ -52,7 +88,9 @@ export async function startTestRouter(env: Record<string, string> = {}): Promise
   let token: string | undefined;
   const adminToken = async () => {
     if (!token) {
-      const res = await call('POST', '/v0/auth/login', { body: { username: 'admin', password: ADMIN_PASSWORD } });
+      const res = await call('POST', '/v0/auth/login', {
+        body: { username: 'admin', password: ADMIN_PASSWORD },
+      });
       token = res.body.token as string;
     }
     return token;
@@ -67,11 +105,13 @@ export async function startTestRouter(env: Record<string, string> = {}): Promise
         body: { name: `test ${scopes.join(',')}`, scopes, ...(expiresAt ? { expires_at: expiresAt } : {}) },
         headers: { authorization: `Bearer ${await adminToken()}` },
       });
-      if (res.status !== 201) throw new Error(`key creation failed: ${res.status} ${JSON.stringify(res.body)}`);
+      if (res.status !== 201)
+        throw new Error(`key creation failed: ${res.status} ${JSON.stringify(res.body)}`);
       return res.body.key as string;
     },
     async stop() {
       await router.close();
+      await database.drop();
       rmSync(dataDir, { recursive: true, force: true });
     },
   };

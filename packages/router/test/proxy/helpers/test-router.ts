@@ -58,7 +58,13 @@ export async function startTestRouter(options: TestRouterOptions): Promise<TestR
   if (!address || typeof address === 'string') throw new Error('router did not bind a TCP port');
   const url = `http://127.0.0.1:${address.port}`;
   const client = new OpenAI({ apiKey: 'sk-test-key', baseURL: `${url}/v1`, maxRetries: 0, timeout: 30_000 });
-  return { url, finished, client, close: () => app.close() };
+  return { url, finished, client, close: async () => {
+    app.server.getConnections((e, n) => console.log('connections', n));
+    const t = Date.now();
+    setTimeout(() => app.server.getConnections((e, n) => console.log('connections after 2s', n)), 2000).unref();
+    await app.close();
+    console.log('closed', Date.now() - t);
+  } };
 }
 
 /** Polls until `check` holds (for things that complete after the client has its reply). */

@@ -29,6 +29,11 @@ export interface CreateApiKeyInput {
 }
 
 const LAST_USED_FLUSH_MS = 10_000;
+/**
+ * How often the in-memory map is re-read from the database, so that keys revoked by the CLI
+ * or by another router replica (PostgreSQL) stop working here too.
+ */
+const RELOAD_MS = 30_000;
 
 export function isApiKeyScope(value: string): value is ApiKeyScope {
   return (API_KEY_SCOPES as readonly string[]).includes(value);
@@ -39,14 +44,29 @@ export class ApiKeyStore {
   /** Keys used since the last flush; `last_used_at` is written in batches, off the request path. */
   private readonly usedSinceFlush = new Map<string, number>();
   private flushTimer: NodeJS.Timeout | undefined;
+  private reloadTimer: NodeJS.Timeout | undefined;
+  /** Counts creations and revocations made through this store, so a reload never undoes one. */
+  private localChanges = 0;
 
   private constructor(private readonly db: RouterDatabase) {}
 
   static async load(db: RouterDatabase): Promise<ApiKeyStore> {
     const store = new ApiKeyStore(db);
-    const rows = await db.selectFrom('api_keys').selectAll().execute();
+    await store.reload();
+    store.flushTimer = setInterval(() => void store.flushLastUsed(), LAST_USED_FLUSH_MS);
+    store.flushTimer.unref();
+    store.reloadTimer = setInterval(() => void store.reload().catch(() => {}), RELOAD_MS);
+    store.reloadTimer.unref();
+    return store;
+  }
+
+  /** Replaces the in-memory map with the table's contents. */
+  async reload(): Promise<void> {
+    const changesBefore = this.localChanges;
+    const rows = await this.db.selectFrom('api_keys').selectAll().execute();
+    const fresh = new Map<string, ApiKeyRecord>();
     for (const row of rows) {
-      store.byHash.set(row.key_hash, {
+      fresh.set(row.key_hash, {
         id: row.id,
         name: row.name,
         keyPrefix: row.key_prefix,
@@ -57,9 +77,16 @@ export class ApiKeyStore {
         lastUsedAt: row.last_used_at === null ? null : Number(row.last_used_at),
       });
     }
-    store.flushTimer = setInterval(() => void store.flushLastUsed(), LAST_USED_FLUSH_MS);
-    store.flushTimer.unref();
-    return store;
+    // Uses not yet flushed are newer than what the table says.
+    for (const record of fresh.values()) {
+      const used = this.usedSinceFlush.get(record.id);
+      if (used !== undefined) record.lastUsedAt = used;
+    }
+    // A key created or revoked here while the SELECT ran would be undone by the swap; skip it
+    // this time, the next reload catches up.
+    if (this.localChanges !== changesBefore) return;
+    this.byHash.clear();
+    for (const [hash, record] of fresh) this.byHash.set(hash, record);
   }
 
   async create(input: CreateApiKeyInput): Promise<{ key: string; record: ApiKeyRecord }> {
@@ -90,6 +117,7 @@ export class ApiKeyStore {
       })
       .execute();
     this.byHash.set(keyHash, record);
+    this.localChanges++;
     return { key, record };
   }
 
@@ -134,6 +162,7 @@ export class ApiKeyStore {
     if (!entry) return false;
     await this.db.deleteFrom('api_keys').where('id', '=', id).execute();
     this.byHash.delete(entry[0]);
+    this.localChanges++;
     return true;
   }
 
@@ -148,6 +177,7 @@ export class ApiKeyStore {
 
   async close(): Promise<void> {
     clearInterval(this.flushTimer);
+    clearInterval(this.reloadTimer);
     await this.flushLastUsed();
   }
 }

@@ -47,6 +47,12 @@ Usage:
   llm-router api-key create --name NAME --scopes SCOPES [--expires-in-days N] [--json]
                                              Create an API key in the database and print it once
                                              (SCOPES: comma list of node:register, api:inference, admin:*)
+  llm-router api-key list | api-key revoke ID
+  llm-router user list
+  llm-router user add NAME (--password P | --password-stdin) [--role admin|viewer]
+  llm-router user reset-password NAME (--password P | --password-stdin)
+                                             These work on the database directly (for set-up and
+                                             recovery); the router need not be running.
   llm-router --help | --version
 
 Environment variables:

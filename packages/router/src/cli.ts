@@ -7,7 +7,6 @@ import { createUser, findUserByName, listUsers, updateUser } from './auth/users.
 import { routerHelpText } from './cli/help.js';
 import { loadRouterConfig } from './config/config.js';
 import { ConfigError } from './config/env.js';
-import { defaultLogging, startRouter } from './main.js';
 import { openDatabase, type RouterDatabase } from './store/database.js';
 
 const version = (
@@ -17,6 +16,8 @@ const version = (
 class UsageError extends Error {}
 
 async function serve(): Promise<void> {
+  // Loaded only here, so the database commands start quickly without the server's modules.
+  const { defaultLogging, startRouter } = await import('./main.js');
   const config = loadRouterConfig();
   const logging = defaultLogging(config);
   const { log } = logging;

@@ -3,6 +3,7 @@
  * generator's token callbacks (what was actually produced), never by re-tokenizing text.
  */
 import { type LlamaContextSequence, LlamaCompletion, type LlamaText, type Token } from 'node-llama-cpp';
+import { StopStringMatcher } from './stop-strings.js';
 
 /** llama.cpp's own default; OpenAI's is 1.0, but 0.8 suits small local models better. */
 export const DEFAULT_TEMPERATURE = 0.8;
@@ -19,11 +20,14 @@ export interface SamplingOptions {
 
 export interface GenerateInput {
   tokens: Token[];
+  /** Template end-of-turn markers: text stops here, special-token triggers go to llama.cpp. */
   stopTriggers: (LlamaText | string)[];
   sampling: SamplingOptions;
   signal: AbortSignal;
   /** Text as it is produced (already past any stop-string hold-back). */
   onText?: (text: string) => void;
+  /** Tokens as they are produced, for live counters (aborted requests count too). */
+  onTokens?: (count: number) => void;
 }
 
 export interface GenerateOutput {
@@ -47,6 +51,22 @@ function repeatPenaltyFor(sampling: SamplingOptions) {
 
 export async function generate(sequence: LlamaContextSequence, input: GenerateInput): Promise<GenerateOutput> {
   const { sampling } = input;
+  const textStops = input.stopTriggers.filter((t): t is string => typeof t === 'string');
+  const tokenStops = input.stopTriggers.filter((t) => typeof t !== 'string');
+  const matcher = new StopStringMatcher([...textStops, ...sampling.stop]);
+  // One internal signal ends generation early without an exception, for a matched stop string
+  // or a client that went away; which of the two happened is decided afterwards.
+  const halt = new AbortController();
+  const onClientAbort = () => halt.abort();
+  input.signal.addEventListener('abort', onClientAbort, { once: true });
+  if (input.signal.aborted) halt.abort();
+
+  let text = '';
+  const emit = (chunk: string) => {
+    if (chunk === '') return;
+    text += chunk;
+    input.onText?.(chunk);
+  };
   const completion = new LlamaCompletion({ contextSequence: sequence });
   const started = performance.now();
   let completionTokens = 0;
@@ -54,27 +74,36 @@ export async function generate(sequence: LlamaContextSequence, input: GenerateIn
     const result = await completion.generateCompletionWithMeta(input.tokens, {
       onToken: (tokens) => {
         completionTokens += tokens.length;
+        input.onTokens?.(tokens.length);
       },
-      onTextChunk: input.onText,
-      signal: input.signal,
+      onTextChunk: (chunk) => {
+        emit(matcher.push(chunk));
+        if (matcher.stopped) halt.abort();
+      },
+      signal: halt.signal,
+      stopOnAbortSignal: true,
       maxTokens: sampling.maxTokens ?? undefined,
       temperature: sampling.temperature ?? DEFAULT_TEMPERATURE,
       topP: sampling.topP ?? undefined,
       seed: sampling.seed ?? undefined,
       repeatPenalty: repeatPenaltyFor(sampling),
-      customStopTriggers: [...input.stopTriggers, ...sampling.stop.filter((s) => s !== '')],
+      customStopTriggers: tokenStops.length > 0 ? tokenStops : undefined,
       // Never drop the start of the prompt to make room: callers check the prompt fits, and
       // the reply ends ('length') when the context is full.
       disableContextShift: true,
       contextShiftSize: 1,
     });
+    input.signal.throwIfAborted();
+    emit(matcher.flush());
+    const hitLength = result.metadata.stopReason === 'maxTokens' && !matcher.stopped;
     return {
-      text: result.response,
+      text,
       completionTokens,
-      finishReason: result.metadata.stopReason === 'maxTokens' ? 'length' : 'stop',
+      finishReason: hitLength ? 'length' : 'stop',
       seconds: (performance.now() - started) / 1000,
     };
   } finally {
+    input.signal.removeEventListener('abort', onClientAbort);
     completion.dispose({ disposeSequence: false });
   }
 }

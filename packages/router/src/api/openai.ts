@@ -43,6 +43,8 @@ export interface FinishedRequest {
   failedAttempts: AttemptFailure[];
   /** The parsed JSON body as the client sent it. */
   requestBody: unknown;
+  /** What the client got: the JSON reply, or for a stream its reassembled text and finish reason. */
+  responseBody?: unknown;
   clientIp: string;
   apiKeyId: string | null;
 }

@@ -17,6 +17,7 @@ type Json = any;
 
 export interface TestRouter extends RunningRouter {
   dataDir: string;
+  databaseUrl: string;
   /** fetch() against the router with JSON in and out. */
   call(
     method: string,
@@ -98,6 +99,7 @@ export async function startTestRouter(env: Record<string, string> = {}): Promise
   return {
     ...router,
     dataDir,
+    databaseUrl: database.url,
     call,
     adminToken,
     async createKey(scopes, expiresAt) {

@@ -76,6 +76,7 @@ export async function runGeneration(
   try {
     for (const [index, { prompt, promptTokens }] of job.prompts.entries()) {
       const trim = leadingWhitespaceTrimmer(prompt.trimLeadingWhitespace);
+      scope.tracker.addTokens(promptTokens, 0);
       const opening = sse && job.shape.open(index);
       if (opening) sse.send(opening);
       const result = await generate(lease.item, {
@@ -89,10 +90,10 @@ export async function runGeneration(
               if (visible !== '') sse.send(job.shape.delta(index, visible));
             }
           : undefined,
+        onTokens: (count) => scope.tracker.addTokens(0, count),
       });
       usage.prompt_tokens += promptTokens;
       usage.completion_tokens += result.completionTokens;
-      scope.tracker.addTokens(promptTokens, result.completionTokens);
       services.metrics.recordGenerationTime(result.seconds);
       choices.push({ text: sse ? '' : trim(result.text), finishReason: result.finishReason });
       sse?.send(job.shape.finish(index, result.finishReason));

@@ -27,7 +27,7 @@ export const geminiEmbeddings: EmbeddingsTranslation = {
     const dimensions = typeof body.dimensions === 'number' ? body.dimensions : undefined;
     const requests = inputs(body.input).map((text) => ({
       model: path,
-      content: { parts: [{ text }] },
+      content: { role: 'user', parts: [{ text }] },
       ...(dimensions !== undefined ? { outputDimensionality: dimensions } : {}),
     }));
     return { method: 'POST', path: `/${path}:batchEmbedContents`, body: JSON.stringify({ requests }) };

@@ -96,8 +96,13 @@ export async function startTestRouter(env: Record<string, string> = {}): Promise
     }
     return token;
   };
+  let closed = false;
   return {
     ...router,
+    async close() {
+      closed = true;
+      await router.close();
+    },
     dataDir,
     databaseUrl: database.url,
     call,
@@ -112,7 +117,8 @@ export async function startTestRouter(env: Record<string, string> = {}): Promise
       return res.body.key as string;
     },
     async stop() {
-      await router.close();
+      if (!closed) await router.close();
+      closed = true;
       await database.drop();
       rmSync(dataDir, { recursive: true, force: true });
     },

@@ -41,7 +41,8 @@ const ROUTES: Array<[string, InferenceKind]> = [
 export async function startRouter(env: Env): Promise<TestRouter> {
   const gateway = createCloudGateway(env);
   const results: CloudForwardResult[] = [];
-  const app = Fastify();
+  // Test clients keep connections alive; closing must not wait for them to time out.
+  const app = Fastify({ forceCloseConnections: true });
   registerJsonBodyParser(app);
   for (const [path, kind] of ROUTES) {
     app.post(path, async (request, reply) => {

@@ -125,6 +125,7 @@ export async function startRouter(
       // Closing the server first lets in-flight requests finish and be recorded; then the last
       // history batch is flushed before the database closes.
       await app.close();
+      await cloud.close();
       await recorder.close();
       await apiKeys.close();
       await db.destroy();

@@ -148,7 +148,7 @@ export class NodeAgent {
       return await send(this.stopController.signal);
     } catch (error) {
       if (this.stopped) return null;
-      const reason = (error as { cause?: { code?: string } }).cause?.code ?? (error as Error).message;
+      const reason = (error as { code?: string }).code ?? (error as Error).message;
       this.enter('router_unreachable', 'warn', 'cannot reach the router; retrying with backoff', { reason });
       return null;
     }

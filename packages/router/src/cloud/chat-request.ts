@@ -36,9 +36,16 @@ export interface FunctionTool {
   parameters: Record<string, unknown> | undefined;
 }
 
-export type ToolChoice = { type: 'auto' } | { type: 'none' } | { type: 'required' } | { type: 'function'; name: string };
+export type ToolChoice =
+  | { type: 'auto' }
+  | { type: 'none' }
+  | { type: 'required' }
+  | { type: 'function'; name: string };
 
-export type ResponseFormat = { type: 'text' } | { type: 'json_object' } | { type: 'json_schema'; schema: Record<string, unknown>; name: string | undefined };
+export type ResponseFormat =
+  | { type: 'text' }
+  | { type: 'json_object' }
+  | { type: 'json_schema'; schema: Record<string, unknown>; name: string | undefined };
 
 export interface ChatRequest {
   turns: ChatTurn[];
@@ -112,7 +119,10 @@ function readPart(part: unknown, param: string): ContentPart {
       const file = isRecord(part.file) ? part.file : {};
       const inline = typeof file.file_data === 'string' ? parseDataUrl(file.file_data) : undefined;
       if (!inline) {
-        throw unsupported('Only files sent inline as a base64 data URL (file.file_data) can go to this provider', param);
+        throw unsupported(
+          'Only files sent inline as a base64 data URL (file.file_data) can go to this provider',
+          param,
+        );
       }
       return { kind: 'file', source: { type: 'base64', ...inline } };
     }
@@ -124,7 +134,8 @@ function readPart(part: unknown, param: string): ContentPart {
 function readParts(content: unknown, param: string): ContentPart[] {
   if (content === undefined || content === null) return [];
   if (typeof content === 'string') return content === '' ? [] : [{ kind: 'text', text: content }];
-  if (!Array.isArray(content)) throw invalidRequest(`'${param}' must be a string or an array of parts`, param);
+  if (!Array.isArray(content))
+    throw invalidRequest(`'${param}' must be a string or an array of parts`, param);
   return content.map((part, index) => readPart(part, `${param}[${index}]`));
 }
 
@@ -154,7 +165,8 @@ function readToolCalls(raw: unknown, param: string): RequestedToolCall[] {
       throw invalidRequest(`'${at}.function.arguments' is not valid JSON`, `${at}.function.arguments`);
     }
     if (!isRecord(args)) throw invalidRequest(`'${at}.function.arguments' must be a JSON object`, at);
-    const extra = isRecord(call.extra_content) && isRecord(call.extra_content.google) ? call.extra_content.google : {};
+    const extra =
+      isRecord(call.extra_content) && isRecord(call.extra_content.google) ? call.extra_content.google : {};
     return {
       id: typeof call.id === 'string' ? call.id : `call_${index}`,
       name: call.function.name,
@@ -183,7 +195,11 @@ function readTurn(message: unknown, index: number): ChatTurn {
       if (typeof message.tool_call_id !== 'string') {
         throw invalidRequest(`'${param}.tool_call_id' is required on tool messages`, `${param}.tool_call_id`);
       }
-      return { role: 'tool', toolCallId: message.tool_call_id, content: readText(message.content, `${param}.content`) };
+      return {
+        role: 'tool',
+        toolCallId: message.tool_call_id,
+        content: readText(message.content, `${param}.content`),
+      };
     default:
       throw unsupported(
         `Message role '${String(message.role)}' is not supported for this provider; use tools and tool messages`,
@@ -213,7 +229,12 @@ function readTools(raw: unknown): FunctionTool[] {
 function readToolChoice(raw: unknown): ToolChoice | undefined {
   if (raw === undefined || raw === null) return undefined;
   if (raw === 'auto' || raw === 'none' || raw === 'required') return { type: raw };
-  if (isRecord(raw) && raw.type === 'function' && isRecord(raw.function) && typeof raw.function.name === 'string') {
+  if (
+    isRecord(raw) &&
+    raw.type === 'function' &&
+    isRecord(raw.function) &&
+    typeof raw.function.name === 'string'
+  ) {
     return { type: 'function', name: raw.function.name };
   }
   throw unsupported("'tool_choice' must be 'auto', 'none', 'required' or a function", 'tool_choice');
@@ -222,16 +243,31 @@ function readToolChoice(raw: unknown): ToolChoice | undefined {
 function readResponseFormat(raw: unknown): ResponseFormat | undefined {
   if (raw === undefined || raw === null) return undefined;
   if (isRecord(raw) && (raw.type === 'text' || raw.type === 'json_object')) return { type: raw.type };
-  if (isRecord(raw) && raw.type === 'json_schema' && isRecord(raw.json_schema) && isRecord(raw.json_schema.schema)) {
+  if (
+    isRecord(raw) &&
+    raw.type === 'json_schema' &&
+    isRecord(raw.json_schema) &&
+    isRecord(raw.json_schema.schema)
+  ) {
     const name = raw.json_schema.name;
-    return { type: 'json_schema', schema: raw.json_schema.schema, name: typeof name === 'string' ? name : undefined };
+    return {
+      type: 'json_schema',
+      schema: raw.json_schema.schema,
+      name: typeof name === 'string' ? name : undefined,
+    };
   }
-  throw unsupported("'response_format' must be text, json_object or json_schema with a schema", 'response_format');
+  throw unsupported(
+    "'response_format' must be text, json_object or json_schema with a schema",
+    'response_format',
+  );
 }
 
+/** Rejects a field only when it asks for something: `false`, `0` and `null` ask for nothing. */
 function rejectPresent(body: Record<string, unknown>, field: string, why: string): void {
   const value = body[field];
-  if (value !== undefined && value !== null && value !== false) throw unsupported(`'${field}' ${why}`, field);
+  if (value !== undefined && value !== null && value !== false && value !== 0) {
+    throw unsupported(`'${field}' ${why}`, field);
+  }
 }
 
 export function readChatRequest(body: Record<string, unknown>): ChatRequest {
@@ -250,7 +286,12 @@ export function readChatRequest(body: Record<string, unknown>): ChatRequest {
     tools: readTools(body.tools),
     toolChoice: readToolChoice(body.tool_choice),
     parallelToolCalls: typeof body.parallel_tool_calls === 'boolean' ? body.parallel_tool_calls : undefined,
-    stop: typeof stop === 'string' ? [stop] : Array.isArray(stop) ? stop.filter((s) => typeof s === 'string') : [],
+    stop:
+      typeof stop === 'string'
+        ? [stop]
+        : Array.isArray(stop)
+          ? stop.filter((s) => typeof s === 'string')
+          : [],
     maxTokens: num(body.max_completion_tokens) ?? num(body.max_tokens),
     temperature: num(body.temperature),
     topP: num(body.top_p),

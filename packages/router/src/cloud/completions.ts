@@ -19,13 +19,20 @@ export interface TextCompletion {
 export function completionToChatBody(body: Record<string, unknown>): Record<string, unknown> {
   const { prompt, echo, suffix, best_of, logprobs, ...rest } = body;
   if (echo === true) throw unsupported("'echo' is not available for this provider", 'echo');
-  if (typeof suffix === 'string' && suffix !== '') throw unsupported("'suffix' is not available for this provider", 'suffix');
-  if (typeof best_of === 'number' && best_of > 1) throw unsupported("'best_of' is not available for this provider", 'best_of');
-  if (logprobs !== undefined && logprobs !== null) throw unsupported("'logprobs' is not available for this provider", 'logprobs');
+  if (typeof suffix === 'string' && suffix !== '')
+    throw unsupported("'suffix' is not available for this provider", 'suffix');
+  if (typeof best_of === 'number' && best_of > 1)
+    throw unsupported("'best_of' is not available for this provider", 'best_of');
+  if (logprobs !== undefined && logprobs !== null)
+    throw unsupported("'logprobs' is not available for this provider", 'logprobs');
   let text: string;
   if (typeof prompt === 'string') text = prompt;
   else if (Array.isArray(prompt) && prompt.length === 1 && typeof prompt[0] === 'string') text = prompt[0];
-  else throw unsupported("'prompt' must be one string for this provider (batched prompts are not supported)", 'prompt');
+  else
+    throw unsupported(
+      "'prompt' must be one string for this provider (batched prompts are not supported)",
+      'prompt',
+    );
   return { ...rest, messages: [{ role: 'user', content: text }] };
 }
 

@@ -19,7 +19,14 @@ export class CloudError extends Error {
   }
 
   toBody(): OpenAIErrorBody {
-    return { error: { message: this.message, type: openAIErrorType(this.status), param: this.param, code: this.code } };
+    return {
+      error: {
+        message: this.message,
+        type: openAIErrorType(this.status),
+        param: this.param,
+        code: this.code,
+      },
+    };
   }
 }
 

@@ -22,40 +22,52 @@ export interface ForwardDeps {
   metrics: CloudMetrics;
 }
 
-function usageResult(usage: Usage | undefined): Pick<CloudForwardResult, 'promptTokens' | 'completionTokens'> {
+function usageResult(
+  usage: Usage | undefined,
+): Pick<CloudForwardResult, 'promptTokens' | 'completionTokens'> {
   return usage ? { promptTokens: usage.prompt_tokens, completionTokens: usage.completion_tokens } : {};
 }
 
 function readUsage(json: unknown): Usage | undefined {
   const usage = (json as { usage?: unknown } | undefined)?.usage;
-  return typeof usage === 'object' && usage !== null && 'prompt_tokens' in usage ? (usage as Usage) : undefined;
+  return typeof usage === 'object' && usage !== null && 'prompt_tokens' in usage
+    ? (usage as Usage)
+    : undefined;
 }
 
 function sendError(reply: FastifyReply, error: CloudError): void {
   reply.code(error.status).headers(error.headers).send(error.toBody());
 }
 
+/** Anthropic has no embeddings API: a client error no key could fix, so it is answered first. */
+function noEmbeddings(provider: CloudProvider): CloudError {
+  return new CloudError(
+    400,
+    `${provider.name}: models have no embeddings endpoint; use an openai:, google: or local embedding model`,
+    'unsupported_endpoint',
+    'model',
+  );
+}
+
 /** Builds the upstream call; throws `CloudError` (400) for requests the provider cannot express. */
 function buildCall(provider: CloudProvider, input: CloudForwardInput): UpstreamCall {
   const { kind, ref, body, request } = input;
   if (kind === 'embeddings') {
-    if (!provider.embeddings) {
-      throw new CloudError(
-        400,
-        `${provider.name}: models have no embeddings endpoint; use an openai:, google: or local embedding model`,
-        'unsupported_endpoint',
-        'model',
-      );
-    }
+    if (!provider.embeddings) throw noEmbeddings(provider);
     return provider.embeddings.translateRequest({ model: ref.model, body, rawBody: request.rawBody });
   }
   if (kind === 'completions' && !provider.passthrough) {
-    return provider.translateRequest({ kind: 'chat', model: ref.model, body: completionToChatBody(body), rawBody: undefined });
+    // Chat-only providers: the prompt goes as a one-message chat, the answer comes back as text.
+    const chatBody = completionToChatBody(body);
+    return provider.translateRequest({ kind: 'chat', model: ref.model, body: chatBody, rawBody: undefined });
   }
   return provider.translateRequest({ kind, model: ref.model, body, rawBody: request.rawBody });
 }
 
-export async function forwardToCloud(deps: ForwardDeps, input: CloudForwardInput): Promise<CloudForwardResult> {
+export async function forwardToCloud(
+  deps: ForwardDeps,
+  input: CloudForwardInput,
+): Promise<CloudForwardResult> {
   const startedAt = performance.now();
   const elapsed = () => (performance.now() - startedAt) / 1000;
   const { ref, kind, body, reply } = input;
@@ -71,22 +83,34 @@ export async function forwardToCloud(deps: ForwardDeps, input: CloudForwardInput
   };
   const finish = (status: number, usage: Usage | undefined, error?: CloudError): CloudForwardResult => {
     deps.metrics.recordRequest(ref.provider, status, elapsed());
-    return { status, success: !error && status < 400, ...(error ? { errorMessage: error.message } : {}), ...usageResult(usage) };
+    return {
+      status,
+      success: !error && status < 400,
+      ...(error ? { errorMessage: error.message } : {}),
+      ...usageResult(usage),
+    };
   };
   const clientGone = (): CloudForwardResult => {
     if (!reply.sent) {
       reply.hijack();
       res.destroy();
     }
-    return finish(CLIENT_CLOSED_STATUS, undefined, new CloudError(CLIENT_CLOSED_STATUS, 'client closed the connection'));
+    return finish(
+      CLIENT_CLOSED_STATUS,
+      undefined,
+      new CloudError(CLIENT_CLOSED_STATUS, 'client closed the connection'),
+    );
   };
 
+  // Refusals happen before anything is sent upstream.
+  if (kind === 'embeddings' && !provider.embeddings) return refuse(noEmbeddings(provider));
   let call: UpstreamCall;
   try {
-    if (kind === 'embeddings' && !provider.embeddings) buildCall(provider, input);
     if (!settings.apiKey) {
       const variable = KEY_VARIABLES[ref.provider];
-      return refuse(new CloudError(401, `${variable} is required for ${ref.provider}: models`, 'missing_provider_key'));
+      return refuse(
+        new CloudError(401, `${variable} is required for ${ref.provider}: models`, 'missing_provider_key'),
+      );
     }
     call = buildCall(provider, input);
   } catch (error) {
@@ -146,8 +170,12 @@ export async function forwardToCloud(deps: ForwardDeps, input: CloudForwardInput
         classify: (error) => networkError(ref.provider, error),
       });
       if (outcome === 'client_gone') return clientGone();
-      const result = outcome.ok ? finish(200, outcome.usage) : finish(outcome.error.status, outcome.usage, outcome.error);
-      return firstTokenMs === undefined ? result : { ...result, timeToFirstTokenMs: Math.round(firstTokenMs) };
+      const result = outcome.ok
+        ? finish(200, outcome.usage)
+        : finish(outcome.error.status, outcome.usage, outcome.error);
+      return firstTokenMs === undefined
+        ? result
+        : { ...result, timeToFirstTokenMs: Math.round(firstTokenMs) };
     }
 
     let text: string;
@@ -166,7 +194,8 @@ export async function forwardToCloud(deps: ForwardDeps, input: CloudForwardInput
         .headers(retryHeaders(upstream.headers))
         .type(contentType || 'application/json')
         .send(text);
-      const error = upstream.status >= 400 ? provider.mapError(upstream.status, text, upstream.headers) : undefined;
+      const error =
+        upstream.status >= 400 ? provider.mapError(upstream.status, text, upstream.headers) : undefined;
       return finish(upstream.status, readUsage(parseJson(text)), error);
     }
     if (upstream.status >= 400) {
@@ -176,7 +205,8 @@ export async function forwardToCloud(deps: ForwardDeps, input: CloudForwardInput
     }
     try {
       const json = parseJson(text);
-      if (json === undefined) throw new CloudError(502, `${ref.provider}: the reply is not JSON`, 'upstream_invalid_response');
+      if (json === undefined)
+        throw new CloudError(502, `${ref.provider}: the reply is not JSON`, 'upstream_invalid_response');
       const reply200 = translateBody(provider, kind, json, context, body);
       reply.code(200).send(reply200);
       return finish(200, readUsage(reply200));
@@ -192,7 +222,11 @@ export async function forwardToCloud(deps: ForwardDeps, input: CloudForwardInput
 
 function isIncludeUsage(body: Record<string, unknown>): boolean {
   const options = body.stream_options;
-  return typeof options === 'object' && options !== null && (options as { include_usage?: unknown }).include_usage === true;
+  return (
+    typeof options === 'object' &&
+    options !== null &&
+    (options as { include_usage?: unknown }).include_usage === true
+  );
 }
 
 function translateBody(

@@ -63,11 +63,15 @@ export class CloudModelCatalog {
       });
       const text = await response.body.text();
       if (response.status >= 400) throw new Error(`HTTP ${response.status}`);
-      const entries = provider.models.parse(parseJson(text)).map((id) => ({ id: `${name}:${id}`, provider: name }));
+      const entries = provider.models
+        .parse(parseJson(text))
+        .map((id) => ({ id: `${name}:${id}`, provider: name }));
       this.cache.set(name, { expiresAt: this.now() + this.deps.config.modelsCacheTtlMs, entries });
       return entries;
     } catch (error) {
-      this.deps.warn?.(`listing ${name} models failed: ${error instanceof Error ? error.message : String(error)}`);
+      this.deps.warn?.(
+        `listing ${name} models failed: ${error instanceof Error ? error.message : String(error)}`,
+      );
       const retryIn = Math.min(RETRY_FAILED_LISTING_MS, this.deps.config.modelsCacheTtlMs);
       this.cache.set(name, { expiresAt: this.now() + retryIn, entries: [] });
       return [];

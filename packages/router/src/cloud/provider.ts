@@ -5,7 +5,7 @@
  * (keys, HTTP, timeouts, SSE framing, completions, metrics), so a provider is pure mapping.
  */
 import type { CloudError } from './errors.js';
-import type { ChatCompletion, ChatChunk, ResponseContext, Usage } from './openai-shapes.js';
+import type { ChatChunk, ChatCompletion, ResponseContext, Usage } from './openai-shapes.js';
 import type { SseEvent } from './sse.js';
 import type { CloudProviderName } from './types.js';
 
@@ -50,7 +50,10 @@ export interface StreamTranslator {
 export interface EmbeddingsTranslation {
   translateRequest(input: EmbeddingsInput): UpstreamCall;
   /** `encodingFormat` is what the client asked for; the provider may only return floats. */
-  translateResponse(json: unknown, context: ResponseContext & { encodingFormat: 'float' | 'base64' }): unknown;
+  translateResponse(
+    json: unknown,
+    context: ResponseContext & { encodingFormat: 'float' | 'base64' },
+  ): unknown;
 }
 
 export interface CloudProvider {

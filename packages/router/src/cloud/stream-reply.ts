@@ -27,7 +27,9 @@ export interface StreamRelayOptions {
   classify: (error: unknown) => CloudError;
 }
 
-export type StreamOutcome = { ok: true; usage: Usage | undefined } | { ok: false; error: CloudError; usage: Usage | undefined };
+export type StreamOutcome =
+  | { ok: true; usage: Usage | undefined }
+  | { ok: false; error: CloudError; usage: Usage | undefined };
 
 class ClientGone extends Error {}
 
@@ -76,7 +78,17 @@ export async function relayStream(options: StreamRelayOptions): Promise<StreamOu
     const usage = translator.usage();
     if (options.appendUsage && usage) {
       const object = options.kind === 'completions' ? 'text_completion' : 'chat.completion.chunk';
-      await write(res, sseFrame({ id: lastId, object, created: options.created, model: options.publicModel, choices: [], usage }));
+      await write(
+        res,
+        sseFrame({
+          id: lastId,
+          object,
+          created: options.created,
+          model: options.publicModel,
+          choices: [],
+          usage,
+        }),
+      );
     }
     await write(res, SSE_DONE);
     res.end();

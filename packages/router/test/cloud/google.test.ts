@@ -60,7 +60,9 @@ describe('the fake Gemini upstream, read by @google/genai 2.32.0', () => {
       const expected = golden.expect;
 
       if (golden.client.endpoint === 'embeddings') {
-        const { requests } = golden.upstream.request.body as { requests: Array<{ content: { parts: Array<{ text: string }> }; outputDimensionality?: number }> };
+        const { requests } = golden.upstream.request.body as {
+          requests: Array<{ content: { parts: Array<{ text: string }> }; outputDimensionality?: number }>;
+        };
         const dimensions = requests[0].outputDimensionality;
         const result = await sdk.models.embedContent({
           model: 'gemini-embedding-001',
@@ -78,7 +80,8 @@ describe('the fake Gemini upstream, read by @google/genai 2.32.0', () => {
       const responses: GenerateContentResponse[] = [];
       let failure: unknown;
       try {
-        if (streaming) for await (const chunk of await sdk.models.generateContentStream(params)) responses.push(chunk);
+        if (streaming)
+          for await (const chunk of await sdk.models.generateContentStream(params)) responses.push(chunk);
         else responses.push(await sdk.models.generateContent(params));
       } catch (error) {
         failure = error;
@@ -90,7 +93,9 @@ describe('the fake Gemini upstream, read by @google/genai 2.32.0', () => {
 
       if (expected.error) {
         expect(failure).toBeInstanceOf(ApiError);
-        expect((failure as ApiError).status).toBe(golden.upstream.response.kind === 'json' ? golden.upstream.response.status : 0);
+        expect((failure as ApiError).status).toBe(
+          golden.upstream.response.kind === 'json' ? golden.upstream.response.status : 0,
+        );
         return;
       }
       const { text, calls, usage } = summarise(responses);
@@ -101,7 +106,9 @@ describe('the fake Gemini upstream, read by @google/genai 2.32.0', () => {
       }
       expect(failure).toBeUndefined();
       expect(text).toBe(expected.content ?? '');
-      expect(calls).toEqual((expected.tool_calls ?? []).map((call) => ({ name: call.name, arguments: call.arguments })));
+      expect(calls).toEqual(
+        (expected.tool_calls ?? []).map((call) => ({ name: call.name, arguments: call.arguments })),
+      );
       if (expected.usage) expect(usage?.totalTokenCount).toBe(expected.usage.total_tokens);
     });
   }
@@ -147,6 +154,24 @@ describe('what the router sends to Google', () => {
       .catch((caught: unknown) => caught);
     expect(error).toMatchObject({ status: 400, param: 'messages[1].tool_call_id' });
     expect(fake.requests).toHaveLength(0);
+  });
+
+  it('rejects logprobs, which the translation cannot return, and lets logprobs: false through', async () => {
+    const [golden] = loadTranscripts('google').filter((g) => g.name === 'chat-text');
+    fake.reset();
+    fake.on(':generateContent', golden.upstream.response);
+    const messages = [{ role: 'user' as const, content: 'hi' }];
+    const error = await router.client.chat.completions
+      .create({ model: 'google:gemini-2.5-flash', logprobs: true, messages })
+      .catch((caught: unknown) => caught);
+    expect(error).toMatchObject({ status: 400, param: 'logprobs', code: 'unsupported_parameter' });
+    expect(fake.requests).toHaveLength(0);
+    await router.client.chat.completions.create({
+      model: 'google:gemini-2.5-flash',
+      logprobs: false,
+      messages,
+    });
+    expect(fake.requests).toHaveLength(1);
   });
 
   it('rejects a model name that would escape the models/ path', async () => {

@@ -3,6 +3,7 @@
  * a passthrough — the client's bytes go out with only the model renamed, and SSE is relayed as
  * it arrives, not after the upstream finishes.
  */
+import type OpenAI from 'openai';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { FakeUpstream } from './support/fake-upstream.js';
 import { loadTranscripts } from './support/golden.js';
@@ -52,12 +53,13 @@ describe('OpenAI passthrough', () => {
     fake.reset();
     // The upstream sends three events, then holds the stream open.
     fake.on('/chat/completions', { ...script, holdAfter: 3 });
-    const controller = new AbortController();
-    const stream = await router.client.chat.completions.create(golden.client.body as never, {
-      signal: controller.signal,
-    });
+    const body = {
+      ...(golden.client.body as unknown as OpenAI.ChatCompletionCreateParamsStreaming),
+      stream: true as const,
+    };
+    const stream = await router.client.chat.completions.create(body);
     const received: unknown[] = [];
-    for await (const chunk of stream as AsyncIterable<unknown>) {
+    for await (const chunk of stream) {
       received.push(chunk);
       // These arrived while the upstream was still mid-stream: nothing waited for its end.
       if (received.length === 3) break;

@@ -35,11 +35,8 @@ describe('failures after the stream started', () => {
   });
 
   afterAll(async () => {
-    let t = Date.now();
     await router.close();
-    console.log('router.close', Date.now() - t); t = Date.now();
     await node.close();
-    console.log('node.close', Date.now() - t); t = Date.now();
     await spare.close();
   });
 

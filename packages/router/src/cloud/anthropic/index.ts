@@ -25,7 +25,9 @@ export function createAnthropicProvider(options: AnthropicProviderOptions): Clou
     translateRequest: ({ model, body }) => ({
       method: 'POST',
       path: '/messages',
-      body: JSON.stringify(toAnthropicRequest(readChatRequest(body), { model, defaultMaxTokens: options.defaultMaxTokens })),
+      body: JSON.stringify(
+        toAnthropicRequest(readChatRequest(body), { model, defaultMaxTokens: options.defaultMaxTokens }),
+      ),
     }),
     translateResponse: fromAnthropicMessage,
     translateStream: (context) => new AnthropicStreamTranslator(context),

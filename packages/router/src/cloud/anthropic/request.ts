@@ -28,11 +28,17 @@ function partBlock(part: ContentPart, param: string): Block {
       return { type: 'text', text: part.text };
     case 'image':
       return part.source.type === 'base64'
-        ? { type: 'image', source: { type: 'base64', media_type: part.source.mediaType, data: part.source.data } }
+        ? {
+            type: 'image',
+            source: { type: 'base64', media_type: part.source.mediaType, data: part.source.data },
+          }
         : { type: 'image', source: { type: 'url', url: part.source.url } };
     case 'file':
       if (part.source.mediaType === 'application/pdf') {
-        return { type: 'document', source: { type: 'base64', media_type: 'application/pdf', data: part.source.data } };
+        return {
+          type: 'document',
+          source: { type: 'base64', media_type: 'application/pdf', data: part.source.data },
+        };
       }
       if (part.source.mediaType === 'text/plain') {
         const text = Buffer.from(part.source.data, 'base64').toString('utf8');
@@ -48,13 +54,21 @@ function turnMessage(turn: Exclude<ChatTurn, { role: 'system' }>, index: number)
     case 'user':
       return { role: 'user', content: turn.parts.map((part) => partBlock(part, param)) };
     case 'tool':
-      return { role: 'user', content: [{ type: 'tool_result', tool_use_id: turn.toolCallId, content: turn.content }] };
+      return {
+        role: 'user',
+        content: [{ type: 'tool_result', tool_use_id: turn.toolCallId, content: turn.content }],
+      };
     case 'assistant':
       return {
         role: 'assistant',
         content: [
           ...turn.parts.map((part) => partBlock(part, param)),
-          ...turn.toolCalls.map((call) => ({ type: 'tool_use', id: call.id, name: call.name, input: call.arguments })),
+          ...turn.toolCalls.map((call) => ({
+            type: 'tool_use',
+            id: call.id,
+            name: call.name,
+            input: call.arguments,
+          })),
         ],
       };
   }
@@ -71,7 +85,8 @@ function mergeConsecutive(messages: AnthropicMessage[]): AnthropicMessage[] {
   for (const message of merged) {
     if (message.role !== 'user') continue;
     const results = message.content.filter((block) => block.type === 'tool_result');
-    if (results.length > 0) message.content = [...results, ...message.content.filter((b) => b.type !== 'tool_result')];
+    if (results.length > 0)
+      message.content = [...results, ...message.content.filter((b) => b.type !== 'tool_result')];
   }
   return merged;
 }
@@ -82,13 +97,19 @@ function toolChoice(choice: ToolChoice | undefined, parallel: boolean | undefine
   else if (choice?.type === 'none') mapped = { type: 'none' };
   else if (choice?.type === 'required') mapped = { type: 'any' };
   else if (choice?.type === 'function') mapped = { type: 'tool', name: choice.name };
-  if (parallel === false && mapped?.type !== 'none') mapped = { ...(mapped ?? { type: 'auto' }), disable_parallel_tool_use: true };
+  if (parallel === false && mapped?.type !== 'none')
+    mapped = { ...(mapped ?? { type: 'auto' }), disable_parallel_tool_use: true };
   return mapped;
 }
 
-export function toAnthropicRequest(chat: ChatRequest, options: AnthropicRequestOptions): Record<string, unknown> {
+export function toAnthropicRequest(
+  chat: ChatRequest,
+  options: AnthropicRequestOptions,
+): Record<string, unknown> {
   if (chat.n > 1) throw unsupported("Anthropic returns one choice per request; 'n' must be 1", 'n');
-  const system = chat.turns.flatMap((turn) => (turn.role === 'system' && turn.text !== '' ? [turn.text] : []));
+  const system = chat.turns.flatMap((turn) =>
+    turn.role === 'system' && turn.text !== '' ? [turn.text] : [],
+  );
   if (chat.responseFormat?.type === 'json_object') system.push(JSON_OBJECT_INSTRUCTION);
   const messages = mergeConsecutive(
     chat.turns.flatMap((turn, index) => {

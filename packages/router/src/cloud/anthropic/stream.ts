@@ -31,7 +31,8 @@ export class AnthropicStreamTranslator implements StreamTranslator {
 
   push(event: SseEvent): ChatChunk[] {
     const json = parseJson(event.data);
-    if (event.event === 'error' || (isRecord(json) && json.type === 'error')) throw anthropicStreamError(json);
+    if (event.event === 'error' || (isRecord(json) && json.type === 'error'))
+      throw anthropicStreamError(json);
     if (!isRecord(json)) return [];
     const chunks: ChatChunk[] = [];
     switch (json.type) {
@@ -51,7 +52,8 @@ export class AnthropicStreamTranslator implements StreamTranslator {
         this.blockDelta(json, chunks);
         break;
       case 'message_delta':
-        if (isRecord(json.delta) && json.delta.stop_reason) this.finishReason = anthropicFinishReason(json.delta.stop_reason);
+        if (isRecord(json.delta) && json.delta.stop_reason)
+          this.finishReason = anthropicFinishReason(json.delta.stop_reason);
         if (isRecord(json.usage)) this.mergeUsage(json.usage);
         break;
       case 'message_stop':
@@ -66,7 +68,11 @@ export class AnthropicStreamTranslator implements StreamTranslator {
 
   end(): ChatChunk[] {
     if (!this.finished) {
-      throw new CloudError(502, 'anthropic: the stream ended before message_stop', 'upstream_stream_incomplete');
+      throw new CloudError(
+        502,
+        'anthropic: the stream ended before message_stop',
+        'upstream_stream_incomplete',
+      );
     }
     return [];
   }
@@ -93,8 +99,14 @@ export class AnthropicStreamTranslator implements StreamTranslator {
       const index = this.toolIndexByBlock.size;
       this.toolIndexByBlock.set(json.index, index);
       // Some servers send the whole input in the start block instead of deltas.
-      const input = isRecord(block.input) && Object.keys(block.input).length > 0 ? JSON.stringify(block.input) : '';
-      const call = { index, id: String(block.id), type: 'function' as const, function: { name: String(block.name), arguments: input } };
+      const input =
+        isRecord(block.input) && Object.keys(block.input).length > 0 ? JSON.stringify(block.input) : '';
+      const call = {
+        index,
+        id: String(block.id),
+        type: 'function' as const,
+        function: { name: String(block.name), arguments: input },
+      };
       chunks.push(this.chunk({ tool_calls: [call] }, null, true));
     } else if (block.type === 'text' && typeof block.text === 'string' && block.text !== '') {
       chunks.push(this.chunk({ content: block.text }, null, true));
@@ -105,10 +117,16 @@ export class AnthropicStreamTranslator implements StreamTranslator {
     const delta = isRecord(json.delta) ? json.delta : {};
     if (delta.type === 'text_delta' && typeof delta.text === 'string' && delta.text !== '') {
       chunks.push(this.chunk({ content: delta.text }, null, true));
-    } else if (delta.type === 'input_json_delta' && typeof delta.partial_json === 'string' && delta.partial_json !== '') {
+    } else if (
+      delta.type === 'input_json_delta' &&
+      typeof delta.partial_json === 'string' &&
+      delta.partial_json !== ''
+    ) {
       const index = typeof json.index === 'number' ? this.toolIndexByBlock.get(json.index) : undefined;
       if (index === undefined) return;
-      chunks.push(this.chunk({ tool_calls: [{ index, function: { arguments: delta.partial_json } }] }, null, true));
+      chunks.push(
+        this.chunk({ tool_calls: [{ index, function: { arguments: delta.partial_json } }] }, null, true),
+      );
     }
     // thinking_delta, signature_delta and citations_delta have no OpenAI counterpart.
   }

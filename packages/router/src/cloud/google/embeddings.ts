@@ -9,7 +9,8 @@ import { geminiModelPath } from './request.js';
 
 function inputs(input: unknown): string[] {
   if (typeof input === 'string') return [input];
-  if (Array.isArray(input) && input.length > 0 && input.every((item) => typeof item === 'string')) return input;
+  if (Array.isArray(input) && input.length > 0 && input.every((item) => typeof item === 'string'))
+    return input;
   throw invalidRequest("'input' must be a string or an array of strings for google: models", 'input');
 }
 
@@ -34,7 +35,8 @@ export const geminiEmbeddings: EmbeddingsTranslation = {
   },
   translateResponse: (json, context) => {
     const embeddings = isRecord(json) && Array.isArray(json.embeddings) ? json.embeddings : undefined;
-    if (!embeddings) throw new CloudError(502, 'google: the reply has no embeddings', 'upstream_invalid_response');
+    if (!embeddings)
+      throw new CloudError(502, 'google: the reply has no embeddings', 'upstream_invalid_response');
     const data = embeddings.map((entry, index) => {
       const values = isRecord(entry) && Array.isArray(entry.values) ? (entry.values as number[]) : [];
       return {

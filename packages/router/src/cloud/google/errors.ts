@@ -19,7 +19,12 @@ function retryDelaySeconds(details: unknown): string | undefined {
   return undefined;
 }
 
-function toCloudError(status: number, error: Record<string, unknown>, fallback: string, headers: Record<string, string>) {
+function toCloudError(
+  status: number,
+  error: Record<string, unknown>,
+  fallback: string,
+  headers: Record<string, string>,
+) {
   const message = typeof error.message === 'string' ? error.message : fallback;
   const code = typeof error.status === 'string' ? error.status : null;
   const retryAfter = retryDelaySeconds(error.details);
@@ -33,7 +38,12 @@ export function googleError(
   body: string,
   headers: Record<string, string | string[] | undefined>,
 ): CloudError {
-  return toCloudError(status, readError(parseJson(body)), excerpt(body) || `HTTP ${status}`, retryHeaders(headers));
+  return toCloudError(
+    status,
+    readError(parseJson(body)),
+    excerpt(body) || `HTTP ${status}`,
+    retryHeaders(headers),
+  );
 }
 
 /** An `{error:…}` object sent as a stream event; its `code` is the HTTP status it stands for. */

@@ -54,7 +54,12 @@ function toolResponse(content: string): Record<string, unknown> {
   }
 }
 
-function turnContent(turn: Exclude<ChatTurn, { role: 'system' }>, model: string, callNames: Map<string, string>, index: number): Content {
+function turnContent(
+  turn: Exclude<ChatTurn, { role: 'system' }>,
+  model: string,
+  callNames: Map<string, string>,
+  index: number,
+): Content {
   switch (turn.role) {
     case 'user':
       return { role: 'user', parts: turn.parts.map(contentPart) };
@@ -65,7 +70,9 @@ function turnContent(turn: Exclude<ChatTurn, { role: 'system' }>, model: string,
         parts: [
           ...turn.parts.map(contentPart),
           // Gemini signs the first call of a step; only that one needs a stand-in signature.
-          ...turn.toolCalls.map((call, i) => functionCallPart(call, call.thoughtSignature ?? (i === 0 ? skip : undefined))),
+          ...turn.toolCalls.map((call, i) =>
+            functionCallPart(call, call.thoughtSignature ?? (i === 0 ? skip : undefined)),
+          ),
         ],
       };
     }
@@ -130,7 +137,9 @@ export function toGeminiRequest(chat: ChatRequest, model: string): Record<string
   for (const turn of chat.turns) {
     if (turn.role === 'assistant') for (const call of turn.toolCalls) callNames.set(call.id, call.name);
   }
-  const system = chat.turns.flatMap((turn) => (turn.role === 'system' && turn.text !== '' ? [{ text: turn.text }] : []));
+  const system = chat.turns.flatMap((turn) =>
+    turn.role === 'system' && turn.text !== '' ? [{ text: turn.text }] : [],
+  );
   const contents = mergeConsecutive(
     chat.turns.flatMap((turn, index) => {
       if (turn.role === 'system') return [];

@@ -39,7 +39,11 @@ export function geminiUsage(metadata: Record<string, unknown>): Usage {
   const thoughts = count(metadata.thoughtsTokenCount);
   const completion = count(metadata.candidatesTokenCount) + thoughts;
   const total = typeof metadata.totalTokenCount === 'number' ? metadata.totalTokenCount : undefined;
-  return buildUsage(prompt, completion, { cached: count(metadata.cachedContentTokenCount), reasoning: thoughts, total });
+  return buildUsage(prompt, completion, {
+    cached: count(metadata.cachedContentTokenCount),
+    reasoning: thoughts,
+    total,
+  });
 }
 
 export function newCallId(): string {
@@ -93,12 +97,22 @@ function choiceOf(candidate: Record<string, unknown>, position: number): ChatCho
 }
 
 export function fromGeminiResponse(json: unknown, context: ResponseContext): ChatCompletion {
-  if (!isRecord(json)) throw new CloudError(502, 'google: the reply is not a GenerateContentResponse', 'upstream_invalid_response');
+  if (!isRecord(json))
+    throw new CloudError(
+      502,
+      'google: the reply is not a GenerateContentResponse',
+      'upstream_invalid_response',
+    );
   const candidates = Array.isArray(json.candidates) ? json.candidates.filter(isRecord) : [];
   const choices = candidates.map(choiceOf);
   if (choices.length === 0) {
     // The prompt itself was blocked (promptFeedback.blockReason): no candidate at all.
-    choices.push({ index: 0, message: { role: 'assistant', content: '', refusal: null }, logprobs: null, finish_reason: 'content_filter' });
+    choices.push({
+      index: 0,
+      message: { role: 'assistant', content: '', refusal: null },
+      logprobs: null,
+      finish_reason: 'content_filter',
+    });
   }
   const completion: ChatCompletion = {
     id: typeof json.responseId === 'string' ? json.responseId : `chatcmpl-google-${newCallId().slice(5)}`,

@@ -58,8 +58,14 @@ export class GeminiStreamTranslator implements StreamTranslator {
   }
 
   end(): ChatChunk[] {
-    const unfinished = this.choices.size === 0 || [...this.choices.values()].some((choice) => !choice.finished);
-    if (unfinished) throw new CloudError(502, 'google: the stream ended before a finishReason', 'upstream_stream_incomplete');
+    const unfinished =
+      this.choices.size === 0 || [...this.choices.values()].some((choice) => !choice.finished);
+    if (unfinished)
+      throw new CloudError(
+        502,
+        'google: the stream ended before a finishReason',
+        'upstream_stream_incomplete',
+      );
     return [];
   }
 
@@ -94,7 +100,12 @@ export class GeminiStreamTranslator implements StreamTranslator {
     }
   }
 
-  private chunk(index: number, delta: ChunkDelta, finishReason: FinishReason | null, isToken = false): ChatChunk {
+  private chunk(
+    index: number,
+    delta: ChunkDelta,
+    finishReason: FinishReason | null,
+    isToken = false,
+  ): ChatChunk {
     if (isToken) this.sawFirstToken = true;
     return {
       id: this.id,

@@ -20,11 +20,16 @@ function carriesOutput(chunk: Record<string, unknown>): boolean {
   });
 }
 
-export function openAIError(status: number, body: string, headers: Record<string, string | string[] | undefined>) {
+export function openAIError(
+  status: number,
+  body: string,
+  headers: Record<string, string | string[] | undefined>,
+) {
   const json = parseJson(body);
   const error = isRecord(json) && isRecord(json.error) ? json.error : undefined;
   const message = typeof error?.message === 'string' ? error.message : excerpt(body) || `HTTP ${status}`;
-  const code = typeof error?.code === 'string' ? error.code : typeof error?.type === 'string' ? error.type : null;
+  const code =
+    typeof error?.code === 'string' ? error.code : typeof error?.type === 'string' ? error.type : null;
   const param = typeof error?.param === 'string' ? error.param : null;
   return new CloudError(clientStatusFor(status), `openai: ${message}`, code, param, retryHeaders(headers));
 }
@@ -49,7 +54,8 @@ class PassthroughStream implements StreamTranslator {
   }
 
   end(): string[] {
-    if (!this.done) throw new CloudError(502, 'openai: the stream ended before [DONE]', 'upstream_stream_incomplete');
+    if (!this.done)
+      throw new CloudError(502, 'openai: the stream ended before [DONE]', 'upstream_stream_incomplete');
     return [];
   }
 

@@ -42,7 +42,8 @@ function endOfValue(text: string, at: number): number {
     return -1;
   }
   let i = at;
-  while (i < text.length && !WHITESPACE.has(text[i]) && text[i] !== ',' && text[i] !== '}' && text[i] !== ']') i++;
+  while (i < text.length && !WHITESPACE.has(text[i]) && text[i] !== ',' && text[i] !== '}' && text[i] !== ']')
+    i++;
   return i > at ? i : -1;
 }
 
@@ -77,7 +78,11 @@ export function replaceTopLevelModel(text: string, model: string): string | unde
 }
 
 /** The request bytes for the upstream: the client's bytes with the model renamed when possible. */
-export function passthroughBody(rawBody: Buffer | undefined, body: Record<string, unknown>, model: string): string {
+export function passthroughBody(
+  rawBody: Buffer | undefined,
+  body: Record<string, unknown>,
+  model: string,
+): string {
   const rewritten = rawBody ? replaceTopLevelModel(rawBody.toString('utf8'), model) : undefined;
   return rewritten ?? JSON.stringify({ ...body, model });
 }

@@ -39,7 +39,7 @@ export interface RecordedRequest {
 
 export class FakeUpstream {
   readonly requests: RecordedRequest[] = [];
-  /** Resolves when a held stream's connection is closed by the peer. */
+  /** Resolves when the peer closes a hanging or held reply's connection. */
   peerClosed: Promise<void> = Promise.resolve();
   private routes: Array<{ match: (url: string) => boolean; script: Script }> = [];
   private signalPeerClosed: () => void = () => {};
@@ -54,7 +54,9 @@ export class FakeUpstream {
     const server = createServer((req, res) => {
       const chunks: Buffer[] = [];
       req.on('data', (chunk: Buffer) => chunks.push(chunk));
-      req.on('end', () => fake?.handle(req.method ?? 'GET', req.url ?? '/', req.headers, Buffer.concat(chunks), res));
+      req.on('end', () =>
+        fake?.handle(req.method ?? 'GET', req.url ?? '/', req.headers, Buffer.concat(chunks), res),
+      );
     });
     await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
     const { port } = server.address() as AddressInfo;
@@ -77,7 +79,13 @@ export class FakeUpstream {
     await new Promise<void>((resolve) => this.server.close(() => resolve()));
   }
 
-  private handle(method: string, url: string, headers: IncomingHttpHeaders, body: Buffer, res: ServerResponse): void {
+  private handle(
+    method: string,
+    url: string,
+    headers: IncomingHttpHeaders,
+    body: Buffer,
+    res: ServerResponse,
+  ): void {
     const raw = body.toString('utf8');
     let json: unknown;
     try {
@@ -88,14 +96,19 @@ export class FakeUpstream {
     this.requests.push({ method, url, headers, raw, json });
     const route = this.routes.find((candidate) => candidate.match(url));
     if (!route) {
-      res.writeHead(404, { 'content-type': 'application/json' }).end(JSON.stringify({ error: { message: `no script for ${url}` } }));
+      res
+        .writeHead(404, { 'content-type': 'application/json' })
+        .end(JSON.stringify({ error: { message: `no script for ${url}` } }));
       return;
     }
     this.play(route.script, res);
   }
 
   private play(script: Script, res: ServerResponse): void {
-    if (script.kind === 'hang') return;
+    if (script.kind === 'hang') {
+      this.watchPeer(res);
+      return;
+    }
     if (script.kind === 'json') {
       res.writeHead(script.status ?? 200, { 'content-type': 'application/json', ...script.headers });
       res.end(JSON.stringify(script.body));
@@ -104,26 +117,36 @@ export class FakeUpstream {
     res.writeHead(script.status ?? 200, { 'content-type': 'text/event-stream', ...script.headers });
     const eol = script.eol ?? '\n';
     const limit = script.cutAfter ?? script.holdAfter ?? script.events.length;
+    const pieces: string[] = [];
     for (const event of script.events.slice(0, limit)) {
       const data = typeof event.data === 'string' ? event.data : JSON.stringify(event.data);
       const frame = `${event.event ? `event: ${event.event}${eol}` : ''}data: ${data}${eol}${eol}`;
       // Two writes per event, split mid-frame, so the router's parser must reassemble.
       const middle = Math.floor(frame.length / 2);
-      res.write(frame.slice(0, middle));
-      res.write(frame.slice(middle));
+      pieces.push(frame.slice(0, middle), frame.slice(middle));
     }
+    const last = pieces.pop();
+    for (const piece of pieces) res.write(piece);
     if (script.cutAfter !== undefined) {
-      res.socket?.destroy();
+      // Once everything written has been flushed, drop the connection without ending the body.
+      if (last === undefined) res.flushHeaders();
+      res.write(last ?? '', () => res.socket?.destroy());
       return;
     }
+    if (last !== undefined) res.write(last);
     if (script.holdAfter !== undefined) {
-      this.peerClosed = new Promise((resolve) => {
-        this.signalPeerClosed = resolve;
-      });
-      res.on('close', () => this.signalPeerClosed());
+      this.watchPeer(res);
       return;
     }
     res.end();
+  }
+
+  /** For replies that never end on their own: `peerClosed` resolves when the router hangs up. */
+  private watchPeer(res: ServerResponse): void {
+    this.peerClosed = new Promise((resolve) => {
+      this.signalPeerClosed = resolve;
+    });
+    res.on('close', () => this.signalPeerClosed());
   }
 }
 

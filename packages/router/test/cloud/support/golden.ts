@@ -62,25 +62,48 @@ export interface ParsedReply {
   embeddings: number[][];
   /** Streams: every chunk the SDK yielded. */
   chunks: unknown[];
-  error?: { status: number | undefined; code: string | null | undefined; message: string; retry_after: string | null };
+  error?: {
+    status: number | undefined;
+    code: string | null | undefined;
+    message: string;
+    retry_after: string | null;
+  };
 }
 
 function emptyReply(): ParsedReply {
-  return { content: null, tool_calls: [], finish_reason: null, usage: undefined, more_choices: [], embeddings: [], chunks: [] };
+  return {
+    content: null,
+    tool_calls: [],
+    finish_reason: null,
+    usage: undefined,
+    more_choices: [],
+    embeddings: [],
+    chunks: [],
+  };
 }
 
-type SdkToolCall = { id: string; function: { name: string; arguments: string }; extra_content?: { google?: { thought_signature?: string } } };
+type SdkToolCall = {
+  id: string;
+  function: { name: string; arguments: string };
+  extra_content?: { google?: { thought_signature?: string } };
+};
 
 function readToolCalls(calls: SdkToolCall[] | undefined): ExpectedToolCall[] {
   return (calls ?? []).map((call) => ({
     id: call.id,
     name: call.function.name,
     arguments: JSON.parse(call.function.arguments),
-    ...(call.extra_content?.google?.thought_signature ? { thought_signature: call.extra_content.google.thought_signature } : {}),
+    ...(call.extra_content?.google?.thought_signature
+      ? { thought_signature: call.extra_content.google.thought_signature }
+      : {}),
   }));
 }
 
-async function replayChat(router: TestRouter, body: Record<string, unknown>, reply: ParsedReply): Promise<void> {
+async function replayChat(
+  router: TestRouter,
+  body: Record<string, unknown>,
+  reply: ParsedReply,
+): Promise<void> {
   if (body.stream === true) {
     const stream = router.client.chat.completions.stream(body as never);
     for await (const chunk of stream) {
@@ -93,7 +116,10 @@ async function replayChat(router: TestRouter, body: Record<string, unknown>, rep
     reply.tool_calls = readToolCalls(first.message.tool_calls as SdkToolCall[] | undefined);
     reply.finish_reason = first.finish_reason;
     reply.usage = final.usage ?? undefined;
-    reply.more_choices = rest.map((c) => ({ content: c.message.content ?? '', finish_reason: c.finish_reason }));
+    reply.more_choices = rest.map((c) => ({
+      content: c.message.content ?? '',
+      finish_reason: c.finish_reason,
+    }));
     return;
   }
   const completion = await router.client.chat.completions.create(body as never);
@@ -102,14 +128,25 @@ async function replayChat(router: TestRouter, body: Record<string, unknown>, rep
   reply.tool_calls = readToolCalls(first.message.tool_calls as SdkToolCall[] | undefined);
   reply.finish_reason = first.finish_reason;
   reply.usage = completion.usage;
-  reply.more_choices = rest.map((c) => ({ content: c.message.content ?? '', finish_reason: c.finish_reason }));
+  reply.more_choices = rest.map((c) => ({
+    content: c.message.content ?? '',
+    finish_reason: c.finish_reason,
+  }));
 }
 
-async function replayCompletion(router: TestRouter, body: Record<string, unknown>, reply: ParsedReply): Promise<void> {
+async function replayCompletion(
+  router: TestRouter,
+  body: Record<string, unknown>,
+  reply: ParsedReply,
+): Promise<void> {
   if (body.stream === true) {
     const stream = await router.client.completions.create(body as never);
     reply.content = '';
-    for await (const chunk of stream as unknown as AsyncIterable<{ object: string; choices: Array<{ text: string; finish_reason: string | null }>; usage?: ParsedReply['usage'] }>) {
+    for await (const chunk of stream as unknown as AsyncIterable<{
+      object: string;
+      choices: Array<{ text: string; finish_reason: string | null }>;
+      usage?: ParsedReply['usage'];
+    }>) {
       reply.chunks.push(chunk);
       if (chunk.object !== 'text_completion') throw new Error(`unexpected chunk object ${chunk.object}`);
       for (const choice of chunk.choices) {
@@ -127,7 +164,11 @@ async function replayCompletion(router: TestRouter, body: Record<string, unknown
   reply.usage = completion.usage;
 }
 
-export async function replayThroughRouter(router: TestRouter, fake: FakeUpstream, golden: GoldenTranscript): Promise<ParsedReply> {
+export async function replayThroughRouter(
+  router: TestRouter,
+  fake: FakeUpstream,
+  golden: GoldenTranscript,
+): Promise<ParsedReply> {
   fake.reset();
   fake.on(golden.upstream.request.path.split('?')[0], golden.upstream.response);
   const reply = emptyReply();

@@ -48,14 +48,22 @@ export async function startRouter(env: Env): Promise<TestRouter> {
     app.post(path, async (request, reply) => {
       const body = request.body as Record<string, unknown>;
       const ref = gateway.parseModel(String(body.model));
-      if (!ref) return reply.code(404).send({ error: { message: 'not a cloud model', type: 'invalid_request_error' } });
+      if (!ref)
+        return reply
+          .code(404)
+          .send({ error: { message: 'not a cloud model', type: 'invalid_request_error' } });
       results.push(await gateway.forward({ ref, kind, body, request, reply }));
       return reply;
     });
   }
   app.get('/v1/models', async () => ({
     object: 'list',
-    data: (await gateway.listModels()).map((entry) => ({ id: entry.id, object: 'model', created: 0, owned_by: entry.provider })),
+    data: (await gateway.listModels()).map((entry) => ({
+      id: entry.id,
+      object: 'model',
+      created: 0,
+      owned_by: entry.provider,
+    })),
   }));
   registerCloudMetricsRoute(app, { cloud: gateway, requireScope });
   const address = await app.listen({ host: '127.0.0.1', port: 0 });

@@ -58,13 +58,18 @@ export async function startTestRouter(options: TestRouterOptions): Promise<TestR
   if (!address || typeof address === 'string') throw new Error('router did not bind a TCP port');
   const url = `http://127.0.0.1:${address.port}`;
   const client = new OpenAI({ apiKey: 'sk-test-key', baseURL: `${url}/v1`, maxRetries: 0, timeout: 30_000 });
-  return { url, finished, client, close: async () => {
-    app.server.getConnections((e, n) => console.log('connections', n));
-    const t = Date.now();
-    setTimeout(() => app.server.getConnections((e, n) => console.log('connections after 2s', n)), 2000).unref();
-    await app.close();
-    console.log('closed', Date.now() - t);
-  } };
+  return {
+    url,
+    finished,
+    client,
+    close: async () => {
+      const closing = app.close();
+      // Test clients leave keep-alive sockets behind (some never send a request), which Node
+      // would otherwise hold open until its headers timeout.
+      app.server.closeAllConnections();
+      await closing;
+    },
+  };
 }
 
 /** Polls until `check` holds (for things that complete after the client has its reply). */

@@ -4,14 +4,16 @@ import { helpText, USAGE } from './cli/help.js';
 import { loadNodeConfig } from './config/config.js';
 import { ConfigError } from './config/env.js';
 import { DEMO_MODEL_NAME, writeDemoModel } from './demo-model/demo-model.js';
-import { NoGpuError } from './llama/runtime.js';
-import { type RunningNode, startNode } from './main.js';
+import { NoGpuError } from './llama/no-gpu-error.js';
 import { NODE_VERSION } from './version.js';
 
 class UsageError extends Error {}
 
 async function runNode(): Promise<void> {
-  const node: RunningNode = await startNode(loadNodeConfig());
+  const config = loadNodeConfig();
+  // Loaded only to serve: llama.cpp's bindings take a moment that --help should not pay.
+  const { startNode } = await import('./main.js');
+  const node = await startNode(config);
   const log = node.services.log;
   process.on('unhandledRejection', (reason) => log.error({ err: reason }, 'unhandled promise rejection'));
   let closing = false;
@@ -40,7 +42,8 @@ async function runNode(): Promise<void> {
 }
 
 async function demoModel(args: string[]): Promise<void> {
-  if (args.length !== 1 || args[0].startsWith('-')) throw new UsageError('demo-model needs exactly one <path>');
+  if (args.length !== 1 || args[0].startsWith('-'))
+    throw new UsageError('demo-model needs exactly one <path>');
   const size = await writeDemoModel(args[0]);
   process.stdout.write(`Wrote ${args[0]} (${size} bytes): ${DEMO_MODEL_NAME}\n`);
 }

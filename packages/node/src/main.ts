@@ -18,6 +18,9 @@ import { CpuSampler, memoryUsagePercent } from './observability/system-stats.js'
 import type { NodeServices } from './services.js';
 import { NODE_VERSION } from './version.js';
 
+/** How long shutdown waits for open connections before closing them. */
+const SHUTDOWN_GRACE_MS = 500;
+
 export interface RunningNode {
   /** Where this process can reach the node (loopback when bound to all interfaces). */
   url: string;
@@ -37,7 +40,11 @@ function localUrl(bindAddress: string, port: number): string {
 }
 
 export async function startNode(config: NodeConfig): Promise<RunningNode> {
-  const logging = createNodeLogging({ level: config.logLevel, logDir: config.logDir, toStdout: config.logToStdout });
+  const logging = createNodeLogging({
+    level: config.logLevel,
+    logDir: config.logDir,
+    toStdout: config.logToStdout,
+  });
   const log = logging.logger;
   for (const warning of config.warnings) log.warn(warning);
 
@@ -83,9 +90,17 @@ export async function startNode(config: NodeConfig): Promise<RunningNode> {
   const address = app.server.address();
   const port = typeof address === 'object' && address ? address.port : config.port;
   const url = localUrl(config.bindAddress, port);
-  const publicUrl = config.publicUrl ?? `http://${config.ip.includes(':') ? `[${config.ip}]` : config.ip}:${port}`;
+  const publicUrl =
+    config.publicUrl ?? `http://${config.ip.includes(':') ? `[${config.ip}]` : config.ip}:${port}`;
   log.info(
-    { url, publicUrl, modelsDir: config.modelsDir, threads: config.threads, parallel: config.parallel, gpu: gpu.backend },
+    {
+      url,
+      publicUrl,
+      modelsDir: config.modelsDir,
+      threads: config.threads,
+      parallel: config.parallel,
+      gpu: gpu.backend,
+    },
     'llm-node listening',
   );
 
@@ -125,11 +140,20 @@ export async function startNode(config: NodeConfig): Promise<RunningNode> {
   let closing: Promise<void> | null = null;
   const close = () => {
     closing ??= (async () => {
-      await agent?.stop();
+      const started = performance.now();
+      const step = async (name: string, work: () => Promise<unknown> | unknown) => {
+        await work();
+        log.debug({ step: name, ms: Math.round(performance.now() - started) }, 'shutdown step done');
+      };
+      await step('agent', () => agent?.stop());
       for (const controller of services.inflight) controller.abort(new Error('node shutting down'));
-      await app.close();
-      await models.close();
-      await llama.dispose();
+      // Connections that never finish on their own (a client's spare idle socket, a stream
+      // that will not read) must not hold shutdown up for a keep-alive timeout.
+      const forceClose = setTimeout(() => app.server.closeAllConnections(), SHUTDOWN_GRACE_MS);
+      await step('http', () => app.close());
+      clearTimeout(forceClose);
+      await step('models', () => models.close());
+      await step('llama', () => llama.dispose());
       log.info('llm-node stopped');
       logging.close();
     })();

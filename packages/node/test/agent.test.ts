@@ -39,8 +39,9 @@ async function fakeRouter(port = 0) {
 }
 
 afterEach(async () => {
-  for (const node of running.splice(0)) await node.close();
-  for (const router of routers.splice(0)) await router.stop();
+  let t = Date.now();
+  for (const node of running.splice(0)) { await node.close(); console.log('node closed', Date.now() - t); t = Date.now(); }
+  for (const router of routers.splice(0)) { await router.stop(); console.log('router closed', Date.now() - t); t = Date.now(); }
 });
 
 afterAll(() => removeTempDirs());
@@ -93,7 +94,12 @@ describe('registration and heartbeats', () => {
     const response = await fetch(`${node.url}/v1/completions`, {
       method: 'POST',
       headers: { 'content-type': 'application/json' },
-      body: JSON.stringify({ model: 'stories260K', prompt: 'Once upon a time', max_tokens: 5, temperature: 0 }),
+      body: JSON.stringify({
+        model: 'stories260K',
+        prompt: 'Once upon a time',
+        max_tokens: 5,
+        temperature: 0,
+      }),
     });
     expect(response.status).toBe(200);
     const after = await waitFor(
@@ -140,7 +146,9 @@ describe('registration and heartbeats', () => {
     await router.start(port);
     await waitFor(() => router.heartbeats.length >= 1, 'a heartbeat once the router is up');
     expect(router.registrations.length).toBe(3);
-    const refusals = node.services.logging.ring.tail(1000).filter((e) => e.message.startsWith('the router refused'));
+    const refusals = node.services.logging.ring
+      .tail(1000)
+      .filter((e) => e.message.startsWith('the router refused'));
     expect(refusals).toHaveLength(1);
   });
 

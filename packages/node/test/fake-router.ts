@@ -1,14 +1,15 @@
 /** A tiny stand-in for the router's node protocol that records what nodes send. */
+import type { HeartbeatRequest, RegisterNodeRequest } from '@llm-router/protocol';
 import Fastify, { type FastifyInstance } from 'fastify';
 
-export interface RecordedCall {
+export interface RecordedCall<Body> {
   headers: Record<string, string | string[] | undefined>;
-  body: Record<string, any>;
+  body: Body;
 }
 
 export class FakeRouter {
-  readonly registrations: RecordedCall[] = [];
-  readonly heartbeats: RecordedCall[] = [];
+  readonly registrations: RecordedCall<RegisterNodeRequest>[] = [];
+  readonly heartbeats: RecordedCall<HeartbeatRequest>[] = [];
   /** Statuses to answer the next heartbeats with (then normal service resumes). */
   readonly heartbeatFaults: { status: number; code: string }[] = [];
   /** How many registrations to refuse with 503 before accepting. */
@@ -21,7 +22,7 @@ export class FakeRouter {
   async start(port = 0): Promise<string> {
     const app = Fastify();
     app.post('/v0/nodes', async (request, reply) => {
-      const body = request.body as Record<string, any>;
+      const body = request.body as RegisterNodeRequest & { node_id: string };
       this.registrations.push({ headers: request.headers, body });
       if (this.failRegistrations > 0) {
         this.failRegistrations--;
@@ -40,12 +41,13 @@ export class FakeRouter {
       });
     });
     app.post('/v0/health', async (request, reply) => {
-      const body = request.body as Record<string, any>;
+      const body = request.body as HeartbeatRequest;
       this.heartbeats.push({ headers: request.headers, body });
       const fault = this.heartbeatFaults.shift();
       if (fault) return reply.code(fault.status).send({ error: { message: 'fault', code: fault.code } });
       const expected = this.tokens.get(body.node_id);
-      if (!expected) return reply.code(404).send({ error: { message: 'unknown node', code: 'node_not_found' } });
+      if (!expected)
+        return reply.code(404).send({ error: { message: 'unknown node', code: 'node_not_found' } });
       if (request.headers['x-node-token'] !== expected) {
         return reply.code(401).send({ error: { message: 'Invalid node token', code: 'invalid_node_token' } });
       }

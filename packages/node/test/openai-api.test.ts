@@ -2,10 +2,19 @@
  * The node's OpenAI-compatible API, end to end: real llama.cpp running stories260K, the
  * official openai SDK as the client.
  */
+import type { OpenAIErrorBody } from '@llm-router/protocol';
 import OpenAI from 'openai';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { RunningNode } from '../src/main.js';
-import { modelsDirWithStories, openaiClient, removeTempDirs, startReadyNode, testConfig, waitFor } from './support.js';
+import {
+  modelsDirWithStories,
+  nodeMetrics,
+  openaiClient,
+  removeTempDirs,
+  startReadyNode,
+  testConfig,
+  waitFor,
+} from './support.js';
 
 const MODEL = 'stories260K';
 /** Greedy continuation of "Once upon a time" by stories260K (see shared/models/README.md). */
@@ -32,7 +41,7 @@ async function postJson(path: string, body: string | object) {
     headers: { 'content-type': 'application/json' },
     body: typeof body === 'string' ? body : JSON.stringify(body),
   });
-  return { status: response.status, body: (await response.json()) as Record<string, any> };
+  return { status: response.status, body: (await response.json()) as OpenAIErrorBody };
 }
 
 describe('models', () => {
@@ -86,7 +95,11 @@ describe('completions', () => {
   it('streams text_completion chunks that add up to the non-streamed text', async () => {
     const request = { model: MODEL, prompt: 'Once upon a time', max_tokens: 25, temperature: 0 };
     const whole = await client.completions.create(request);
-    const stream = await client.completions.create({ ...request, stream: true, stream_options: { include_usage: true } });
+    const stream = await client.completions.create({
+      ...request,
+      stream: true,
+      stream_options: { include_usage: true },
+    });
     let text = '';
     const finishReasons: (string | null)[] = [];
     let usage: OpenAI.CompletionUsage | undefined | null;
@@ -107,7 +120,11 @@ describe('completions', () => {
   it('applies presence and frequency penalties', async () => {
     const request = { model: MODEL, prompt: 'Once upon a time', max_tokens: 60, temperature: 0 };
     const plain = await client.completions.create(request);
-    const penalised = await client.completions.create({ ...request, presence_penalty: 1.5, frequency_penalty: 0.5 });
+    const penalised = await client.completions.create({
+      ...request,
+      presence_penalty: 1.5,
+      frequency_penalty: 0.5,
+    });
     expect(penalised.choices[0].text).not.toBe(plain.choices[0].text);
   });
 
@@ -123,8 +140,18 @@ describe('chat completions', () => {
   const messages: OpenAI.ChatCompletionMessageParam[] = [{ role: 'user', content: 'Once upon a time' }];
 
   it('gives identical answers to identical temperature-0 requests, with consistent usage', async () => {
-    const first = await client.chat.completions.create({ model: MODEL, messages, max_tokens: 40, temperature: 0 });
-    const second = await client.chat.completions.create({ model: MODEL, messages, max_tokens: 40, temperature: 0 });
+    const first = await client.chat.completions.create({
+      model: MODEL,
+      messages,
+      max_tokens: 40,
+      temperature: 0,
+    });
+    const second = await client.chat.completions.create({
+      model: MODEL,
+      messages,
+      max_tokens: 40,
+      temperature: 0,
+    });
     expect(first.id).toMatch(/^chatcmpl-/);
     expect(second.id).not.toBe(first.id);
     expect(first.object).toBe('chat.completion');
@@ -141,7 +168,12 @@ describe('chat completions', () => {
   it('uses a plain transcript template without an injected system prompt', async () => {
     // With no chat template in the GGUF, a chat is exactly "user: …\nassistant:", so its prompt
     // has as many tokens as that text sent as a completion, and the reply is its continuation.
-    const chat = await client.chat.completions.create({ model: MODEL, messages, max_tokens: 12, temperature: 0 });
+    const chat = await client.chat.completions.create({
+      model: MODEL,
+      messages,
+      max_tokens: 12,
+      temperature: 0,
+    });
     const completion = await client.completions.create({
       model: MODEL,
       prompt: 'user: Once upon a time\nassistant:',
@@ -153,13 +185,23 @@ describe('chat completions', () => {
   });
 
   it('reports finish_reason length when max_tokens is reached', async () => {
-    const chat = await client.chat.completions.create({ model: MODEL, messages, max_tokens: 3, temperature: 0 });
+    const chat = await client.chat.completions.create({
+      model: MODEL,
+      messages,
+      max_tokens: 3,
+      temperature: 0,
+    });
     expect(chat.choices[0].finish_reason).toBe('length');
     expect(chat.usage?.completion_tokens).toBe(3);
   });
 
   it('honours max_completion_tokens and a string stop', async () => {
-    const full = await client.chat.completions.create({ model: MODEL, messages, max_tokens: 30, temperature: 0 });
+    const full = await client.chat.completions.create({
+      model: MODEL,
+      messages,
+      max_tokens: 30,
+      temperature: 0,
+    });
     const text = full.choices[0].message.content!;
     const word = text.split(' ').find((w, i) => i >= 2 && w.length >= 3)!;
     const stopped = await client.chat.completions.create({
@@ -174,7 +216,12 @@ describe('chat completions', () => {
   });
 
   it('streams real chunks: role first, content deltas, finish_reason, then a usage chunk', async () => {
-    const whole = await client.chat.completions.create({ model: MODEL, messages, max_tokens: 20, temperature: 0 });
+    const whole = await client.chat.completions.create({
+      model: MODEL,
+      messages,
+      max_tokens: 20,
+      temperature: 0,
+    });
     const stream = await client.chat.completions.create({
       model: MODEL,
       messages,
@@ -191,7 +238,9 @@ describe('chat completions', () => {
     expect(chunks[0].choices[0].delta.role).toBe('assistant');
     const contentChunks = chunks.filter((c) => c.choices[0]?.delta.content);
     expect(contentChunks.length).toBeGreaterThan(1);
-    expect(contentChunks.map((c) => c.choices[0].delta.content).join('')).toBe(whole.choices[0].message.content);
+    expect(contentChunks.map((c) => c.choices[0].delta.content).join('')).toBe(
+      whole.choices[0].message.content,
+    );
     const finishChunk = chunks.at(-2)!;
     expect(finishChunk.choices[0].finish_reason).toBe('length');
     const usageChunk = chunks.at(-1)!;
@@ -214,7 +263,7 @@ describe('chat completions', () => {
   });
 
   it('stops generating when the client disconnects', async () => {
-    const metricsNow = async () => (await fetch(`${node.url}/metrics`)).json();
+    const metricsNow = () => nodeMetrics(node);
     const before = await metricsNow();
     const controller = new AbortController();
     const stream = await client.chat.completions.create(
@@ -235,7 +284,9 @@ describe('chat completions', () => {
     expect(sawContent).toBe(true);
     const after = await waitFor(async () => {
       const metrics = await metricsNow();
-      return metrics.aborted_requests === before.aborted_requests + 1 && metrics.active_requests === 0 && metrics;
+      return (
+        metrics.aborted_requests === before.aborted_requests + 1 && metrics.active_requests === 0 && metrics
+      );
     }, 'the aborted request to be counted');
     // Generation stopped well before the 1500 tokens it was asked for.
     expect(after.tokens_generated_total - before.tokens_generated_total).toBeLessThan(1500);
@@ -296,7 +347,11 @@ describe('request errors', () => {
     const wrongType = await postJson('/v1/chat/completions', { model: MODEL, messages: 'hello' });
     expect(wrongType.status).toBe(400);
     expect(wrongType.body.error.param).toBe('messages');
-    const badTemperature = await postJson('/v1/completions', { model: MODEL, prompt: 'x', temperature: 'hot' });
+    const badTemperature = await postJson('/v1/completions', {
+      model: MODEL,
+      prompt: 'x',
+      temperature: 'hot',
+    });
     expect(badTemperature.status).toBe(400);
     expect(badTemperature.body.error.param).toBe('temperature');
   });
@@ -310,16 +365,20 @@ describe('request errors', () => {
   it('answers unknown routes with JSON 404s', async () => {
     const v1 = await fetch(`${node.url}/v1/nothing`);
     expect(v1.status).toBe(404);
-    expect((await v1.json()).error.type).toBe('invalid_request_error');
+    expect(((await v1.json()) as OpenAIErrorBody).error.type).toBe('invalid_request_error');
     const other = await fetch(`${node.url}/nothing`);
     expect(other.status).toBe(404);
-    expect((await other.json()).error.code).toBe('not_found');
+    expect(((await other.json()) as OpenAIErrorBody).error.code).toBe('not_found');
   });
 });
 
 describe('embeddings', () => {
   it('returns float vectors, and the same numbers as base64 (the SDK default)', async () => {
-    const floats = await client.embeddings.create({ model: MODEL, input: 'hello world', encoding_format: 'float' });
+    const floats = await client.embeddings.create({
+      model: MODEL,
+      input: 'hello world',
+      encoding_format: 'float',
+    });
     expect(floats.data).toHaveLength(1);
     expect(floats.data[0].embedding).toHaveLength(64);
     expect(floats.usage.prompt_tokens).toBeGreaterThan(0);
@@ -332,7 +391,11 @@ describe('embeddings', () => {
 
   it('embeds an array of inputs in order and counts their tokens', async () => {
     const one = await client.embeddings.create({ model: MODEL, input: 'a cat', encoding_format: 'float' });
-    const both = await client.embeddings.create({ model: MODEL, input: ['a cat', 'a big dog'], encoding_format: 'float' });
+    const both = await client.embeddings.create({
+      model: MODEL,
+      input: ['a cat', 'a big dog'],
+      encoding_format: 'float',
+    });
     expect(both.data.map((d) => d.index)).toEqual([0, 1]);
     expect(both.data[0].embedding).toEqual(one.data[0].embedding);
     expect(both.data[1].embedding).not.toEqual(one.data[0].embedding);

@@ -6,6 +6,7 @@ import { fileURLToPath } from 'node:url';
 import OpenAI from 'openai';
 import { loadNodeConfig, type NodeConfig } from '../src/config/config.js';
 import { type RunningNode, startNode } from '../src/main.js';
+import type { NodeSnapshot } from '../src/observability/snapshot.js';
 
 export const packageRoot = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 export const repoRoot = resolve(packageRoot, '../..');
@@ -33,7 +34,10 @@ export function modelsDirWithStories(): string {
 }
 
 /** A node config for tests: loopback, free port, 1 thread, CPU allowed, quiet, temp dirs. */
-export function testConfig(env: Record<string, string> = {}, overrides: Partial<NodeConfig> = {}): NodeConfig {
+export function testConfig(
+  env: Record<string, string> = {},
+  overrides: Partial<NodeConfig> = {},
+): NodeConfig {
   const state = tempDir('llm-node-state-');
   const config = loadNodeConfig({
     LLM_NODE_PORT: '0',
@@ -51,13 +55,13 @@ export async function waitFor<T>(
   probe: () => T | Promise<T>,
   what: string,
   { timeoutMs = 30_000, intervalMs = 25 } = {},
-): Promise<NonNullable<T>> {
+): Promise<Exclude<T, false | null | undefined | 0 | ''>> {
   const deadline = Date.now() + timeoutMs;
   let last: unknown;
   while (Date.now() < deadline) {
     try {
       const value = await probe();
-      if (value) return value as NonNullable<T>;
+      if (value) return value as Exclude<T, false | null | undefined | 0 | ''>;
     } catch (error) {
       last = error;
     }
@@ -72,6 +76,13 @@ export async function startReadyNode(config: NodeConfig): Promise<RunningNode> {
   await waitFor(async () => (await fetch(`${node.url}/startup`)).status === 200, 'node startup');
   return node;
 }
+
+/** GET a JSON document (typed by the caller: the tests know what each route returns). */
+export async function getJson<T>(url: string): Promise<T> {
+  return (await (await fetch(url)).json()) as T;
+}
+
+export const nodeMetrics = (node: RunningNode) => getJson<NodeSnapshot>(`${node.url}/metrics`);
 
 export function openaiClient(node: RunningNode): OpenAI {
   return new OpenAI({ baseURL: `${node.url}/v1`, apiKey: 'not-needed', maxRetries: 0 });

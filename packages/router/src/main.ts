@@ -41,6 +41,9 @@ export interface RunningRouter {
   close(): Promise<void>;
 }
 
+/** How long shutdown waits for in-flight requests before cutting connections. */
+const SHUTDOWN_GRACE_MS = 10_000;
+
 /** Heartbeat interval suggested to nodes: a third of the offline timeout, at most 10 s. */
 const suggestedHeartbeatSecs = (config: RouterConfig) =>
   Math.max(1, Math.min(10, config.nodeTimeoutMs / 3000));
@@ -124,7 +127,11 @@ export async function startRouter(
       stopRetention();
       // Closing the server first lets in-flight requests finish and be recorded; then the last
       // history batch is flushed before the database closes.
+      // A client that holds a connection open without sending a request would keep close()
+      // waiting forever; after a grace period every remaining connection is cut.
+      const grace = setTimeout(() => app.server.closeAllConnections(), SHUTDOWN_GRACE_MS);
       await app.close();
+      clearTimeout(grace);
       await cloud.close();
       await recorder.close();
       await apiKeys.close();

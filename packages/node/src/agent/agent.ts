@@ -42,7 +42,9 @@ export class NodeAgent {
   ) {}
 
   start(): void {
-    this.loop ??= this.run().catch((error) => this.log.error({ err: error }, 'node agent stopped unexpectedly'));
+    this.loop ??= this.run().catch((error) =>
+      this.log.error({ err: error }, 'node agent stopped unexpectedly'),
+    );
   }
 
   /** Sends a heartbeat now (e.g. a model became ready) instead of at the next interval. */
@@ -90,7 +92,9 @@ export class NodeAgent {
   private async register(): Promise<boolean> {
     const nodeId = this.nodeId!;
     const reply = await this.call((signal) =>
-      this.readLoad().then((load) => this.client.register(buildRegisterBody(nodeId, this.identity, load), signal)),
+      this.readLoad().then((load) =>
+        this.client.register(buildRegisterBody(nodeId, this.identity, load), signal),
+      ),
     );
     if (!reply) return false;
     const body = (reply.body ?? {}) as { node_token?: unknown; node_id?: unknown; status?: unknown };
@@ -102,7 +106,10 @@ export class NodeAgent {
         this.nodeId = body.node_id;
         await saveNodeId(this.options.stateDir, this.identity.port, body.node_id).catch(() => undefined);
       }
-      this.enter('registered', 'info', 'registered with the router', { nodeId: this.nodeId, status: body.status });
+      this.enter('registered', 'info', 'registered with the router', {
+        nodeId: this.nodeId,
+        status: body.status,
+      });
       return true;
     }
     this.enter(`register_rejected:${reply.status}`, 'error', 'the router refused registration; retrying', {
@@ -116,7 +123,9 @@ export class NodeAgent {
     this.wakeRequested = false;
     const token = this.token!;
     const reply = await this.call((signal) =>
-      this.readLoad().then((load) => this.client.heartbeat(buildHeartbeatBody(this.nodeId!, load), token, signal)),
+      this.readLoad().then((load) =>
+        this.client.heartbeat(buildHeartbeatBody(this.nodeId!, load), token, signal),
+      ),
     );
     if (!reply) return 'failed';
     if (reply.status >= 200 && reply.status < 300) {
@@ -124,15 +133,22 @@ export class NodeAgent {
       if (typeof body.models_version === 'number') this.modelsVersion = body.models_version;
       if (typeof body.node_status === 'string') this.nodeStatus = body.node_status;
       this.failures = 0;
-      this.enter('heartbeating', 'info', 'heartbeats accepted by the router', { nodeStatus: this.nodeStatus });
+      this.enter('heartbeating', 'info', 'heartbeats accepted by the router', {
+        nodeStatus: this.nodeStatus,
+      });
       return 'ok';
     }
     const code = errorCodeOf(reply.body);
     if (reply.status === 404 || (reply.status === 401 && /invalid_node_token|node token/i.test(code))) {
-      this.enter(`reregister:${reply.status}`, 'warn', 'the router no longer knows this node; registering again', {
-        status: reply.status,
-        error: code,
-      });
+      this.enter(
+        `reregister:${reply.status}`,
+        'warn',
+        'the router no longer knows this node; registering again',
+        {
+          status: reply.status,
+          error: code,
+        },
+      );
       return 'reregister';
     }
     this.enter(`heartbeat_rejected:${reply.status}`, 'warn', 'the router refused a heartbeat; retrying', {

@@ -26,12 +26,18 @@ export async function saveNodeId(stateDir: string, port: number, nodeId: string)
   const path = identityFile(stateDir, port);
   // Write-then-rename: a crash mid-write never leaves a half file that would change our id.
   const temp = `${path}.${process.pid}.tmp`;
-  await writeFile(temp, `${JSON.stringify({ node_id: nodeId, port, saved_at: new Date().toISOString() }, null, 2)}\n`);
+  await writeFile(
+    temp,
+    `${JSON.stringify({ node_id: nodeId, port, saved_at: new Date().toISOString() }, null, 2)}\n`,
+  );
   await rename(temp, path);
 }
 
 /** Reads the persisted id, creating (and persisting) a new one the first time. */
-export async function loadOrCreateNodeId(stateDir: string, port: number): Promise<{ id: string; created: boolean }> {
+export async function loadOrCreateNodeId(
+  stateDir: string,
+  port: number,
+): Promise<{ id: string; created: boolean }> {
   const existing = await readId(identityFile(stateDir, port));
   if (existing) return { id: existing, created: false };
   const id = randomUUID();

@@ -24,7 +24,11 @@ export interface NodeLoad {
   gpu: GpuStats;
 }
 
-export function buildRegisterBody(nodeId: string, identity: NodeIdentity, load: NodeLoad): RegisterNodeRequest {
+export function buildRegisterBody(
+  nodeId: string,
+  identity: NodeIdentity,
+  load: NodeLoad,
+): RegisterNodeRequest {
   const { gpu } = identity;
   return {
     node_id: nodeId,
@@ -49,7 +53,9 @@ const round = (value: number) => Math.round(value * 100) / 100;
 
 export function buildHeartbeatBody(nodeId: string, load: NodeLoad): HeartbeatRequest {
   const ready = load.models.filter((m) => m.ready);
-  const embeddingOnly = ready.filter((m) => m.capabilities?.length === 1 && m.capabilities[0] === 'embeddings');
+  const embeddingOnly = ready.filter(
+    (m) => m.capabilities?.length === 1 && m.capabilities[0] === 'embeddings',
+  );
   return {
     node_id: nodeId,
     cpu_usage: round(load.cpuUsage),

@@ -114,7 +114,9 @@ function readLogLevel(read: SettingReader): LogLevel {
   const setting = read.raw('LLM_NODE_LOG_LEVEL');
   const level = (setting?.value ?? 'info').toLowerCase();
   if (!(LOG_LEVELS as readonly string[]).includes(level)) {
-    throw new ConfigError(`LLM_NODE_LOG_LEVEL must be one of ${LOG_LEVELS.join(', ')}, got '${setting?.value}'`);
+    throw new ConfigError(
+      `LLM_NODE_LOG_LEVEL must be one of ${LOG_LEVELS.join(', ')}, got '${setting?.value}'`,
+    );
   }
   return level as LogLevel;
 }
@@ -140,10 +142,18 @@ export function loadNodeConfig(env: Env = process.env): NodeConfig {
       read.raw('LLM_NODE_MODELS_DIR', { legacy: ['LLM_MODELS_DIR'], fileKey: 'models_dir' })?.value ??
         '~/.llm-router/models',
     ),
-    heartbeatSecs: parseNumber(read.raw('LLM_NODE_HEARTBEAT_SECS', { fileKey: 'heartbeat_interval_sec' }), 10, {
-      min: 0.05,
+    heartbeatSecs: parseNumber(
+      read.raw('LLM_NODE_HEARTBEAT_SECS', { fileKey: 'heartbeat_interval_sec' }),
+      10,
+      {
+        min: 0.05,
+      },
+    ),
+    threads: parseNumber(read.raw('LLM_NODE_THREADS'), defaultThreadCount(), {
+      min: 1,
+      max: 1024,
+      integer: true,
     }),
-    threads: parseNumber(read.raw('LLM_NODE_THREADS'), defaultThreadCount(), { min: 1, max: 1024, integer: true }),
     parallel: parseNumber(read.raw('LLM_NODE_PARALLEL'), 2, { min: 1, max: 256, integer: true }),
     queueLimit: parseNumber(read.raw('LLM_NODE_QUEUE_LIMIT'), 64, { integer: true }),
     contextSize: parseNumber(read.raw('LLM_NODE_CONTEXT_SIZE'), 2048, { min: 64, integer: true }),

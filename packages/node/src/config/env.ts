@@ -9,11 +9,18 @@ export class ConfigError extends Error {}
 
 export interface SettingReader {
   /** The raw value and the name it came from (for error messages), or undefined when unset. */
-  raw(name: string, options?: { legacy?: string[]; fileKey?: string }): { value: string; source: string } | undefined;
+  raw(
+    name: string,
+    options?: { legacy?: string[]; fileKey?: string },
+  ): { value: string; source: string } | undefined;
   warnings: string[];
 }
 
-export function createSettingReader(env: Env, file: Record<string, unknown>, filePath: string | null): SettingReader {
+export function createSettingReader(
+  env: Env,
+  file: Record<string, unknown>,
+  filePath: string | null,
+): SettingReader {
   const warnings: string[] = [];
   return {
     warnings,
@@ -51,7 +58,10 @@ export function parseNumber(
   return value;
 }
 
-export function parseBoolean(setting: { value: string; source: string } | undefined, fallback: boolean): boolean {
+export function parseBoolean(
+  setting: { value: string; source: string } | undefined,
+  fallback: boolean,
+): boolean {
   if (setting === undefined) return fallback;
   const v = setting.value.toLowerCase();
   if (['1', 'true', 'yes', 'on'].includes(v)) return true;

@@ -15,7 +15,8 @@ const HYPER = { embd: 64, heads: 4, headsKv: 4, ff: 128, layers: 2, context: 102
 /** SentencePiece token types (llama.cpp): normal, unknown, control, byte. */
 const TokenType = { normal: 1, unknown: 2, control: 3, byte: 6 } as const;
 
-const WORDS = `the a and to was she he it in of is you that with for on they be at one have this from or had by
+const WORDS =
+  `the a and to was she he it in of is you that with for on they be at one have this from or had by
 not but what all were we when your can said there an each which do how their if will up other about out many
 then them these so some her would make like him into time has look two more write go see number no way could
 people my than first water been call who its now find long down day did get come made may part hello world demo
@@ -145,7 +146,8 @@ export function buildDemoModel(options: DemoModelOptions = {}): Buffer {
     ['tokenizer.ggml.bos_token_id', u32(1)],
     ['tokenizer.ggml.eos_token_id', u32(2)],
   ];
-  if (options.chatTemplate) metadata.push(['tokenizer.chat_template', { type: 'string', value: options.chatTemplate }]);
+  if (options.chatTemplate)
+    metadata.push(['tokenizer.chat_template', { type: 'string', value: options.chatTemplate }]);
   return encodeGguf(metadata, tensors);
 }
 

@@ -122,7 +122,9 @@ export function encodeGguf(metadata: [string, GgufValue][], tensors: GgufTensor[
   for (const tensor of tensors) {
     const elements = tensor.dims.reduce((a, b) => a * b, 1);
     if (elements !== tensor.data.length) {
-      throw new Error(`tensor ${tensor.name}: dims ${tensor.dims} need ${elements} values, got ${tensor.data.length}`);
+      throw new Error(
+        `tensor ${tensor.name}: dims ${tensor.dims} need ${elements} values, got ${tensor.data.length}`,
+      );
     }
     w.string(tensor.name);
     w.u32(tensor.dims.length);
@@ -134,7 +136,7 @@ export function encodeGguf(metadata: [string, GgufValue][], tensors: GgufTensor[
   w.padTo(alignment);
   for (const tensor of tensors) {
     const bytes = Buffer.alloc(tensor.data.length * 4);
-    tensor.data.forEach((value, index) => bytes.writeFloatLE(value, index * 4));
+    for (const [index, value] of tensor.data.entries()) bytes.writeFloatLE(value, index * 4);
     w.bytes(bytes);
     w.padTo(alignment);
   }

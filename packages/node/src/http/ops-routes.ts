@@ -47,7 +47,7 @@ export function registerOpsRoutes(app: FastifyInstance, services: NodeServices):
   app.post('/log/level', async (request) => {
     const level = (request.body as { level?: unknown } | undefined)?.level;
     if (typeof level !== 'string' || level.trim() === '') {
-      throw badRequest("'level' is required, one of: " + LOG_LEVELS.join(', '), 'level', 'missing_level');
+      throw badRequest(`'level' is required, one of: ${LOG_LEVELS.join(', ')}`, 'level', 'missing_level');
     }
     const normalised = level.trim().toLowerCase();
     if (!(LOG_LEVELS as readonly string[]).includes(normalised)) {

@@ -46,7 +46,11 @@ export function buildServer(services: NodeServices): FastifyInstance {
   });
 
   app.setNotFoundHandler((request, reply) => {
-    const error = new HttpError(404, `No route for ${request.method} ${request.url.split('?')[0]}`, 'not_found');
+    const error = new HttpError(
+      404,
+      `No route for ${request.method} ${request.url.split('?')[0]}`,
+      'not_found',
+    );
     reply.code(404).send(errorBody(request.url, error));
   });
 

@@ -52,7 +52,8 @@ export class EmbeddingRunner {
     const context = await this.context;
     const lengths = inputs.map((input) => context.calculateInputLength(input));
     lengths.forEach((tokens, index) => {
-      if (tokens > this.options.contextSize) throw new InputTooLongError(index, tokens, this.options.contextSize);
+      if (tokens > this.options.contextSize)
+        throw new InputTooLongError(index, tokens, this.options.contextSize);
     });
     const vectors: number[][] = [];
     for (const input of inputs) {
@@ -66,6 +67,6 @@ export class EmbeddingRunner {
 /** OpenAI's `encoding_format: "base64"`: the vector as little-endian float32 bytes. */
 export function encodeEmbeddingBase64(vector: readonly number[]): string {
   const bytes = Buffer.alloc(vector.length * 4);
-  vector.forEach((value, index) => bytes.writeFloatLE(value, index * 4));
+  for (const [index, value] of vector.entries()) bytes.writeFloatLE(value, index * 4);
   return bytes.toString('base64');
 }

@@ -2,7 +2,7 @@
  * Token generation on one leased context sequence. Completion tokens are counted from the
  * generator's token callbacks (what was actually produced), never by re-tokenizing text.
  */
-import { type LlamaContextSequence, LlamaCompletion, type LlamaText, type Token } from 'node-llama-cpp';
+import { LlamaCompletion, type LlamaContextSequence, type LlamaText, type Token } from 'node-llama-cpp';
 import { StopStringMatcher } from './stop-strings.js';
 
 /** llama.cpp's own default; OpenAI's is 1.0, but 0.8 suits small local models better. */
@@ -49,7 +49,10 @@ function repeatPenaltyFor(sampling: SamplingOptions) {
   return { penalty: 1, presencePenalty, frequencyPenalty, penalizeNewLine: true, lastTokens: 64 };
 }
 
-export async function generate(sequence: LlamaContextSequence, input: GenerateInput): Promise<GenerateOutput> {
+export async function generate(
+  sequence: LlamaContextSequence,
+  input: GenerateInput,
+): Promise<GenerateOutput> {
   const { sampling } = input;
   const textStops = input.stopTriggers.filter((t): t is string => typeof t === 'string');
   const tokenStops = input.stopTriggers.filter((t) => typeof t !== 'string');

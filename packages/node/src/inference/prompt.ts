@@ -91,13 +91,20 @@ export function renderChatPrompt(loaded: LoadedModel, messages: ChatMessage[]): 
     );
     const text = `${lines.join('\n')}\nassistant:`;
     // specialTokens=false: text a client sends is never read as control tokens.
-    return { tokens: model.tokenize(text, false), stopTriggers: PLAIN_TEMPLATE_STOPS, trimLeadingWhitespace: true };
+    return {
+      tokens: model.tokenize(text, false),
+      stopTriggers: PLAIN_TEMPLATE_STOPS,
+      trimLeadingWhitespace: true,
+    };
   }
   let state: ReturnType<typeof chatWrapper.generateContextState>;
   try {
     state = chatWrapper.generateContextState({ chatHistory: [...history, { type: 'model', response: [] }] });
   } catch (error) {
-    throw new PromptError(`The model's chat template rejected these messages: ${(error as Error).message}`, 'messages');
+    throw new PromptError(
+      `The model's chat template rejected these messages: ${(error as Error).message}`,
+      'messages',
+    );
   }
   const tokens = state.contextText.tokenize(model.tokenizer);
   const bos = beginningToken(model);

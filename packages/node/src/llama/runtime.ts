@@ -5,6 +5,9 @@
 import type { GpuDevice } from '@llm-router/protocol';
 import { getLlama, type Llama, LlamaLogLevel } from 'node-llama-cpp';
 import type { Logger } from 'pino';
+import { NoGpuError } from './no-gpu-error.js';
+
+export { NoGpuError };
 
 export interface GpuInfo {
   available: boolean;
@@ -12,15 +15,6 @@ export interface GpuInfo {
   backend: string | false;
   devices: GpuDevice[];
   totalVramBytes: number;
-}
-
-export class NoGpuError extends Error {
-  constructor() {
-    super(
-      'No GPU found: llama.cpp could not start any GPU backend (CUDA, Vulkan or Metal) on this machine. ' +
-        'llm-node serves models from a GPU; to run on the CPU anyway, set LLM_ALLOW_NO_GPU=true.',
-    );
-  }
 }
 
 /** Groups identical device names into `{model, count, memory}`, the shape the router expects. */
@@ -36,7 +30,8 @@ function forwardLlamaLogs(logger: Logger) {
   return (level: LlamaLogLevel, message: string) => {
     const text = message.trim();
     if (!text) return;
-    if (level === LlamaLogLevel.fatal || level === LlamaLogLevel.error) logger.error({ source: 'llama.cpp' }, text);
+    if (level === LlamaLogLevel.fatal || level === LlamaLogLevel.error)
+      logger.error({ source: 'llama.cpp' }, text);
     else if (level === LlamaLogLevel.warn) logger.warn({ source: 'llama.cpp' }, text);
     else logger.debug({ source: 'llama.cpp' }, text);
   };

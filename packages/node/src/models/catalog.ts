@@ -45,7 +45,8 @@ export async function scanModelsDir(dir: string): Promise<{ entries: CatalogEntr
   const warnings: string[] = [];
   const add = (id: string, path: string) => {
     const existing = found.get(id);
-    if (existing) warnings.push(`model id '${id}' is used by both ${existing} and ${path}; serving the first`);
+    if (existing)
+      warnings.push(`model id '${id}' is used by both ${existing} and ${path}; serving the first`);
     else found.set(id, path);
   };
   const children = (await safeReaddir(dir)).sort((a, b) => a.name.localeCompare(b.name));

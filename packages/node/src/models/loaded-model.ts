@@ -31,7 +31,9 @@ const EMBEDDING_ONLY_ARCHITECTURES = new Set([
 
 export function capabilitiesOf(info: GgufFileInfo): Capability[] {
   const architecture = String(info.metadata?.general?.architecture ?? '');
-  return EMBEDDING_ONLY_ARCHITECTURES.has(architecture) ? ['embeddings'] : ['chat', 'completion', 'embeddings'];
+  return EMBEDDING_ONLY_ARCHITECTURES.has(architecture)
+    ? ['embeddings']
+    : ['chat', 'completion', 'embeddings'];
 }
 
 export interface LoadOptions {
@@ -74,7 +76,8 @@ export class LoadedModel {
         pool = new SequencePool(sequences, options.queueLimit);
       }
       const template = model.fileInfo.metadata?.tokenizer?.chat_template;
-      const chatWrapper = typeof template === 'string' && template.trim() !== '' ? resolveChatWrapper(model) : null;
+      const chatWrapper =
+        typeof template === 'string' && template.trim() !== '' ? resolveChatWrapper(model) : null;
       const embeddings = new EmbeddingRunner(model, { contextSize, threads: options.threads });
       return new LoadedModel(
         entry.id,

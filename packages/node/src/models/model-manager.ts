@@ -42,7 +42,9 @@ export class ModelManager {
   /** Starts the first scan and load in the background, then rescans every `rescanSecs`. */
   start(rescanSecs: number): Promise<void> {
     const first = mkdir(this.modelsDir, { recursive: true })
-      .catch((error) => this.log.warn({ dir: this.modelsDir, error: error.message }, 'cannot create models dir'))
+      .catch((error) =>
+        this.log.warn({ dir: this.modelsDir, error: error.message }, 'cannot create models dir'),
+      )
       .then(() => this.rescan())
       .finally(() => {
         this.initialScanDone = true;
@@ -121,7 +123,8 @@ export class ModelManager {
     for (const entry of entries) {
       if (this.closed) return;
       const known = this.models.get(entry.id);
-      const changed = known && (known.entry.sizeBytes !== entry.sizeBytes || known.entry.mtimeMs !== entry.mtimeMs);
+      const changed =
+        known && (known.entry.sizeBytes !== entry.sizeBytes || known.entry.mtimeMs !== entry.mtimeMs);
       if (known && !changed) continue;
       if (now - entry.mtimeMs < SETTLE_MS && this.initialScanDone) continue;
       if (known) {
@@ -135,7 +138,9 @@ export class ModelManager {
   private async remove(model: ManagedModel): Promise<void> {
     this.models.delete(model.id);
     this.emitChange();
-    await model.loaded?.unload().catch((error) => this.log.warn({ err: error, model: model.id }, 'unload failed'));
+    await model.loaded
+      ?.unload()
+      .catch((error) => this.log.warn({ err: error, model: model.id }, 'unload failed'));
   }
 
   private async load(entry: CatalogEntry): Promise<void> {

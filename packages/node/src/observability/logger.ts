@@ -65,11 +65,15 @@ export interface NodeLogging {
   close(): void;
 }
 
-export function createNodeLogging(options: { level: LogLevel; logDir: string; toStdout: boolean }): NodeLogging {
+export function createNodeLogging(options: {
+  level: LogLevel;
+  logDir: string;
+  toStdout: boolean;
+}): NodeLogging {
   const ring = new LogRing();
   const streams: pino.StreamEntry[] = [{ level: 'trace', stream: ring }];
   let filePath: string | null = join(options.logDir, LOG_FILE_NAME);
-  let file: pino.DestinationStream & { flushSync?: () => void; end?: () => void } | null = null;
+  let file: (pino.DestinationStream & { flushSync?: () => void; end?: () => void }) | null = null;
   let fileProblem: string | null = null;
   try {
     mkdirSync(options.logDir, { recursive: true });
@@ -81,10 +85,18 @@ export function createNodeLogging(options: { level: LogLevel; logDir: string; to
   }
   if (options.toStdout) streams.push({ level: 'trace', stream: pino.destination({ dest: 1, sync: false }) });
   const logger = pino(
-    { level: options.level, base: { pid: process.pid }, redact: { paths: REDACTED_PATHS, censor: '[redacted]' } },
+    {
+      level: options.level,
+      base: { pid: process.pid },
+      redact: { paths: REDACTED_PATHS, censor: '[redacted]' },
+    },
     pino.multistream(streams),
   );
-  if (fileProblem) logger.warn({ logDir: options.logDir, error: fileProblem }, 'cannot write the log file; logging to memory only');
+  if (fileProblem)
+    logger.warn(
+      { logDir: options.logDir, error: fileProblem },
+      'cannot write the log file; logging to memory only',
+    );
   return {
     logger,
     ring,

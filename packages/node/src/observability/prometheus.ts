@@ -3,7 +3,8 @@ import type { NodeSnapshot } from './snapshot.js';
 
 type Labels = Record<string, string>;
 
-const escapeLabel = (value: string) => value.replace(/\\/g, '\\\\').replace(/"/g, '\\"').replace(/\n/g, '\\n');
+const escapeLabel = (value: string) =>
+  value.replace(/\\/g, '\\\\').replace(/"/g, '\\"').replace(/\n/g, '\\n');
 
 function series(name: string, value: number, labels: Labels = {}): string {
   const pairs = Object.entries(labels).map(([k, v]) => `${k}="${escapeLabel(v)}"`);
@@ -20,30 +21,32 @@ export function renderPrometheus(s: NodeSnapshot): string {
   metric('llm_node_active_requests', 'gauge', 'Inference requests in progress (queued ones included).', [
     [s.active_requests],
   ]);
-  metric('llm_node_queued_requests', 'gauge', 'Requests waiting for a free context sequence.', [[s.queued_requests]]);
-  metric(
-    'llm_node_requests_total',
-    'counter',
-    'Inference requests by outcome.',
-    [
-      [s.successful_requests, { outcome: 'success' }],
-      [s.failed_requests, { outcome: 'error' }],
-      [s.aborted_requests, { outcome: 'aborted' }],
-      [s.rejected_requests, { outcome: 'rejected' }],
-    ],
-  );
+  metric('llm_node_queued_requests', 'gauge', 'Requests waiting for a free context sequence.', [
+    [s.queued_requests],
+  ]);
+  metric('llm_node_requests_total', 'counter', 'Inference requests by outcome.', [
+    [s.successful_requests, { outcome: 'success' }],
+    [s.failed_requests, { outcome: 'error' }],
+    [s.aborted_requests, { outcome: 'aborted' }],
+    [s.rejected_requests, { outcome: 'rejected' }],
+  ]);
   metric(
     'llm_node_endpoint_requests_total',
     'counter',
     'Inference requests by endpoint.',
     Object.entries(s.requests_by_endpoint).map(([endpoint, n]) => [n, { endpoint }]),
   );
-  metric('llm_node_request_duration_seconds_sum', 'counter', 'Total time spent answering inference requests.', [
-    [s.request_duration_seconds_sum],
-  ]);
+  metric(
+    'llm_node_request_duration_seconds_sum',
+    'counter',
+    'Total time spent answering inference requests.',
+    [[s.request_duration_seconds_sum]],
+  );
   metric('llm_node_prompt_tokens_total', 'counter', 'Prompt tokens read.', [[s.prompt_tokens_total]]);
   metric('llm_node_completion_tokens_total', 'counter', 'Tokens generated.', [[s.tokens_generated_total]]);
-  metric('llm_node_cpu_usage_percent', 'gauge', 'Host CPU busy share since the previous scrape.', [[s.cpu_usage]]);
+  metric('llm_node_cpu_usage_percent', 'gauge', 'Host CPU busy share since the previous scrape.', [
+    [s.cpu_usage],
+  ]);
   metric('llm_node_memory_usage_percent', 'gauge', 'Host memory in use.', [[s.memory_usage]]);
   metric('llm_node_process_resident_memory_bytes', 'gauge', 'Resident memory of the node process.', [
     [s.process_resident_memory_bytes],
@@ -64,7 +67,8 @@ export function renderPrometheus(s: NodeSnapshot): string {
     [s.gpu.memory_total_bytes, { kind: 'total' }],
     [(s.gpu.gpu_memory_used_mb ?? 0) * 1024 * 1024, { kind: 'used' }],
   ]);
-  if (s.gpu.gpu_usage !== null) metric('llm_node_gpu_usage_percent', 'gauge', 'GPU utilisation.', [[s.gpu.gpu_usage]]);
+  if (s.gpu.gpu_usage !== null)
+    metric('llm_node_gpu_usage_percent', 'gauge', 'GPU utilisation.', [[s.gpu.gpu_usage]]);
   metric('llm_node_pulls_total', 'counter', 'Model pulls (reserved for model sync).', [[s.pull_count]]);
   return `${lines.join('\n')}\n`;
 }

@@ -28,7 +28,12 @@ export interface NodeSnapshot {
   process_heap_used_bytes: number;
   models: { total: number; ready: number; loading: number; failed: number };
   model_states: { id: string; state: string }[];
-  gpu: GpuStats & { available: boolean; backend: string | false; devices: number; memory_total_bytes: number };
+  gpu: GpuStats & {
+    available: boolean;
+    backend: string | false;
+    devices: number;
+    memory_total_bytes: number;
+  };
   /** Kept for the upstream's `/metrics` shape; model pulls arrive in a later version. */
   pull_count: number;
 }
@@ -51,7 +56,8 @@ export async function takeSnapshot(services: NodeServices, cpu: CpuSampler): Pro
     requests_by_endpoint: { ...metrics.byEndpoint },
     prompt_tokens_total: metrics.promptTokens,
     tokens_generated_total: metrics.completionTokens,
-    tokens_per_second: metrics.generationSeconds > 0 ? metrics.completionTokens / metrics.generationSeconds : null,
+    tokens_per_second:
+      metrics.generationSeconds > 0 ? metrics.completionTokens / metrics.generationSeconds : null,
     average_response_time_ms: metrics.averageResponseTimeMs(),
     request_duration_seconds_sum: metrics.durationSecondsSum,
     cpu_usage: cpu.sample(),

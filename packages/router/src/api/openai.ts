@@ -43,7 +43,12 @@ export interface FinishedRequest {
   failedAttempts: AttemptFailure[];
   /** The parsed JSON body as the client sent it. */
   requestBody: unknown;
-  /** What the client got: the JSON reply, or for a stream its reassembled text and finish reason. */
+  /**
+   * What the client got: the JSON reply as text (parse it if needed; large bodies are not parsed
+   * on the request path), or for a stream `{ text, finish_reason, truncated? }` reassembled from
+   * its chunks (text capped at 64 KiB). Absent for errors the router produced itself, and for
+   * cloud requests.
+   */
   responseBody?: unknown;
   clientIp: string;
   apiKeyId: string | null;
@@ -127,6 +132,7 @@ export function registerOpenAIRoutes(app: FastifyInstance, deps: OpenAIRouteDeps
         streamed: streamRequested,
         promptTokens: result.promptTokens,
         completionTokens: result.completionTokens,
+        timeToFirstTokenMs: result.timeToFirstTokenMs,
         failedAttempts: [],
       };
     }
@@ -144,6 +150,7 @@ export function registerOpenAIRoutes(app: FastifyInstance, deps: OpenAIRouteDeps
       promptTokens: result.usage?.promptTokens,
       completionTokens: result.usage?.completionTokens,
       timeToFirstTokenMs: result.streamed ? (result.timeToFirstByteMs ?? undefined) : undefined,
+      responseBody: result.responseBody,
       failedAttempts: result.failedAttempts,
       failure: result.failure,
     };

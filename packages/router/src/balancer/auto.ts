@@ -60,9 +60,15 @@ export function createAutoPolicy(options: BalancerOptions = {}): BalancerPolicy 
                   a.stats.totalAssigned - b.stats.totalAssigned ||
                   clock.compare(a, b),
               )
-            : pickBest(candidates, (a, b) => compareUsage(a, b) || compareCapability(a, b) || clock.compare(a, b));
+            : pickBest(
+                candidates,
+                (a, b) => compareUsage(a, b) || compareCapability(a, b) || clock.compare(a, b),
+              );
       } else {
-        chosen = pickBest(candidates, (a, b) => byActive(a, b) || compareCapability(a, b) || clock.compare(a, b));
+        chosen = pickBest(
+          candidates,
+          (a, b) => byActive(a, b) || compareCapability(a, b) || clock.compare(a, b),
+        );
       }
       if (chosen) clock.markPicked(chosen);
       return chosen;

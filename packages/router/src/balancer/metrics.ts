@@ -5,7 +5,13 @@
  * back to plain round-robin over every candidate (so a fleet without metrics still works).
  */
 import type { FleetNode } from '../fleet/types.js';
-import { CPU_BUSY_PERCENT, combinedActive, compareCapability, hasFreshMetrics, pickBest } from './node-signals.js';
+import {
+  CPU_BUSY_PERCENT,
+  combinedActive,
+  compareCapability,
+  hasFreshMetrics,
+  pickBest,
+} from './node-signals.js';
 import { RoundRobinClock } from './rotation.js';
 import type { BalancerOptions, BalancerPolicy } from './types.js';
 
@@ -32,7 +38,9 @@ export function createMetricsPolicy(options: BalancerOptions = {}): BalancerPoli
       const at = now();
       const scored = candidates.filter(
         (node) =>
-          hasFreshMetrics(node, at) && node.metrics.cpuUsage !== null && node.metrics.cpuUsage <= CPU_BUSY_PERCENT,
+          hasFreshMetrics(node, at) &&
+          node.metrics.cpuUsage !== null &&
+          node.metrics.cpuUsage <= CPU_BUSY_PERCENT,
       );
       // Scores are computed once per node, not once per comparison.
       const scores = new Map(scored.map((node) => [node.id, metricsScore(node, at)]));

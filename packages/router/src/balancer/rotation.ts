@@ -21,10 +21,12 @@ export class RoundRobinClock {
   }
 
   /** Orders by last pick (oldest first), then registration time, so ties are deterministic. */
-  compare = (a: FleetNode, b: FleetNode): number => this.rank(a) - this.rank(b) || a.registeredAt - b.registeredAt;
+  compare = (a: FleetNode, b: FleetNode): number =>
+    this.rank(a) - this.rank(b) || a.registeredAt - b.registeredAt;
 
   markPicked(node: FleetNode): void {
-    if (this.lastPicked.size >= MAX_REMEMBERED_NODES && !this.lastPicked.has(node.id)) this.lastPicked.clear();
+    if (this.lastPicked.size >= MAX_REMEMBERED_NODES && !this.lastPicked.has(node.id))
+      this.lastPicked.clear();
     this.lastPicked.set(node.id, ++this.tick);
   }
 }

@@ -9,6 +9,24 @@ import { ConfigError, createEnvReader, type Env, parseBoolean, parseNumber } fro
 export const BALANCER_MODES = ['auto', 'metrics', 'round_robin', 'least_loaded'] as const;
 export type BalancerMode = (typeof BALANCER_MODES)[number];
 
+/** Model registry and router cache settings (issue 4). */
+export interface ModelsConfig {
+  /** Router cache of registered models: `<dir>/<org>/<name>/…`. */
+  dir: string;
+  /** Cache tasks (downloads, quantization) that run at once. */
+  concurrency: number;
+  /** Hugging Face base URL, without a trailing slash. */
+  hfBaseUrl: string;
+  /** Sent as `Authorization: Bearer` to the hub; never logged. */
+  hfToken: string | undefined;
+  /** Path of llama.cpp's `llama-quantize`; unset means quantization is unavailable. */
+  quantizeBin: string | undefined;
+  /** Attempts per file after the first one fails with a transient error. */
+  downloadRetries: number;
+  /** First retry delay; it doubles per attempt (capped at 60 s). */
+  retryBackoffMs: number;
+}
+
 export interface RouterConfig {
   host: string;
   port: number;
@@ -35,6 +53,7 @@ export interface RouterConfig {
   idleTimeoutMs: number;
   /** How many nodes one request may try before giving up (failover). */
   maxAttempts: number;
+  models: ModelsConfig;
   warnings: string[];
 }
 
@@ -98,9 +117,40 @@ export function loadRouterConfig(env: Env = process.env): RouterConfig {
     firstByteTimeoutMs: seconds('LLM_ROUTER_FIRST_BYTE_TIMEOUT', 120),
     idleTimeoutMs: seconds('LLM_ROUTER_IDLE_TIMEOUT', 60),
     maxAttempts: parseNumber('LLM_ROUTER_MAX_ATTEMPTS', read.string('LLM_ROUTER_MAX_ATTEMPTS'), 3, 1),
+    models: {
+      dir: expandHome(read.string('LLM_ROUTER_MODELS_DIR') ?? join(dataDir, 'models')),
+      concurrency: Math.floor(
+        parseNumber('LLM_ROUTER_CONVERT_CONCURRENCY', read.string('LLM_ROUTER_CONVERT_CONCURRENCY'), 2, 1),
+      ),
+      hfBaseUrl: parseHttpUrl('HF_BASE_URL', read.string('HF_BASE_URL') ?? 'https://huggingface.co'),
+      hfToken: read.string('HF_TOKEN', ['HUGGING_FACE_HUB_TOKEN']),
+      quantizeBin: read.string('LLM_QUANTIZE_BIN'),
+      downloadRetries: Math.floor(
+        parseNumber('LLM_ROUTER_MODEL_DOWNLOAD_RETRIES', read.string('LLM_ROUTER_MODEL_DOWNLOAD_RETRIES'), 5),
+      ),
+      retryBackoffMs: parseNumber(
+        'LLM_ROUTER_MODEL_RETRY_BACKOFF_MS',
+        read.string('LLM_ROUTER_MODEL_RETRY_BACKOFF_MS'),
+        1000,
+      ),
+    },
     warnings: read.warnings,
   };
   return config;
+}
+
+/** An http(s) base URL without a trailing slash; anything else fails at start. */
+function parseHttpUrl(name: string, raw: string): string {
+  let url: URL;
+  try {
+    url = new URL(raw);
+  } catch {
+    throw new ConfigError(`${name} must be an http(s) URL, got '${raw}'`);
+  }
+  if (url.protocol !== 'http:' && url.protocol !== 'https:') {
+    throw new ConfigError(`${name} must be an http(s) URL, got '${raw}'`);
+  }
+  return raw.replace(/\/+$/, '');
 }
 
 /** Accepts `sqlite:path`, `sqlite://path`, `file:path`, a bare path, or a postgres URL. */

@@ -54,9 +54,15 @@ export interface AttemptReply {
   streamed: boolean;
   usage: TokenUsage | null;
   timeToFirstByteMs: number;
+  /** For history: the reply's JSON text, or for a stream its reassembled text. */
+  responseBody: unknown;
+  /** The node failed after the reply started (stream broke or stalled, or it sent an error event). */
+  nodeFailed: boolean;
 }
 
-export type AttemptOutcome = { replied: true; reply: AttemptReply } | { replied: false; failure: AttemptFailure };
+export type AttemptOutcome =
+  | { replied: true; reply: AttemptReply }
+  | { replied: false; failure: AttemptFailure };
 
 type TimerReason = 'first_byte' | 'idle';
 
@@ -103,7 +109,11 @@ function classifyFailure(input: AttemptInput, timer: AttemptTimer, error: unknow
     };
   }
   if (timer.fired === 'idle') {
-    return { nodeId: node.id, kind: 'timeout', message: `${name} stalled for ${timeouts.idleTimeoutMs} ms mid-reply` };
+    return {
+      nodeId: node.id,
+      kind: 'timeout',
+      message: `${name} stalled for ${timeouts.idleTimeoutMs} ms mid-reply`,
+    };
   }
   const code = errorCode(error);
   if (code && CONNECT_ERROR_CODES.has(code)) {
@@ -141,7 +151,11 @@ function clientErrorBody(status: number, data: Buffer): { body: Buffer | object;
   try {
     const parsed = JSON.parse(data.toString('utf8')) as { error?: unknown };
     const error = parsed?.error;
-    if (typeof error === 'object' && error !== null && typeof (error as { message?: unknown }).message === 'string') {
+    if (
+      typeof error === 'object' &&
+      error !== null &&
+      typeof (error as { message?: unknown }).message === 'string'
+    ) {
       return { body: data, message: (error as { message: string }).message };
     }
     if (error !== undefined) {
@@ -169,7 +183,10 @@ export async function attemptNode(input: AttemptInput): Promise<AttemptOutcome> 
   if (input.clientSignal.aborted) abortForClient();
   input.clientSignal.addEventListener('abort', abortForClient, { once: true });
   const timer = new AttemptTimer(controller);
-  const fail = (error: unknown): AttemptOutcome => ({ replied: false, failure: classifyFailure(input, timer, error) });
+  const fail = (error: unknown): AttemptOutcome => ({
+    replied: false,
+    failure: classifyFailure(input, timer, error),
+  });
   let response: Dispatcher.ResponseData | undefined;
   try {
     timer.arm(timeouts.firstByteTimeoutMs, 'first_byte');
@@ -227,14 +244,24 @@ export async function attemptNode(input: AttemptInput): Promise<AttemptOutcome> 
       parts.push(next.value);
     }
     const data = Buffer.concat(parts);
-    const base = { status, streamed: false, timeToFirstByteMs };
+    const base = { status, streamed: false, timeToFirstByteMs, nodeFailed: false };
     if (status >= 400) {
       const { body, message } = clientErrorBody(status, data);
       input.reply.code(status).header('content-type', 'application/json; charset=utf-8').send(body);
-      return { replied: true, reply: { ...base, success: false, errorMessage: message, usage: null } };
+      const responseBody = Buffer.isBuffer(body) ? body.toString('utf8') : body;
+      return {
+        replied: true,
+        reply: { ...base, success: false, errorMessage: message, usage: null, responseBody },
+      };
     }
     input.reply.code(status).header('content-type', 'application/json; charset=utf-8').send(data);
-    return { replied: true, reply: { ...base, success: true, errorMessage: null, usage: extractUsageFromJson(data) } };
+    // History gets the JSON text, not a parsed object: parsing a large embeddings reply only
+    // to cap it would cost more than the request itself.
+    const usage = extractUsageFromJson(data);
+    return {
+      replied: true,
+      reply: { ...base, success: true, errorMessage: null, usage, responseBody: data.toString('utf8') },
+    };
   } finally {
     timer.clear();
     input.clientSignal.removeEventListener('abort', abortForClient);
@@ -261,7 +288,8 @@ async function streamToClient(
   reply.hijack();
   // Headers other hooks set on the reply (CORS, request id) survive the hijack.
   const headers: OutgoingHttpHeaders = {};
-  for (const [name, value] of Object.entries(reply.getHeaders())) if (value !== undefined) headers[name] = value;
+  for (const [name, value] of Object.entries(reply.getHeaders()))
+    if (value !== undefined) headers[name] = value;
   raw.writeHead(status, {
     ...headers,
     'content-type': contentType,
@@ -295,19 +323,25 @@ async function streamToClient(
             message: `node ${node.machineName} stream broke: ${error instanceof Error ? error.message : String(error)}`,
           };
   }
-  const result = { status, streamed: true, usage: framer.usage };
+  const result = { status, streamed: true, usage: framer.usage, responseBody: framer.reassembled() };
   if (input.clientSignal.aborted || raw.destroyed) {
     raw.destroy();
-    return { ...result, status: CLIENT_CLOSED_STATUS, success: false, errorMessage: 'Client closed the stream' };
+    return {
+      ...result,
+      nodeFailed: false,
+      status: CLIENT_CLOSED_STATUS,
+      success: false,
+      errorMessage: 'Client closed the stream',
+    };
   }
   if (broken) {
     // A held partial event is dropped; only after an oversized one must the event be closed first.
     const event = JSON.stringify(openAIError(broken.status, broken.message, broken.code));
     raw.end(`${framer.endsMidEvent ? '\n\n' : ''}data: ${event}\n\ndata: [DONE]\n\n`);
-    return { ...result, success: false, errorMessage: broken.message };
+    return { ...result, success: false, errorMessage: broken.message, nodeFailed: true };
   }
   raw.end();
   return framer.nodeError
-    ? { ...result, success: false, errorMessage: framer.nodeError }
-    : { ...result, success: true, errorMessage: null };
+    ? { ...result, success: false, errorMessage: framer.nodeError, nodeFailed: true }
+    : { ...result, success: true, errorMessage: null, nodeFailed: false };
 }

@@ -15,7 +15,10 @@ import { type AttemptOutcome, attemptNode } from './attempt.js';
 import { createNodeDispatcher } from './node-dispatcher.js';
 import { type AttemptFailure, CLIENT_CLOSED_STATUS, NODE_PATHS, type ProxyResult } from './types.js';
 
-export type ProxyConfig = Pick<RouterConfig, 'connectTimeoutMs' | 'firstByteTimeoutMs' | 'idleTimeoutMs' | 'maxAttempts'>;
+export type ProxyConfig = Pick<
+  RouterConfig,
+  'connectTimeoutMs' | 'firstByteTimeoutMs' | 'idleTimeoutMs' | 'maxAttempts'
+>;
 
 export interface NodeProxyOptions {
   fleet: FleetView;
@@ -58,7 +61,11 @@ function nodeRequestHeaders(request: FastifyRequest): Record<string, string> {
  */
 function exhaustedError(model: string, failures: AttemptFailure[]): HttpError {
   if (failures.length === 0) {
-    return new HttpError(503, `No available nodes: no online node has model '${model}' ready`, 'no_available_nodes');
+    return new HttpError(
+      503,
+      `No available nodes: no online node has model '${model}' ready`,
+      'no_available_nodes',
+    );
   }
   const last = failures[failures.length - 1]!.message;
   const tried = `${failures.length} node${failures.length === 1 ? '' : 's'} tried`;
@@ -74,7 +81,8 @@ function exhaustedError(model: string, failures: AttemptFailure[]): HttpError {
 
 export function createNodeProxy(options: NodeProxyOptions): NodeProxy {
   const { fleet, balancer, config } = options;
-  const dispatcher = options.dispatcher ?? createNodeDispatcher({ connectTimeoutMs: config.connectTimeoutMs });
+  const dispatcher =
+    options.dispatcher ?? createNodeDispatcher({ connectTimeoutMs: config.connectTimeoutMs });
   const timeouts = { firstByteTimeoutMs: config.firstByteTimeoutMs, idleTimeoutMs: config.idleTimeoutMs };
   const maxAttempts = Math.max(1, config.maxAttempts);
 
@@ -113,14 +121,17 @@ export function createNodeProxy(options: NodeProxyOptions): NodeProxy {
             requestStartedAt,
           });
         } finally {
-          // The node did its part unless it failed us; a client that left or a 4xx is not its fault.
-          const nodeOk = outcome !== undefined && (outcome.replied || outcome.failure.kind === 'client_closed');
+          // Node health, not request success: a client that left or a 4xx is not the node's fault.
+          const nodeOk =
+            outcome !== undefined &&
+            (outcome.replied ? !outcome.reply.nodeFailed : outcome.failure.kind === 'client_closed');
           const finished = { success: nodeOk, latencyMs: performance.now() - attemptStartedAt };
           fleet.endRequest(node.id, finished);
           balancer.onFinish?.(node, finished);
         }
         if (outcome.replied) {
-          return { nodeId: node.id, ...outcome.reply, failedAttempts: failures, failure: null };
+          const { nodeFailed: _nodeFailed, ...reply } = outcome.reply;
+          return { nodeId: node.id, ...reply, failedAttempts: failures, failure: null };
         }
         failures.push(outcome.failure);
       }
@@ -149,7 +160,11 @@ export function createNodeProxy(options: NodeProxyOptions): NodeProxy {
 }
 
 /** Nothing can be sent any more: end the exchange without an error reply. */
-function clientClosedResult(input: ForwardInput, failures: AttemptFailure[], nodeId: string | null): ProxyResult {
+function clientClosedResult(
+  input: ForwardInput,
+  failures: AttemptFailure[],
+  nodeId: string | null,
+): ProxyResult {
   if (!input.reply.sent) input.reply.hijack();
   if (!input.reply.raw.writableEnded) input.reply.raw.end();
   return {

@@ -3,15 +3,33 @@
  *
  * Each chunk is forwarded as soon as it completes at least one event; only a trailing partial
  * event is held back (until its end arrives). That way a failure mid-stream never leaves a torn
- * event in front of the router's error event. Complete events are scanned for `usage`, for an
- * `error` event from the node, and for `[DONE]`; nothing else is parsed or kept.
+ * event in front of the router's error event. Complete events are read for what request history
+ * needs: `usage`, an `error` event from the node, `[DONE]`, and the generated text of the first
+ * choice with its finish reason (the text capped, so memory stays bounded on long streams).
  */
-import { readUsage } from './usage.js';
+
 import type { TokenUsage } from './types.js';
+import { readUsage } from './usage.js';
 
 /** A partial event longer than this is forwarded as is rather than held (bounded memory). */
 const MAX_HELD_BYTES = 1024 * 1024;
 const EMPTY = Buffer.alloc(0);
+/** History keeps at most this much reassembled text per stream. */
+const MAX_REASSEMBLED_CHARS = 64 * 1024;
+
+/** A stream as request history stores it: what the client read, not every chunk. */
+export interface ReassembledStream {
+  text: string;
+  finish_reason: string | null;
+  /** Present when the text was cut at the cap. */
+  truncated?: true;
+}
+
+interface StreamEvent {
+  usage?: unknown;
+  error?: unknown;
+  choices?: Array<{ index?: number; text?: unknown; delta?: { content?: unknown }; finish_reason?: unknown }>;
+}
 
 function endOfLastEvent(data: Buffer): number {
   const lf = data.lastIndexOf('\n\n');
@@ -26,6 +44,9 @@ export class SseFramer {
   /** True when the bytes forwarded so far stop inside an event (only after an oversized one). */
   endsMidEvent = false;
   private held: Buffer = EMPTY;
+  private text = '';
+  private finishReason: string | null = null;
+  private truncated = false;
 
   /** Returns the bytes that may go to the client now (possibly empty). */
   push(chunk: Buffer): Buffer {
@@ -56,30 +77,59 @@ export class SseFramer {
       const value = line.slice(5).trim();
       if (value === '[DONE]') {
         this.sawDone = true;
-      } else if (value.startsWith('{"error"') || value.includes('"usage"')) {
+      } else if (value.startsWith('{')) {
         this.inspectJson(value);
       }
     }
   }
 
+  /** The stream so far as history records it. */
+  reassembled(): ReassembledStream {
+    const out: ReassembledStream = { text: this.text, finish_reason: this.finishReason };
+    if (this.truncated) out.truncated = true;
+    return out;
+  }
+
   private inspectJson(value: string): void {
-    let parsed: unknown;
+    let event: StreamEvent;
     try {
-      parsed = JSON.parse(value);
+      event = JSON.parse(value) as StreamEvent;
     } catch {
       return;
     }
-    if (typeof parsed !== 'object' || parsed === null) return;
-    const event = parsed as { usage?: unknown; error?: unknown };
+    if (typeof event !== 'object' || event === null) return;
     const usage = readUsage(event.usage);
     if (usage) this.usage = usage;
     if (event.error !== undefined && event.error !== null) this.nodeError = describeNodeError(event.error);
+    const choice = Array.isArray(event.choices)
+      ? event.choices.find((c) => (c?.index ?? 0) === 0)
+      : undefined;
+    if (!choice) return;
+    // Chat chunks carry `delta.content`, text completion chunks carry `text`.
+    const piece = typeof choice.delta?.content === 'string' ? choice.delta.content : choice.text;
+    if (typeof piece === 'string' && piece.length > 0) this.appendText(piece);
+    if (typeof choice.finish_reason === 'string') this.finishReason = choice.finish_reason;
+  }
+
+  private appendText(piece: string): void {
+    if (this.truncated) return;
+    const room = MAX_REASSEMBLED_CHARS - this.text.length;
+    if (piece.length > room) {
+      this.text += piece.slice(0, room);
+      this.truncated = true;
+    } else {
+      this.text += piece;
+    }
   }
 }
 
 export function describeNodeError(error: unknown): string {
   if (typeof error === 'string') return error;
-  if (typeof error === 'object' && error !== null && typeof (error as { message?: unknown }).message === 'string') {
+  if (
+    typeof error === 'object' &&
+    error !== null &&
+    typeof (error as { message?: unknown }).message === 'string'
+  ) {
     return (error as { message: string }).message;
   }
   return JSON.stringify(error);

@@ -42,6 +42,11 @@ export interface ProxyResult {
   usage: TokenUsage | null;
   /** From the start of the request to the first body byte of the node that served it. */
   timeToFirstByteMs: number | null;
+  /**
+   * For request history: the JSON text of a non-stream reply (a node's 4xx included), or for a
+   * stream `{ text, finish_reason, truncated? }` reassembled from its chunks. Absent on failure.
+   */
+  responseBody?: unknown;
   /** The attempts that failed over (or failed in the end), in order. */
   failedAttempts: AttemptFailure[];
   /** Set when nothing was sent to the client yet: the route throws it so the error handler renders it. */

@@ -111,6 +111,72 @@ const migrations: Record<string, Migration> = {
         .execute();
     },
   },
+  '0003_models': {
+    async up(db: Kysely<unknown>) {
+      // The model registry (issue 4). Files and tasks hang off their model and go with it.
+      await db.schema
+        .createTable('models')
+        .addColumn('id', 'text', (c) => c.primaryKey())
+        .addColumn('repo', 'text', (c) => c.notNull())
+        .addColumn('revision', 'text', (c) => c.notNull())
+        .addColumn('display_name', 'text', (c) => c.notNull())
+        .addColumn('format', 'text', (c) => c.notNull())
+        .addColumn('filename', 'text', (c) => c.notNull())
+        .addColumn('quantization', 'text')
+        .addColumn('gguf_policy', 'text')
+        .addColumn('chat_template', 'text')
+        .addColumn('size_bytes', 'bigint', (c) => c.notNull())
+        .addColumn('required_memory_bytes', 'bigint', (c) => c.notNull())
+        .addColumn('servable', 'integer', (c) => c.notNull())
+        .addColumn('servable_reason', 'text')
+        .addColumn('capabilities', 'text', (c) => c.notNull())
+        .addColumn('warnings', 'text', (c) => c.notNull())
+        .addColumn('lifecycle_status', 'text', (c) => c.notNull())
+        .addColumn('error', 'text')
+        .addColumn('created_at', 'bigint', (c) => c.notNull())
+        .addColumn('updated_at', 'bigint', (c) => c.notNull())
+        .addColumn('cached_at', 'bigint')
+        .execute();
+      await db.schema
+        .createTable('model_files')
+        .addColumn('model_id', 'text', (c) => c.notNull().references('models.id').onDelete('cascade'))
+        .addColumn('name', 'text', (c) => c.notNull())
+        .addColumn('source_path', 'text')
+        .addColumn('role', 'text', (c) => c.notNull())
+        .addColumn('size_bytes', 'bigint')
+        .addColumn('expected_sha256', 'text')
+        .addColumn('expected_git_sha1', 'text')
+        .addColumn('sha256', 'text')
+        .addColumn('etag', 'text')
+        .addColumn('bytes_downloaded', 'bigint', (c) => c.notNull().defaultTo(0))
+        .addColumn('status', 'text', (c) => c.notNull())
+        .addColumn('priority', 'integer', (c) => c.notNull().defaultTo(0))
+        .addPrimaryKeyConstraint('model_files_pk', ['model_id', 'name'])
+        .execute();
+      await db.schema
+        .createTable('model_tasks')
+        .addColumn('id', 'text', (c) => c.primaryKey())
+        .addColumn('model_id', 'text', (c) => c.notNull().references('models.id').onDelete('cascade'))
+        .addColumn('kind', 'text', (c) => c.notNull())
+        .addColumn('status', 'text', (c) => c.notNull())
+        .addColumn('attempts', 'integer', (c) => c.notNull().defaultTo(0))
+        .addColumn('error', 'text')
+        .addColumn('params', 'text', (c) => c.notNull())
+        .addColumn('created_at', 'bigint', (c) => c.notNull())
+        .addColumn('updated_at', 'bigint', (c) => c.notNull())
+        .addColumn('started_at', 'bigint')
+        .addColumn('finished_at', 'bigint')
+        .execute();
+      await db.schema.createIndex('model_tasks_model_id').on('model_tasks').column('model_id').execute();
+      await db.schema.createIndex('model_tasks_status').on('model_tasks').column('status').execute();
+      // Small key/value state; `models_version` lives here so it only ever moves forward.
+      await db.schema
+        .createTable('model_registry_state')
+        .addColumn('key', 'text', (c) => c.primaryKey())
+        .addColumn('value', 'bigint', (c) => c.notNull())
+        .execute();
+    },
+  },
 };
 
 export const migrationProvider: MigrationProvider = {

@@ -100,10 +100,88 @@ export interface RequestHistoryTable {
   completed_at: number;
 }
 
+/** A model registered from Hugging Face (issue 4). `id` is the repo id, lowercased. */
+export interface ModelsTable {
+  id: string;
+  /** The repo as Hugging Face spells it (case kept), used for hub calls. */
+  repo: string;
+  revision: string;
+  display_name: string;
+  format: 'gguf' | 'safetensors';
+  /** The hub file the registration chose (a `.gguf`, a `.safetensors` or an index). */
+  filename: string;
+  /** Quant label of the served GGUF (after quantization, the target label). */
+  quantization: string | null;
+  gguf_policy: string | null;
+  /** Kept as metadata only; never written into the cached files. */
+  chat_template: string | null;
+  size_bytes: number;
+  required_memory_bytes: number;
+  /** 0 when no node engine can run the format yet (safetensors); see `servable_reason`. */
+  servable: number;
+  servable_reason: string | null;
+  /** JSON array of `chat`, `completion`, `embeddings`. */
+  capabilities: string;
+  /** JSON array of registration warnings. */
+  warnings: string;
+  lifecycle_status: 'pending' | 'caching' | 'registered' | 'error';
+  error: string | null;
+  created_at: number;
+  updated_at: number;
+  cached_at: number | null;
+}
+
+/** One file of a model's router cache: expected (from the hub) and verified (on disk). */
+export interface ModelFilesTable {
+  model_id: string;
+  /** Name inside the model's cache dir (a plain file name, no slashes). */
+  name: string;
+  /** Path in the hub repo; null for files the router produced (quantization output). */
+  source_path: string | null;
+  /** `weights`, `metadata`, or `quantize_source` (downloaded only to be quantized, never served). */
+  role: 'weights' | 'metadata' | 'quantize_source';
+  size_bytes: number | null;
+  /** The LFS oid the hub publishes for the file. */
+  expected_sha256: string | null;
+  /** The git blob id, the only digest the hub publishes for small non-LFS files. */
+  expected_git_sha1: string | null;
+  /** The verified SHA-256 of the cached file (set when `status` is `done`). */
+  sha256: string | null;
+  etag: string | null;
+  bytes_downloaded: number;
+  status: 'pending' | 'done';
+  priority: number;
+}
+
+/** A persisted cache task: `download` fetches a model's files, `quantize` runs llama-quantize. */
+export interface ModelTasksTable {
+  id: string;
+  model_id: string;
+  kind: 'download' | 'quantize';
+  status: 'queued' | 'in_progress' | 'completed' | 'failed';
+  attempts: number;
+  error: string | null;
+  /** JSON object: for `quantize`, `{source, target}`. */
+  params: string;
+  created_at: number;
+  updated_at: number;
+  started_at: number | null;
+  finished_at: number | null;
+}
+
+export interface ModelRegistryStateTable {
+  key: string;
+  value: number;
+}
+
 export interface Database {
   users: UsersTable;
   api_keys: ApiKeysTable;
   nodes: NodesTable;
   invitations: InvitationsTable;
   request_history: RequestHistoryTable;
+  models: ModelsTable;
+  model_files: ModelFilesTable;
+  model_tasks: ModelTasksTable;
+  model_registry_state: ModelRegistryStateTable;
 }

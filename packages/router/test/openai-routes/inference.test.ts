@@ -26,12 +26,18 @@ function stubCloud(): CloudGateway & { calls: CloudForwardInput[] } {
         object: 'chat.completion',
         created: 0,
         model: input.ref.model,
-        choices: [{ index: 0, message: { role: 'assistant', content: 'from the cloud' }, finish_reason: 'stop' }],
+        choices: [
+          { index: 0, message: { role: 'assistant', content: 'from the cloud' }, finish_reason: 'stop' },
+        ],
       });
       return { status: 200, success: true, promptTokens: 11, completionTokens: 2 };
     },
     listModels: async () => [{ id: 'openai:gpt-4o-mini', provider: 'openai' }],
-    keyPresence: () => ({ openai_key_present: true, google_key_present: false, anthropic_key_present: false }),
+    keyPresence: () => ({
+      openai_key_present: true,
+      google_key_present: false,
+      anthropic_key_present: false,
+    }),
   };
 }
 
@@ -69,7 +75,11 @@ describe('/v1 inference routes', () => {
     ['a numeric model', { model: 5, messages: [{ role: 'user', content: 'x' }] }, 'model'],
     ['no messages', { model: 'chat-1' }, 'messages'],
     ['an unknown role', { model: 'chat-1', messages: [{ role: 'robot', content: 'x' }] }, 'messages.0.role'],
-    ['temperature out of range', { model: 'chat-1', messages: [{ role: 'user', content: 'x' }], temperature: 5 }, 'temperature'],
+    [
+      'temperature out of range',
+      { model: 'chat-1', messages: [{ role: 'user', content: 'x' }], temperature: 5 },
+      'temperature',
+    ],
   ])('rejects %s with an OpenAI-shaped 400', async (_label, body, param) => {
     const before = router.finished.length;
     const res = await chat(body);
@@ -107,7 +117,10 @@ describe('/v1 inference routes', () => {
   ])('answers 503 no_available_nodes for a model %s', async (_label, model) => {
     const res = await chat({ model, messages: [{ role: 'user', content: 'x' }] });
     expect(res.status).toBe(503);
-    expect(JSON.parse(res.text).error).toMatchObject({ code: 'no_available_nodes', type: 'service_unavailable' });
+    expect(JSON.parse(res.text).error).toMatchObject({
+      code: 'no_available_nodes',
+      type: 'service_unavailable',
+    });
     expect(router.finished.at(-1)).toMatchObject({ model, status: 503, success: false, nodeId: null });
   });
 
@@ -115,7 +128,10 @@ describe('/v1 inference routes', () => {
     const served: Record<string, Set<string>> = { 'chat-1': new Set(), 'chat-2': new Set() };
     for (let i = 0; i < 12; i++) {
       const model = i % 2 === 0 ? 'chat-1' : 'chat-2';
-      const res = await router.client.chat.completions.create({ model, messages: [{ role: 'user', content: `${i}` }] });
+      const res = await router.client.chat.completions.create({
+        model,
+        messages: [{ role: 'user', content: `${i}` }],
+      });
       const servedBy = res.choices[0].message.content!.replace('hello from ', '');
       served[model].add(servedBy);
     }
@@ -132,10 +148,19 @@ describe('/v1 inference routes', () => {
   });
 
   it('routes a model id containing a slash, and embeddings, to the node that has it', async () => {
-    const res = await router.client.embeddings.create({ model: 'org/embed-1', input: 'x', encoding_format: 'float' });
+    const res = await router.client.embeddings.create({
+      model: 'org/embed-1',
+      input: 'x',
+      encoding_format: 'float',
+    });
     expect(res.data[0].embedding).toEqual([0.5, -0.25, 1]);
     expect(nodes.b.requests.at(-1)!.path).toBe('/v1/embeddings');
-    expect(router.finished.at(-1)).toMatchObject({ kind: 'embeddings', nodeId: 'b', success: true, streamed: false });
+    expect(router.finished.at(-1)).toMatchObject({
+      kind: 'embeddings',
+      nodeId: 'b',
+      success: true,
+      streamed: false,
+    });
   });
 
   it('hands a cloud-prefixed model to the cloud gateway and records it', async () => {
@@ -145,7 +170,10 @@ describe('/v1 inference routes', () => {
       messages: [{ role: 'user', content: 'hi' }],
     });
     expect(res.choices[0].message.content).toBe('from the cloud');
-    expect(cloud.calls.at(-1)).toMatchObject({ ref: { provider: 'openai', model: 'gpt-4o-mini' }, kind: 'chat' });
+    expect(cloud.calls.at(-1)).toMatchObject({
+      ref: { provider: 'openai', model: 'gpt-4o-mini' },
+      kind: 'chat',
+    });
     expect(cloud.calls.at(-1)!.body).toMatchObject({ model: 'openai:gpt-4o-mini' });
     expect(Object.values(nodes).reduce((n, node) => n + node.requests.length, 0)).toBe(before);
     expect(router.finished.at(-1)).toMatchObject({
@@ -179,5 +207,7 @@ describe('/v1 inference routes', () => {
     expect(['b', 'c']).toContain(record.nodeId);
     expect(record.durationMs).toBeGreaterThanOrEqual(0);
     expect(record.timeToFirstTokenMs).toBeUndefined();
+    // Non-stream replies reach history as the node's JSON text, unparsed on the request path.
+    expect(JSON.parse(record.responseBody as string).choices[0].text).toBe(`once upon ${record.nodeId}`);
   });
 });

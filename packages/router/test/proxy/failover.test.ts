@@ -115,7 +115,12 @@ describe('failover', () => {
     const res = await postRaw(router.url, '/v1/chat/completions', JSON.stringify(CHAT));
     expect(res.status).toBe(422);
     expect(JSON.parse(res.text)).toEqual({
-      error: { message: 'unprocessable prompt', type: 'invalid_request_error', param: null, code: 'node_upstream_error' },
+      error: {
+        message: 'unprocessable prompt',
+        type: 'invalid_request_error',
+        param: null,
+        code: 'node_upstream_error',
+      },
     });
   });
 
@@ -145,7 +150,10 @@ describe('failover', () => {
     useNodes(refused, await refusedUrl());
     const res = await postRaw(router.url, '/v1/chat/completions', JSON.stringify(CHAT));
     expect(res.status).toBe(503);
-    expect(JSON.parse(res.text).error).toMatchObject({ type: 'service_unavailable', code: 'no_available_nodes' });
+    expect(JSON.parse(res.text).error).toMatchObject({
+      type: 'service_unavailable',
+      code: 'no_available_nodes',
+    });
   });
 
   it('tries at most maxAttempts nodes', async () => {

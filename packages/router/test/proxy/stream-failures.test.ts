@@ -8,7 +8,11 @@ import { FakeFleet, makeFleetNode } from './helpers/fake-fleet.js';
 import { type FakeNode, startFakeNode } from './helpers/fake-node.js';
 import { eventually, postRaw, startTestRouter, type TestRouter } from './helpers/test-router.js';
 
-const STREAM_BODY = JSON.stringify({ model: 'm1', messages: [{ role: 'user', content: 'hi' }], stream: true });
+const STREAM_BODY = JSON.stringify({
+  model: 'm1',
+  messages: [{ role: 'user', content: 'hi' }],
+  stream: true,
+});
 
 /** The `data:` payloads of an SSE body, in order. */
 function dataEvents(text: string): string[] {
@@ -62,7 +66,15 @@ describe('failures after the stream started', () => {
     expect(res.text.endsWith('data: [DONE]\n\n')).toBe(true);
     // The failure is not retried on the spare node (it is offline anyway) and is recorded.
     await eventually(() => router.finished.length > 0);
-    expect(router.finished.at(-1)).toMatchObject({ nodeId: 'flaky', status: 200, success: false, streamed: true });
+    expect(router.finished.at(-1)).toMatchObject({
+      nodeId: 'flaky',
+      status: 200,
+      success: false,
+      streamed: true,
+    });
+    expect(router.finished.at(-1)!.responseBody).toEqual({ text: 'hello ', finish_reason: null });
+    // Dying mid-stream counts against the node's health.
+    expect(fleet.outcomes.at(-1)).toMatchObject({ nodeId: 'flaky', success: false });
   });
 
   it('surfaces the mid-stream error to the openai SDK after the chunks already received', async () => {
@@ -87,7 +99,10 @@ describe('failures after the stream started', () => {
     const res = await postRaw(router.url, '/v1/chat/completions', STREAM_BODY);
     const events = dataEvents(res.text);
     expect(events.at(-1)).toBe('[DONE]');
-    expect(JSON.parse(events.at(-2)!).error).toMatchObject({ code: 'upstream_timeout', type: 'upstream_error' });
+    expect(JSON.parse(events.at(-2)!).error).toMatchObject({
+      code: 'upstream_timeout',
+      type: 'upstream_error',
+    });
     // The router gave up on the node and closed its request, so llama.cpp stops generating.
     await eventually(() => node.abortedByPeer === aborted + 1);
     await eventually(() => router.finished.at(-1)?.errorMessage?.includes('stalled') === true);

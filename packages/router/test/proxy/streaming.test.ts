@@ -87,6 +87,7 @@ describe('proxy passthrough', () => {
       clientIp: '127.0.0.1',
     });
     expect(record.timeToFirstTokenMs).toBeGreaterThanOrEqual(0);
+    expect(record.responseBody).toEqual({ text: 'hello from alpha', finish_reason: 'stop' });
     expect(record.requestBody).toMatchObject({ model: 'm1', stream: true });
     expect(fleet.totalInFlight()).toBe(0);
     expect(fleet.ends).toBe(fleet.begins);
@@ -101,16 +102,26 @@ describe('proxy passthrough', () => {
     const base64 = await router.client.embeddings.create({ model: 'm1', input: ['a', 'b'] });
     expect(base64.data).toHaveLength(2);
     expect(base64.data[0].embedding).toEqual([0.5, -0.25, 1]);
-    const floats = await router.client.embeddings.create({ model: 'm1', input: 'a', encoding_format: 'float' });
+    const floats = await router.client.embeddings.create({
+      model: 'm1',
+      input: 'a',
+      encoding_format: 'float',
+    });
     expect(floats.data[0].embedding).toEqual([0.5, -0.25, 1]);
     await eventually(() => router.finished.some((f) => f.kind === 'embeddings'));
-    expect(router.finished.find((f) => f.kind === 'embeddings')).toMatchObject({ streamed: false, promptTokens: 4 });
+    expect(router.finished.find((f) => f.kind === 'embeddings')).toMatchObject({
+      streamed: false,
+      promptTokens: 4,
+    });
   });
 
   it('reuses pooled keep-alive connections to a node', async () => {
     const before = node.connections;
     for (let i = 0; i < 5; i++) {
-      const res = await router.client.chat.completions.create({ model: 'm1', messages: [{ role: 'user', content: 'x' }] });
+      const res = await router.client.chat.completions.create({
+        model: 'm1',
+        messages: [{ role: 'user', content: 'x' }],
+      });
       expect(res.choices[0].message.content).toBe('hello from alpha');
     }
     expect(node.connections - before).toBeLessThanOrEqual(1);

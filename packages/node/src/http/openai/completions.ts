@@ -5,7 +5,12 @@ import { assertPromptFits, promptTokenCount, renderCompletionPrompt } from '../.
 import type { NodeServices } from '../../services.js';
 import { type ResponseShape, runGeneration } from './generation.js';
 import { responseId, unixSeconds } from './ids.js';
-import { parseBody, rejectUnsupportedCompletionParameters, resolveModel, stopList } from './request-checks.js';
+import {
+  parseBody,
+  rejectUnsupportedCompletionParameters,
+  resolveModel,
+  stopList,
+} from './request-checks.js';
 
 function completionShape(model: string, includeUsage: boolean): ResponseShape {
   const id = responseId('cmpl');

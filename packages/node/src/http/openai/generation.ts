@@ -9,7 +9,7 @@ import type { RenderedPrompt } from '../../inference/prompt.js';
 import { QueueFullError } from '../../inference/sequence-pool.js';
 import type { LoadedModel } from '../../models/loaded-model.js';
 import type { NodeServices } from '../../services.js';
-import { toHttpError } from '../errors.js';
+import { HttpError, toHttpError } from '../errors.js';
 import { SseWriter } from '../sse.js';
 import { beginInference } from './inference-scope.js';
 
@@ -100,7 +100,13 @@ export async function runGeneration(
     }
     usage.total_tokens = usage.prompt_tokens + usage.completion_tokens;
     request.log.info(
-      { model: job.loaded.id, endpoint: job.endpoint, stream: job.stream, ...usage, finish: choices.map((c) => c.finishReason) },
+      {
+        model: job.loaded.id,
+        endpoint: job.endpoint,
+        stream: job.stream,
+        ...usage,
+        finish: choices.map((c) => c.finishReason),
+      },
       'generation finished',
     );
     scope.end('success');
@@ -112,10 +118,12 @@ export async function runGeneration(
     return job.shape.body(choices, usage);
   } catch (error) {
     if (scope.aborted) {
-      request.log.info({ model: job.loaded.id, endpoint: job.endpoint }, 'generation stopped: client disconnected');
+      request.log.info({ model: job.loaded.id, endpoint: job.endpoint }, 'generation stopped before the end');
       scope.end('aborted');
-      if (sse) return reply;
-      throw error;
+      if (!sse) throw error;
+      // Still connected means the node is shutting down: say so, and end the stream.
+      sse.fail(new HttpError(503, 'The node is shutting down', 'node_shutting_down'));
+      return reply;
     }
     scope.end('error');
     if (!sse) throw error;

@@ -23,7 +23,12 @@ export function registerModelsRoutes(app: FastifyInstance, services: NodeService
   app.get<{ Params: { id: string } }>('/v1/models/:id', async (request) => {
     const model = services.models.get(request.params.id);
     if (!model) {
-      throw new HttpError(404, `The model '${request.params.id}' does not exist on this node`, 'model_not_found', 'model');
+      throw new HttpError(
+        404,
+        `The model '${request.params.id}' does not exist on this node`,
+        'model_not_found',
+        'model',
+      );
     }
     return modelObject(model);
   });

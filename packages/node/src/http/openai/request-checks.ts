@@ -39,7 +39,8 @@ function rejectCommon(body: Body): void {
 export function rejectUnsupportedChatParameters(body: Body): void {
   rejectCommon(body);
   if (nonEmptyArray(body.tools)) throw unsupportedParameter('tools', 'are not supported by this node');
-  if (nonEmptyArray(body.functions)) throw unsupportedParameter('functions', 'are not supported by this node');
+  if (nonEmptyArray(body.functions))
+    throw unsupportedParameter('functions', 'are not supported by this node');
   if (present(body.tool_choice) && body.tool_choice !== 'none' && body.tool_choice !== 'auto') {
     throw unsupportedParameter('tool_choice');
   }
@@ -78,12 +79,23 @@ export function resolveModel(services: NodeServices, id: string, capability: Cap
     throw new HttpError(404, `The model '${id}' does not exist on this node`, 'model_not_found', 'model');
   }
   if (model.state === 'loading') {
-    throw new HttpError(503, `The model '${id}' is still loading; try again shortly`, 'model_loading', 'model', {
-      'retry-after': '2',
-    });
+    throw new HttpError(
+      503,
+      `The model '${id}' is still loading; try again shortly`,
+      'model_loading',
+      'model',
+      {
+        'retry-after': '2',
+      },
+    );
   }
   if (model.state === 'failed' || !model.loaded) {
-    throw new HttpError(503, `The model '${id}' failed to load: ${model.error}`, 'model_unavailable', 'model');
+    throw new HttpError(
+      503,
+      `The model '${id}' failed to load: ${model.error}`,
+      'model_unavailable',
+      'model',
+    );
   }
   if (!model.loaded.capabilities.includes(capability)) {
     const what = capability === 'embeddings' ? 'create embeddings' : 'generate text';

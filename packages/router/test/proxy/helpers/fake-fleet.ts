@@ -26,6 +26,7 @@ export function makeFleetNode(options: FleetNodeOptions): FleetNode {
     runtimePort: 0,
     nodeApiPort: null,
     status: options.status ?? 'online',
+    approved: true,
     registeredAt: options.registeredAt ?? ++registration,
     lastSeen: Date.now(),
     onlineSince: Date.now(),

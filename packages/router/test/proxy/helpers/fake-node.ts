@@ -74,7 +74,9 @@ function jsonReply(path: string, name: string, body: Record<string, unknown>): u
     const inputs = Array.isArray(body.input) ? body.input : [body.input];
     const vector = [0.5, -0.25, 1];
     const embedding =
-      body.encoding_format === 'base64' ? Buffer.from(new Float32Array(vector).buffer).toString('base64') : vector;
+      body.encoding_format === 'base64'
+        ? Buffer.from(new Float32Array(vector).buffer).toString('base64')
+        : vector;
     return {
       object: 'list',
       model,
@@ -97,12 +99,17 @@ function jsonReply(path: string, name: string, body: Record<string, unknown>): u
     object: 'chat.completion',
     created: 1_700_000_000,
     model,
-    choices: [{ index: 0, message: { role: 'assistant', content: `hello from ${name}` }, finish_reason: 'stop' }],
+    choices: [
+      { index: 0, message: { role: 'assistant', content: `hello from ${name}` }, finish_reason: 'stop' },
+    ],
     usage: USAGE,
   };
 }
 
-export async function startFakeNode(name: string, fault: FakeNodeFault = { kind: 'none' }): Promise<FakeNode> {
+export async function startFakeNode(
+  name: string,
+  fault: FakeNodeFault = { kind: 'none' },
+): Promise<FakeNode> {
   let releaseGate: () => void = () => {};
   const node: FakeNode = {
     name,
@@ -160,8 +167,10 @@ export async function startFakeNode(name: string, fault: FakeNodeFault = { kind:
       }
       if (body.stream === true && path !== '/v1/embeddings') {
         const model = String(body.model);
-        const includeUsage = (body.stream_options as { include_usage?: boolean } | undefined)?.include_usage === true;
-        const events = path === '/v1/completions' ? completionEvents(name, model) : chatEvents(name, model, includeUsage);
+        const includeUsage =
+          (body.stream_options as { include_usage?: boolean } | undefined)?.include_usage === true;
+        const events =
+          path === '/v1/completions' ? completionEvents(name, model) : chatEvents(name, model, includeUsage);
         void sendStream(res, events);
         return;
       }

@@ -26,9 +26,16 @@ export interface TestRouterOptions {
   balancer?: BalancerPolicy;
   cloud?: CloudGateway;
   principal?: Principal;
+  /** Defaults to a guard that lets every request through as `principal`. */
+  requireScope?: RequireScope;
 }
 
-export const TEST_PRINCIPAL: Principal = { kind: 'api_key', apiKeyId: 'key-123', scopes: ['api:inference'], createdBy: null };
+export const TEST_PRINCIPAL: Principal = {
+  kind: 'api_key',
+  apiKeyId: 'key-123',
+  scopes: ['api:inference'],
+  createdBy: null,
+};
 
 export async function startTestRouter(options: TestRouterOptions): Promise<TestRouter> {
   const config: RouterConfig = {
@@ -41,9 +48,11 @@ export async function startTestRouter(options: TestRouterOptions): Promise<TestR
   };
   const app = createHttpServer({ bodyLimitBytes: config.bodyLimitBytes, log: pino({ level: 'silent' }) });
   const principal = options.principal ?? TEST_PRINCIPAL;
-  const requireScope: RequireScope = () => async (request) => {
-    request.principal = principal;
-  };
+  const requireScope: RequireScope =
+    options.requireScope ??
+    (() => async (request) => {
+      request.principal = principal;
+    });
   const finished: FinishedRequest[] = [];
   registerOpenAIRoutes(app, {
     fleet: options.fleet,

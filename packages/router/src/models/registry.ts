@@ -1,0 +1,127 @@
+/**
+ * The model registry: every registered model in memory (routes and heartbeats never wait on
+ * the database), written through to the database on each change. It owns `models_version`,
+ * which moves forward whenever the set of models or their lifecycle changes.
+ */
+import type { Logger } from 'pino';
+import type { RouterDatabase } from '../store/database.js';
+import { ModelStore } from './store.js';
+import type { LifecycleStatus, ModelFileRecord, ModelRecord, ModelTaskRecord } from './types.js';
+
+/** Progress reaches the database at least this often while bytes are arriving. */
+const PROGRESS_PERSIST_MS = 500;
+
+export class ModelRegistry {
+  private readonly models = new Map<string, ModelRecord>();
+  private readonly pendingWrites = new Set<Promise<unknown>>();
+  private readonly lastProgressWrite = new Map<string, number>();
+  private currentVersion = 0;
+
+  private constructor(
+    readonly store: ModelStore,
+    private readonly log: Logger,
+  ) {}
+
+  static async load(db: RouterDatabase, log: Logger): Promise<ModelRegistry> {
+    const registry = new ModelRegistry(new ModelStore(db), log);
+    for (const record of await registry.store.loadAll()) registry.models.set(record.id, record);
+    registry.currentVersion = await registry.store.readVersion();
+    return registry;
+  }
+
+  /** The heartbeat's `models_version`: persisted, so it never goes backwards across restarts. */
+  get version(): number {
+    return this.currentVersion;
+  }
+
+  get(id: string): ModelRecord | undefined {
+    return this.models.get(id);
+  }
+
+  all(): ModelRecord[] {
+    return [...this.models.values()].sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
+  }
+
+  /** Adds a new model; false when the id is taken (by this router or another replica). */
+  async add(record: ModelRecord): Promise<boolean> {
+    if (this.models.has(record.id)) return false;
+    if (!(await this.store.insertModel(record))) return false;
+    this.models.set(record.id, record);
+    await this.bump();
+    return true;
+  }
+
+  async remove(id: string): Promise<boolean> {
+    await this.flush();
+    const known = this.models.delete(id);
+    const deleted = await this.store.deleteModel(id);
+    if (known || deleted) await this.bump();
+    return known || deleted;
+  }
+
+  async setLifecycle(record: ModelRecord, status: LifecycleStatus, error: string | null = null): Promise<void> {
+    const changed = record.lifecycleStatus !== status || record.error !== error;
+    record.lifecycleStatus = status;
+    record.error = error;
+    record.updatedAt = Date.now();
+    if (status === 'registered') record.cachedAt = record.updatedAt;
+    if (!this.models.has(record.id)) return;
+    await this.store.updateModel(record);
+    if (changed) await this.bump();
+  }
+
+  async saveModel(record: ModelRecord): Promise<void> {
+    record.updatedAt = Date.now();
+    if (this.models.has(record.id)) await this.store.updateModel(record);
+  }
+
+  async saveFile(record: ModelRecord, file: ModelFileRecord): Promise<void> {
+    if (!record.files.includes(file)) record.files.push(file);
+    if (this.models.has(record.id)) await this.store.upsertFile(record.id, file);
+  }
+
+  async dropFile(record: ModelRecord, name: string): Promise<void> {
+    record.files = record.files.filter((f) => f.name !== name);
+    if (this.models.has(record.id)) await this.store.deleteFile(record.id, name);
+  }
+
+  async saveTask(record: ModelRecord, task: ModelTaskRecord): Promise<void> {
+    task.updatedAt = Date.now();
+    if (!record.tasks.includes(task)) record.tasks.push(task);
+    if (this.models.has(record.id)) await this.store.upsertTask(task);
+  }
+
+  /** Live byte count for a file; reaches the database at most every PROGRESS_PERSIST_MS. */
+  noteProgress(record: ModelRecord, file: ModelFileRecord, bytes: number, force = false): void {
+    file.bytesDownloaded = bytes;
+    const key = `${record.id}\0${file.name}`;
+    const now = Date.now();
+    if (!force && now - (this.lastProgressWrite.get(key) ?? 0) < PROGRESS_PERSIST_MS) return;
+    this.lastProgressWrite.set(key, now);
+    if (!this.models.has(record.id)) return;
+    this.background(this.store.saveProgress(record.id, file.name, bytes));
+  }
+
+  /** Waits for background writes (progress) to land; called before shutdown and deletes. */
+  async flush(): Promise<void> {
+    while (this.pendingWrites.size > 0) await Promise.allSettled([...this.pendingWrites]);
+  }
+
+  /** Runs a write without waiting for it; `flush` waits for all of them. */
+  background(write: Promise<unknown>): void {
+    const tracked = write
+      .catch((error) => this.log.warn({ err: error }, 'failed to persist model state'))
+      .finally(() => this.pendingWrites.delete(tracked));
+    this.pendingWrites.add(tracked);
+  }
+
+  private async bump(): Promise<void> {
+    try {
+      this.currentVersion = Math.max(this.currentVersion + 1, await this.store.bumpVersion());
+    } catch (error) {
+      // Nodes still learn of the change from the in-memory counter; the next bump re-syncs.
+      this.currentVersion++;
+      this.log.error({ err: error }, 'failed to persist models_version');
+    }
+  }
+}

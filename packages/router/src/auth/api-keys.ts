@@ -6,6 +6,7 @@
 import { randomUUID } from 'node:crypto';
 import { API_KEY_SCOPES, type ApiKeyScope } from '@llm-router/protocol';
 import type { RouterDatabase } from '../store/database.js';
+import type { ApiKeysTable } from '../store/schema.js';
 import { newApiKey, sha256Hex } from './secrets.js';
 
 export interface ApiKeyRecord {
@@ -34,6 +35,22 @@ const LAST_USED_FLUSH_MS = 10_000;
  * or by another router replica (PostgreSQL) stop working here too.
  */
 const RELOAD_MS = 30_000;
+/** How long an unknown key is answered from memory before the database is asked again. */
+const MISS_TTL_MS = 5_000;
+const MAX_REMEMBERED_MISSES = 10_000;
+
+function recordFromRow(row: ApiKeysTable): ApiKeyRecord {
+  return {
+    id: row.id,
+    name: row.name,
+    keyPrefix: row.key_prefix,
+    scopes: (JSON.parse(row.scopes) as string[]).filter(isApiKeyScope),
+    createdBy: row.created_by,
+    createdAt: Number(row.created_at),
+    expiresAt: row.expires_at === null ? null : Number(row.expires_at),
+    lastUsedAt: row.last_used_at === null ? null : Number(row.last_used_at),
+  };
+}
 
 export function isApiKeyScope(value: string): value is ApiKeyScope {
   return (API_KEY_SCOPES as readonly string[]).includes(value);
@@ -45,6 +62,7 @@ export class ApiKeyStore {
   private readonly usedSinceFlush = new Map<string, number>();
   private flushTimer: NodeJS.Timeout | undefined;
   private reloadTimer: NodeJS.Timeout | undefined;
+  private readonly recentMisses = new Map<string, number>();
   /** Counts creations and revocations made through this store, so a reload never undoes one. */
   private localChanges = 0;
 
@@ -65,18 +83,7 @@ export class ApiKeyStore {
     const changesBefore = this.localChanges;
     const rows = await this.db.selectFrom('api_keys').selectAll().execute();
     const fresh = new Map<string, ApiKeyRecord>();
-    for (const row of rows) {
-      fresh.set(row.key_hash, {
-        id: row.id,
-        name: row.name,
-        keyPrefix: row.key_prefix,
-        scopes: (JSON.parse(row.scopes) as string[]).filter(isApiKeyScope),
-        createdBy: row.created_by,
-        createdAt: Number(row.created_at),
-        expiresAt: row.expires_at === null ? null : Number(row.expires_at),
-        lastUsedAt: row.last_used_at === null ? null : Number(row.last_used_at),
-      });
-    }
+    for (const row of rows) fresh.set(row.key_hash, recordFromRow(row));
     // Uses not yet flushed are newer than what the table says.
     for (const record of fresh.values()) {
       const used = this.usedSinceFlush.get(record.id);
@@ -121,13 +128,38 @@ export class ApiKeyStore {
     return { key, record };
   }
 
-  check(key: string, now = Date.now()): ApiKeyCheck {
-    const record = this.byHash.get(sha256Hex(key));
+  /**
+   * Verifies a key. Known keys never touch the database. An unknown key is looked up once (it
+   * may have been created by the CLI or another replica a moment ago); a miss is remembered for
+   * a few seconds so repeated bad keys do not reach the database either.
+   */
+  async check(key: string, now = Date.now()): Promise<ApiKeyCheck> {
+    const hash = sha256Hex(key);
+    const record = this.byHash.get(hash) ?? (await this.lookupUnknown(hash, now));
     if (!record) return { ok: false, reason: 'invalid' };
     if (record.expiresAt !== null && record.expiresAt <= now) return { ok: false, reason: 'expired' };
     record.lastUsedAt = now;
     this.usedSinceFlush.set(record.id, now);
     return { ok: true, key: record };
+  }
+
+  private async lookupUnknown(hash: string, now: number): Promise<ApiKeyRecord | undefined> {
+    const missedAt = this.recentMisses.get(hash);
+    if (missedAt !== undefined && now - missedAt < MISS_TTL_MS) return undefined;
+    const row = await this.db.selectFrom('api_keys').selectAll().where('key_hash', '=', hash).executeTakeFirst();
+    if (row) {
+      const record = recordFromRow(row);
+      this.byHash.set(hash, record);
+      this.recentMisses.delete(hash);
+      return record;
+    }
+    this.recentMisses.delete(hash);
+    this.recentMisses.set(hash, now);
+    if (this.recentMisses.size > MAX_REMEMBERED_MISSES) {
+      const oldest = this.recentMisses.keys().next().value;
+      if (oldest !== undefined) this.recentMisses.delete(oldest);
+    }
+    return undefined;
   }
 
   list(): ApiKeyRecord[] {

@@ -48,7 +48,7 @@ export async function authenticate(deps: AuthDeps, request: FastifyRequest): Pro
     }
     return { kind: 'user', userId: user.id, username: user.username, role: user.role };
   }
-  const check = deps.apiKeys.check(credential);
+  const check = await deps.apiKeys.check(credential);
   if (!check.ok) {
     throw check.reason === 'expired'
       ? unauthorized('API key expired', 'expired')

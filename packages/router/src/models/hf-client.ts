@@ -88,6 +88,10 @@ export class HubClient {
     this.apiTimeoutMs = options.apiTimeoutMs ?? 30_000;
   }
 
+  get baseUrl(): string {
+    return this.options.baseUrl;
+  }
+
   get hasToken(): boolean {
     return Boolean(this.options.token);
   }

@@ -62,8 +62,18 @@ describe('failover when a node dies', () => {
         temperature: 0,
       }),
     );
-    // Let the batch reach both nodes, then kill one without warning.
-    await new Promise((r) => setTimeout(r, 150));
+    // Wait until the victim is busy with part of the batch, then kill it without warning.
+    await waitUntil(
+      async () => {
+        const m = (await (await fetch(`${victim.url}/metrics`)).json()) as {
+          active_requests: number;
+          queued_requests: number;
+        };
+        return m.active_requests + m.queued_requests >= 2;
+      },
+      20_000,
+      'the victim to hold requests',
+    );
     victim.child.kill('SIGKILL');
     const results = await Promise.allSettled(batch);
     const failures = results.filter((r) => r.status === 'rejected');

@@ -8,6 +8,7 @@ import { registerAuthRoutes } from './api/auth.js';
 import { registerCloudMetricsRoute } from './api/cloud-metrics.js';
 import { registerDashboardRoutes } from './api/dashboard.js';
 import { registerInvitationRoutes } from './api/invitations.js';
+import { registerModelRoutes } from './api/models.js';
 import { registerNodeAdminRoutes } from './api/node-admin.js';
 import { registerNodeRoutes } from './api/nodes.js';
 import { registerOpenAIRoutes } from './api/openai.js';
@@ -26,6 +27,7 @@ import { HistoryRecorder } from './history/recorder.js';
 import { startHistoryRetention } from './history/retention.js';
 import { createRequireScope, createRequireUser } from './http/auth-guard.js';
 import { createHttpServer } from './http/server.js';
+import { ModelService } from './models/service.js';
 import { createRouterLogging, type RouterLogging } from './observability/logger.js';
 import { openDatabase, type RouterDatabase } from './store/database.js';
 
@@ -34,6 +36,8 @@ export interface RunningRouter {
   url: string;
   db: RouterDatabase;
   registry: NodeRegistry;
+  /** The model registry (issue 4): register/delete, node feed, `modelsVersion()`, `listForApi()`. */
+  models: ModelService;
   apiKeys: ApiKeyStore;
   recorder: HistoryRecorder;
   logging: RouterLogging;
@@ -69,6 +73,12 @@ export async function startRouter(
   const registry = await NodeRegistry.load(db, log.child({ component: 'fleet' }), {
     requireApproval: config.requireNodeApproval,
   });
+  const models = await ModelService.start({
+    db,
+    config: config.models,
+    fleet: registry,
+    log: log.child({ component: 'models' }),
+  });
   const stopMonitor = startHealthMonitor(registry, config.healthCheckIntervalMs, config.nodeTimeoutMs);
   const requireScope = createRequireScope({ apiKeys, jwt, db });
   const requireUser = createRequireUser({ apiKeys, jwt, db });
@@ -92,7 +102,7 @@ export async function startRouter(
     requireScope,
     allowNoGpu: config.allowNoGpu,
     heartbeatIntervalSecs: suggestedHeartbeatSecs(config),
-    modelsVersion: () => 0,
+    modelsVersion: () => models.modelsVersion(),
   });
   registerNodeAdminRoutes(app, { registry, requireScope });
   registerOpenAIRoutes(app, {
@@ -105,6 +115,7 @@ export async function startRouter(
   });
   registerDashboardRoutes(app, { db, registry, capture, logging, cloud, requireScope });
   registerCloudMetricsRoute(app, { cloud, requireScope });
+  registerModelRoutes(app, { models, requireScope });
 
   const address = await app.listen({ host: config.host, port: config.port });
   const url = address.replace('[::1]', '127.0.0.1').replace('0.0.0.0', '127.0.0.1');
@@ -118,6 +129,7 @@ export async function startRouter(
     url,
     db,
     registry,
+    models,
     apiKeys,
     recorder,
     logging,
@@ -135,6 +147,8 @@ export async function startRouter(
       await cloud.close();
       await recorder.close();
       await apiKeys.close();
+      // Stops downloads (they resume on the next start) and lands their progress first.
+      await models.close();
       await db.destroy();
       logging.close();
     },

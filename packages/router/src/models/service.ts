@@ -1,0 +1,192 @@
+/**
+ * The model registry's public face, what `main.ts` wires: registration, deletion, discovery,
+ * the node feed and file lookups, `modelsVersion()` for heartbeats and `listForApi()` for
+ * `/v1/models`. It owns the registry, the hub client and the task queue, and closes them.
+ */
+import type { Logger } from 'pino';
+import type { ModelsConfig } from '../config/config.js';
+import { HttpError, notFound } from '../http/errors.js';
+import type { RouterDatabase } from '../store/database.js';
+import { modelDirOf, modelFilePath, removeModelDir } from './cache-dir.js';
+import { GgufDiscovery } from './discover.js';
+import { HubClient } from './hf-client.js';
+import { parseRepoInput } from './ids.js';
+import { duplicate, type GpuMemorySource, planRegistration, type RegisterModelInput } from './register.js';
+import { ModelRegistry } from './registry.js';
+import { CacheTaskQueue } from './tasks.js';
+import { type ModelRecord, primaryFile, servedFiles } from './types.js';
+import { type ApiModelEntry, apiEntry, detailEntry, downloadProgress, feedEntry, manifestOf, manifestUrlOf } from './views.js';
+
+export interface ModelServiceOptions {
+  db: RouterDatabase;
+  config: ModelsConfig;
+  /** The node registry: registration warns when no node has enough GPU memory. */
+  fleet: GpuMemorySource;
+  log: Logger;
+}
+
+export class ModelService {
+  private readonly locks = new Map<string, Promise<unknown>>();
+  readonly discovery: GgufDiscovery;
+
+  private constructor(
+    readonly registry: ModelRegistry,
+    readonly hub: HubClient,
+    private readonly queue: CacheTaskQueue,
+    private readonly options: ModelServiceOptions,
+  ) {
+    this.discovery = new GgufDiscovery(hub);
+  }
+
+  /** Loads the registry and resumes unfinished cache tasks (downloads continue with Range). */
+  static async start(options: ModelServiceOptions): Promise<ModelService> {
+    const { config, log } = options;
+    const registry = await ModelRegistry.load(options.db, log);
+    const hub = new HubClient({ baseUrl: config.hfBaseUrl, token: config.hfToken });
+    const queue = new CacheTaskQueue({
+      registry,
+      hub,
+      modelsDir: config.dir,
+      concurrency: config.concurrency,
+      retries: config.downloadRetries,
+      backoffMs: config.retryBackoffMs,
+      quantizeBin: config.quantizeBin,
+      log,
+    });
+    const service = new ModelService(registry, hub, queue, options);
+    await queue.resume();
+    return service;
+  }
+
+  /** Heartbeat `models_version`: bumps when models are added, removed or change lifecycle. */
+  modelsVersion(): number {
+    return this.registry.version;
+  }
+
+  /** Registered models for `/v1/models`, with `lifecycle_status`, `download_progress` and `ready`. */
+  listForApi(): ApiModelEntry[] {
+    return this.registry.all().map(apiEntry);
+  }
+
+  getForApi(id: string): ApiModelEntry | undefined {
+    const record = this.registry.get(id.toLowerCase());
+    return record && apiEntry(record);
+  }
+
+  async register(input: RegisterModelInput) {
+    return this.withLock(parseRepoInput(input.repo, this.hub.baseUrl).id, async () => {
+      const record = await planRegistration(
+        {
+          hub: this.hub,
+          fleet: this.options.fleet,
+          canQuantize: Boolean(this.options.config.quantizeBin),
+          isTaken: (id) => this.registry.get(id) !== undefined,
+        },
+        input,
+      );
+      // Leftovers of an earlier registration of this id must not be resumed into the new one.
+      await removeModelDir(this.options.config.dir, record.id);
+      if (!(await this.registry.add(record))) throw duplicate(record.id);
+      this.options.log.info({ model: record.id, format: record.format, file: record.filename }, 'model registered');
+      this.queue.schedule(record.id);
+      return {
+        name: record.id,
+        status: 'registered',
+        lifecycle_status: record.lifecycleStatus,
+        display_name: record.displayName,
+        repo: record.repo,
+        revision: record.revision,
+        format: record.format,
+        filename: record.filename,
+        quantization: record.quantization,
+        gguf_policy: record.ggufPolicy,
+        size_bytes: record.sizeBytes,
+        required_memory_bytes: record.requiredMemoryBytes,
+        warnings: record.warnings,
+        servable: record.servable,
+        servable_reason: record.servableReason,
+        chat_template: record.chatTemplate,
+        download_progress: downloadProgress(record),
+        manifest_url: manifestUrlOf(record.id),
+      };
+    });
+  }
+
+  /** Cancels the model's tasks, removes its cache folder and unregisters it. False if unknown. */
+  async remove(id: string): Promise<boolean> {
+    return this.withLock(id, async () => {
+      if (!this.registry.get(id)) return false;
+      await this.queue.cancel(id);
+      await removeModelDir(this.options.config.dir, id);
+      await this.registry.remove(id);
+      this.options.log.info({ model: id }, 'model deleted');
+      return true;
+    });
+  }
+
+  feed() {
+    return this.registry.all().map((r) => feedEntry(r, this.hub, this.dirOf(r)));
+  }
+
+  detail(id: string) {
+    const record = this.require(id);
+    return detailEntry(record, this.hub, this.dirOf(record));
+  }
+
+  manifest(id: string) {
+    return manifestOf(this.requireCached(id));
+  }
+
+  /** A verified file of a cached model, by its manifest name. */
+  file(id: string, name: string) {
+    const record = this.requireCached(id);
+    const file = servedFiles(record).find((f) => f.name === name && f.status === 'done');
+    if (!file) throw notFound(`Model '${id}' has no file '${name}'`, 'file_not_found');
+    return { path: modelFilePath(this.options.config.dir, id, name), name, sha256: file.sha256 };
+  }
+
+  /** The legacy blob: the single `model.gguf` of a cached GGUF model. */
+  blob(id: string) {
+    const record = this.requireCached(id);
+    const primary = primaryFile(record);
+    if (record.format !== 'gguf' || primary?.name !== 'model.gguf') {
+      throw notFound(`Model '${id}' is not a single GGUF file; fetch it through its manifest`, 'blob_unavailable');
+    }
+    return this.file(id, primary.name);
+  }
+
+  async close(): Promise<void> {
+    await this.queue.close();
+  }
+
+  private dirOf(record: ModelRecord): string {
+    return modelDirOf(this.options.config.dir, record.id);
+  }
+
+  private require(id: string): ModelRecord {
+    const record = this.registry.get(id);
+    if (!record) throw notFound(`Model '${id}' is not registered`, 'model_not_found');
+    return record;
+  }
+
+  private requireCached(id: string): ModelRecord {
+    const record = this.require(id);
+    if (record.lifecycleStatus !== 'registered') {
+      const detail = record.lifecycleStatus === 'error' ? `failed: ${record.error}` : `is ${record.lifecycleStatus}`;
+      throw new HttpError(409, `Model '${id}' is not cached yet (it ${detail})`, 'model_not_ready');
+    }
+    return record;
+  }
+
+  /** Runs register/delete of one id one at a time, so they never interleave. */
+  private async withLock<T>(key: string, work: () => Promise<T>): Promise<T> {
+    const previous = this.locks.get(key) ?? Promise.resolve();
+    const run = previous.catch(() => {}).then(work);
+    this.locks.set(key, run);
+    try {
+      return await run;
+    } finally {
+      if (this.locks.get(key) === run) this.locks.delete(key);
+    }
+  }
+}

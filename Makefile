@@ -4,8 +4,9 @@ STAMP := node_modules/.install-stamp
 
 .PHONY: install build start test lint format clean
 
+# `npm install` (not `npm ci`) so an up-to-date tree is left alone: it only adds what is missing.
 $(STAMP): package.json package-lock.json packages/*/package.json
-	npm ci --no-audit --no-fund
+	npm install --no-audit --no-fund
 	@# npm only warns when an install script does not run; make sure the native modules really built.
 	node -e "require('better-sqlite3')(':memory:').prepare('select 1').get()"
 	node --input-type=module -e "await import('node-llama-cpp')"

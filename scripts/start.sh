@@ -14,14 +14,15 @@ export LLM_ROUTER_DATA_DIR="$DATA_DIR" LLM_ROUTER_PORT="$ROUTER_PORT"
 # The local demo fleet runs on whatever this machine has, GPU or not.
 export LLM_ROUTER_ALLOW_NO_GPU="${LLM_ROUTER_ALLOW_NO_GPU:-true}" LLM_ALLOW_NO_GPU="${LLM_ALLOW_NO_GPU:-true}"
 
-router() { node packages/router/dist/cli.js "$@"; }
-llm_node() { node packages/node/dist/cli.js "$@"; }
+# `exec` so that a background job's PID is the process itself, which cleanup can stop.
+router() { exec node packages/router/dist/cli.js "$@"; }
+llm_node() { exec node packages/node/dist/cli.js "$@"; }
 
 mkdir -p "$DATA_DIR" "$MODELS_DIR"
 if ! find "$MODELS_DIR" -name '*.gguf' -print -quit | grep -q .; then
   echo "No models in $MODELS_DIR: writing the generated demo model (random weights, gibberish output)."
   echo "Put any .gguf file in $MODELS_DIR to serve a real model."
-  llm_node demo-model "$MODELS_DIR/demo-random-tiny.gguf"
+  (llm_node demo-model "$MODELS_DIR/demo-random-tiny.gguf")
 fi
 
 # Keys are shown only once when created, so make start keeps its own in a private file.
@@ -43,7 +44,7 @@ cleanup() {
 }
 trap cleanup EXIT INT TERM
 
-router serve &
+(router serve) &
 pids+=($!)
 for _ in $(seq 1 100); do
   curl -fsS "$ROUTER_URL/health" >/dev/null 2>&1 && break
@@ -66,7 +67,7 @@ cat <<INFO
 
 LLM Router is running.
   API:        $ROUTER_URL/v1   (OpenAI-compatible)
-  Dashboard:  $ROUTER_URL/dashboard
+  Management: $ROUTER_URL/v0   (admin API; log in with POST /v0/auth/login)
   Node:       http://127.0.0.1:$NODE_PORT  (models in $MODELS_DIR)
   API key:    $API_KEY
   Model:      ${model:-"(none ready yet)"}

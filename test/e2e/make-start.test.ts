@@ -20,7 +20,7 @@ afterAll(async () => {
   }
 });
 
-it('make start serves a chat completion on a fresh machine state', async () => {
+it('make start serves a chat completion on a fresh machine state', { timeout: 240_000 }, async () => {
   const home = tempDir('make-start-home');
   const [routerPort, nodePort] = [await freePort(), await freePort()];
   child = spawn('make', ['--no-print-directory', 'start'], {

@@ -10,7 +10,7 @@ import { copyFileSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { cpus, tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { getLlama, LlamaCompletion, LlamaLogLevel } from 'node-llama-cpp';
+import { getLlama, type Llama, LlamaCompletion, LlamaLogLevel } from 'node-llama-cpp';
 import { loadNodeConfig } from '../packages/node/src/config/config.js';
 import { startNode } from '../packages/node/src/main.js';
 
@@ -32,25 +32,30 @@ interface Sample {
   seconds: number;
 }
 
-async function measure(name: string, once: () => Promise<Sample>) {
-  await once(); // warm-up: first evaluation allocates buffers
-  const samples: Sample[] = [];
-  for (let i = 0; i < runs; i++) samples.push(await once());
-  const rates = samples.map((s) => s.tokens / s.seconds);
-  const result = {
-    name,
-    tokens: median(samples.map((s) => s.tokens)),
-    medianMs: median(samples.map((s) => s.seconds * 1000)),
-    medianTokensPerSecond: median(rates),
-    min: Math.min(...rates),
-    max: Math.max(...rates),
-  };
-  process.stderr.write(`${name}: ${result.medianTokensPerSecond.toFixed(0)} tokens/s\n`);
-  return result;
+type Runner = () => Promise<Sample>;
+
+/** Runs the contenders in turn, round after round, so background load hits them all alike. */
+async function measureInterleaved(contenders: [string, Runner][]) {
+  for (const [, once] of contenders) await once(); // warm-up: first evaluation allocates buffers
+  const samples = new Map<string, Sample[]>(contenders.map(([name]) => [name, []]));
+  for (let i = 0; i < runs; i++) {
+    for (const [name, once] of contenders) samples.get(name)!.push(await once());
+  }
+  return contenders.map(([name]) => {
+    const list = samples.get(name)!;
+    const rates = list.map((s) => s.tokens / s.seconds);
+    return {
+      name,
+      tokens: median(list.map((s) => s.tokens)),
+      medianMs: median(list.map((s) => s.seconds * 1000)),
+      medianTokensPerSecond: median(rates),
+      min: Math.min(...rates),
+      max: Math.max(...rates),
+    };
+  });
 }
 
-async function viaHttp() {
-  const dir = mkdtempSync(join(tmpdir(), 'bench-node-'));
+async function startBenchNode(dir: string) {
   mkdirSync(join(dir, 'models'));
   copyFileSync(modelPath, join(dir, 'models', 'stories260K.gguf'));
   const config = loadNodeConfig({
@@ -65,61 +70,70 @@ async function viaHttp() {
     LLM_NODE_LOG_LEVEL: 'warn',
   });
   const node = await startNode({ ...config, logToStdout: false });
-  try {
-    while ((await fetch(`${node.url}/startup`)).status !== 200) await new Promise((r) => setTimeout(r, 20));
-    const request = (path: string, body: object) => async (): Promise<Sample> => {
-      const started = performance.now();
-      const response = await fetch(`${node.url}${path}`, {
-        method: 'POST',
-        headers: { 'content-type': 'application/json' },
-        body: JSON.stringify({ model: 'stories260K', max_tokens: maxTokens, temperature: 0, ...body }),
-      });
-      const json = (await response.json()) as { usage: { completion_tokens: number } };
-      return { tokens: json.usage.completion_tokens, seconds: (performance.now() - started) / 1000 };
-    };
-    return [
-      await measure('node HTTP /v1/completions', request('/v1/completions', { prompt })),
-      await measure(
-        'node HTTP /v1/chat/completions',
-        request('/v1/chat/completions', { messages: [{ role: 'user', content: prompt }] }),
-      ),
-    ];
-  } finally {
-    await node.close();
-    rmSync(dir, { recursive: true, force: true });
-  }
+  while ((await fetch(`${node.url}/startup`)).status !== 200) await new Promise((r) => setTimeout(r, 20));
+  return node;
 }
 
-async function inProcess() {
-  const llama = await getLlama({ gpu: false, build: 'never', maxThreads: threads, logLevel: LlamaLogLevel.error });
-  try {
-    const model = await llama.loadModel({ modelPath });
-    const context = await model.createContext({ contextSize: 2048, sequences: 1, threads });
-    const completion = new LlamaCompletion({ contextSequence: context.getSequence() });
-    const tokens = model.tokenize(prompt, false);
-    return await measure('node-llama-cpp in-process', async () => {
-      let generated = 0;
-      const started = performance.now();
-      await completion.generateCompletionWithMeta(tokens, {
-        maxTokens,
-        temperature: 0,
-        repeatPenalty: false,
-        onToken: (t) => {
-          generated += t.length;
-        },
-      });
-      return { tokens: generated, seconds: (performance.now() - started) / 1000 };
+function httpRunner(url: string, path: string, body: object): Runner {
+  return async () => {
+    const started = performance.now();
+    const response = await fetch(`${url}${path}`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ model: 'stories260K', max_tokens: maxTokens, temperature: 0, ...body }),
     });
-  } finally {
-    await llama.dispose();
-  }
+    const json = (await response.json()) as { usage: { completion_tokens: number } };
+    return { tokens: json.usage.completion_tokens, seconds: (performance.now() - started) / 1000 };
+  };
 }
 
-const direct = await inProcess();
-const http = await viaHttp();
-const rows = [direct, ...http];
+/** The same generation the node does, minus the node: same options, no HTTP, no queue. */
+async function inProcessRunner(llama: Llama): Promise<Runner> {
+  const model = await llama.loadModel({ modelPath });
+  const context = await model.createContext({ contextSize: 2048, sequences: 1, threads });
+  const completion = new LlamaCompletion({ contextSequence: context.getSequence() });
+  const tokens = model.tokenize(prompt, false);
+  return async () => {
+    let generated = 0;
+    const started = performance.now();
+    await completion.generateCompletionWithMeta(tokens, {
+      maxTokens,
+      temperature: 0,
+      repeatPenalty: false,
+      onToken: (t) => {
+        generated += t.length;
+      },
+    });
+    return { tokens: generated, seconds: (performance.now() - started) / 1000 };
+  };
+}
+
+const dir = mkdtempSync(join(tmpdir(), 'bench-node-'));
+const llama = await getLlama({
+  gpu: false,
+  build: 'never',
+  maxThreads: threads,
+  logLevel: LlamaLogLevel.error,
+});
+const node = await startBenchNode(dir);
+let rows: Awaited<ReturnType<typeof measureInterleaved>>;
+try {
+  rows = await measureInterleaved([
+    ['node-llama-cpp in-process', await inProcessRunner(llama)],
+    ['node HTTP /v1/completions', httpRunner(node.url, '/v1/completions', { prompt })],
+    [
+      'node HTTP /v1/chat/completions',
+      httpRunner(node.url, '/v1/chat/completions', { messages: [{ role: 'user', content: prompt }] }),
+    ],
+  ]);
+} finally {
+  await node.close();
+  await llama.dispose();
+  rmSync(dir, { recursive: true, force: true });
+}
+const direct = rows[0];
 console.log(
-  `\nstories260K, ${maxTokens} tokens, temperature 0, ${threads} thread(s), median of ${runs} sequential runs` +
+  `\nstories260K, ${maxTokens} tokens, temperature 0, ${threads} thread(s), median of ${runs} sequential runs, interleaved` +
     ` (${cpus().length} CPUs: ${cpus()[0]?.model ?? 'unknown'})\n`,
 );
 console.log('| path | tokens | median ms | median tokens/s | min–max tokens/s | vs in-process |');

@@ -39,9 +39,8 @@ async function fakeRouter(port = 0) {
 }
 
 afterEach(async () => {
-  let t = Date.now();
-  for (const node of running.splice(0)) { await node.close(); console.log('node closed', Date.now() - t); t = Date.now(); }
-  for (const router of routers.splice(0)) { await router.stop(); console.log('router closed', Date.now() - t); t = Date.now(); }
+  for (const node of running.splice(0)) await node.close();
+  for (const router of routers.splice(0)) await router.stop();
 });
 
 afterAll(() => removeTempDirs());

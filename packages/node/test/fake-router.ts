@@ -20,7 +20,8 @@ export class FakeRouter {
   port = 0;
 
   async start(port = 0): Promise<string> {
-    const app = Fastify();
+    // A test double must stop at once, whatever state a node's last connection was left in.
+    const app = Fastify({ forceCloseConnections: true });
     app.post('/v0/nodes', async (request, reply) => {
       const body = request.body as RegisterNodeRequest & { node_id: string };
       this.registrations.push({ headers: request.headers, body });

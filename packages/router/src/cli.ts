@@ -189,6 +189,15 @@ async function main(argv: string[]): Promise<void> {
   if (command === undefined || command === 'serve') return serve();
   if (command === 'api-key') return apiKeyCommand(sub, rest);
   if (command === 'user') return userCommand(sub, rest);
+  if (command === 'model') {
+    const { modelCommand } = await import('./models/cli.js');
+    return modelCommand(sub, rest, {
+      env: process.env,
+      stdout: process.stdout,
+      stderr: process.stderr,
+      usageError: (message) => new UsageError(message),
+    });
+  }
   throw new UsageError(`Unknown command: ${argv.join(' ')}`);
 }
 

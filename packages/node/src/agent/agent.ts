@@ -7,7 +7,7 @@ import { randomUUID } from 'node:crypto';
 import type { Logger } from 'pino';
 import { loadOrCreateNodeId, saveNodeId } from './node-identity.js';
 import { buildHeartbeatBody, buildRegisterBody, type NodeIdentity, type NodeLoad } from './payloads.js';
-import { errorCodeOf, type RouterClient, type RouterReply } from './router-client.js';
+import { describeRouterError, type RouterClient, type RouterReply } from './router-client.js';
 
 export interface AgentOptions {
   stateDir: string;
@@ -17,6 +17,12 @@ export interface AgentOptions {
 }
 
 type HeartbeatOutcome = 'ok' | 'reregister' | 'failed';
+
+/** Log fields for a router error (`message` would clash with the log line's own message). */
+function routerErrorFields(body: unknown) {
+  const { code, message } = describeRouterError(body);
+  return { code, error: message };
+}
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
@@ -114,7 +120,7 @@ export class NodeAgent {
     }
     this.enter(`register_rejected:${reply.status}`, 'error', 'the router refused registration; retrying', {
       status: reply.status,
-      error: errorCodeOf(reply.body),
+      ...routerErrorFields(reply.body),
     });
     return false;
   }
@@ -138,22 +144,21 @@ export class NodeAgent {
       });
       return 'ok';
     }
-    const code = errorCodeOf(reply.body);
-    if (reply.status === 404 || (reply.status === 401 && /invalid_node_token|node token/i.test(code))) {
+    const error = describeRouterError(reply.body);
+    const fields = routerErrorFields(reply.body);
+    const badToken = error.code === 'invalid_node_token' || /invalid node token/i.test(error.message);
+    if (reply.status === 404 || (reply.status === 401 && badToken)) {
       this.enter(
         `reregister:${reply.status}`,
         'warn',
         'the router no longer knows this node; registering again',
-        {
-          status: reply.status,
-          error: code,
-        },
+        { status: reply.status, ...fields },
       );
       return 'reregister';
     }
     this.enter(`heartbeat_rejected:${reply.status}`, 'warn', 'the router refused a heartbeat; retrying', {
       status: reply.status,
-      error: code,
+      ...fields,
     });
     return 'failed';
   }

@@ -48,14 +48,14 @@ export class RouterClient {
   }
 }
 
-/** The `code` (or message) of an error reply in any of the router's error shapes. */
-export function errorCodeOf(body: unknown): string {
-  if (typeof body === 'string') return body;
+/** The `code` and `message` of an error reply in any of the router's error shapes. */
+export function describeRouterError(body: unknown): { code: string; message: string } {
+  if (typeof body === 'string') return { code: '', message: body };
   const error = (body as { error?: unknown } | null)?.error;
-  if (typeof error === 'string') return error;
+  if (typeof error === 'string') return { code: error, message: error };
   if (error && typeof error === 'object') {
     const { code, message } = error as { code?: unknown; message?: unknown };
-    return String(code ?? message ?? '');
+    return { code: code === undefined || code === null ? '' : String(code), message: String(message ?? '') };
   }
-  return '';
+  return { code: '', message: '' };
 }

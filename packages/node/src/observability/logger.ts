@@ -43,10 +43,10 @@ export class LogRing {
     }
     const { time, level, msg, pid: _pid, hostname: _hostname, ...fields } = record;
     this.entries.push({
+      ...fields,
       timestamp: new Date(typeof time === 'number' ? time : Date.now()).toISOString(),
       level: typeof level === 'number' ? (pino.levels.labels[level] ?? String(level)) : String(level),
       message: typeof msg === 'string' ? msg : '',
-      ...fields,
     });
     if (this.entries.length > this.capacity) this.entries.splice(0, this.entries.length - this.capacity);
   }

@@ -60,6 +60,14 @@ Usage:
   llm-router user reset-password NAME (--password P | --password-stdin)
                                              These work on the database directly (for set-up and
                                              recovery); the router need not be running.
+  llm-router model register REPO [--format gguf|safetensors] [--filename F] [--quantization Q]
+                             [--gguf-policy quality|memory|speed] [--display-name N]
+                             [--chat-template-file PATH] [--revision R] [--no-wait] [--json]
+  llm-router model list [--json] | model delete ID
+                                             These talk to a running router (--router URL, or
+                                             LLM_ROUTER_URL, default http://127.0.0.1:8080) with
+                                             LLM_ROUTER_API_KEY (admin:*) or LLM_ROUTER_JWT_TOKEN;
+                                             register shows the download progress until cached.
   llm-router --help | --version
 
 Environment variables:

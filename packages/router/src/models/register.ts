@@ -251,8 +251,8 @@ async function templateFromTokenizerConfig(
   }
 }
 
-const GIB = 1024 ** 3;
-const gib = (bytes: number) => `${(bytes / GIB).toFixed(1)} GiB`;
+const gib = (bytes: number) =>
+  bytes >= 1024 ** 3 ? `${(bytes / 1024 ** 3).toFixed(1)} GiB` : `${(bytes / 1024 ** 2).toFixed(1)} MiB`;
 
 /** Warns when no node reported enough GPU memory (per node, all its devices together). */
 export function memoryWarnings(fleet: GpuMemorySource, required: number): string[] {

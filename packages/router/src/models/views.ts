@@ -107,6 +107,7 @@ export function feedEntry(record: ModelRecord, hub: HubClient, modelDir: string)
     last_modified: new Date(record.cachedAt ?? record.updatedAt).toISOString(),
     status: record.lifecycleStatus,
     lifecycle_status: record.lifecycleStatus,
+    error: record.error,
     download_progress: downloadProgress(record),
     ready: isReady(record),
     servable: record.servable,

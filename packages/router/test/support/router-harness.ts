@@ -54,9 +54,32 @@ async function freshDatabaseUrl(dataDir: string): Promise<{ url: string; drop():
   };
 }
 
-export async function startTestRouter(env: Record<string, string> = {}): Promise<TestRouter> {
-  const dataDir = mkdtempSync(join(tmpdir(), 'llm-router-test-'));
-  const database = await freshDatabaseUrl(dataDir);
+/** Drops a database `freshDatabaseUrl` created, given its URL (for routers restarted on it). */
+function dropperFor(url: string): () => Promise<void> {
+  const server = process.env.LLM_ROUTER_TEST_POSTGRES_URL;
+  if (!url.startsWith('postgres') || !server) return async () => {};
+  const name = url.slice(url.lastIndexOf('/') + 1);
+  return async () => {
+    const client = new pg.Client({ connectionString: server });
+    await client.connect();
+    await client.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
+    await client.end();
+  };
+}
+
+export interface StartOptions {
+  /** Start on an earlier router's data dir and database (close that one first): a restart. */
+  reuse?: { dataDir: string; databaseUrl: string };
+}
+
+export async function startTestRouter(
+  env: Record<string, string> = {},
+  options: StartOptions = {},
+): Promise<TestRouter> {
+  const dataDir = options.reuse?.dataDir ?? mkdtempSync(join(tmpdir(), 'llm-router-test-'));
+  const database = options.reuse
+    ? { url: options.reuse.databaseUrl, drop: dropperFor(options.reuse.databaseUrl) }
+    : await freshDatabaseUrl(dataDir);
   const config = loadRouterConfig({
     LLM_ROUTER_DATABASE_URL: database.url,
     LLM_ROUTER_HOST: '127.0.0.1',

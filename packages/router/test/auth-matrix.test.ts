@@ -53,6 +53,13 @@ const ROUTES: RouteCase[] = [
   { method: 'GET', url: '/v0/dashboard/request-responses/export', access: 'admin' },
   { method: 'GET', url: '/v0/dashboard/logs/router', access: 'admin' },
   { method: 'GET', url: '/v0/metrics/cloud', access: 'admin' },
+  { method: 'POST', url: '/v0/models/register', access: 'admin', body: {} },
+  { method: 'POST', url: '/v0/models/discover-gguf', access: 'admin', body: {} },
+  { method: 'DELETE', url: '/v0/models/org/model', access: 'admin' },
+  { method: 'GET', url: '/v0/models', access: 'node' },
+  { method: 'GET', url: '/v0/models/org/model', access: 'node' },
+  { method: 'GET', url: '/v0/models/registry/org/model/manifest.json', access: 'node' },
+  { method: 'GET', url: '/v0/models/blob/org/model', access: 'node' },
   { method: 'POST', url: '/v1/chat/completions', access: 'inference', body: {} },
   { method: 'POST', url: '/v1/completions', access: 'inference', body: {} },
   { method: 'POST', url: '/v1/embeddings', access: 'inference', body: {} },
@@ -65,7 +72,10 @@ function patternOf(url: string): string {
   return url
     .replace(ID, ':id')
     .replace('/v0/dashboard/metrics/:id', '/v0/dashboard/metrics/:node_id')
-    .replace('/v1/models/some-model', '/v1/models/*');
+    .replace('/v1/models/some-model', '/v1/models/*')
+    .replace('/v0/models/registry/org/model/manifest.json', '/v0/models/registry/*')
+    .replace('/v0/models/blob/org/model', '/v0/models/blob/*')
+    .replace('/v0/models/org/model', '/v0/models/*');
 }
 
 describe('auth matrix over every route', () => {

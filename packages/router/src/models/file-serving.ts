@@ -5,6 +5,7 @@
  */
 import { createReadStream } from 'node:fs';
 import { stat } from 'node:fs/promises';
+import { Readable } from 'node:stream';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { HttpError } from '../http/errors.js';
 
@@ -59,10 +60,14 @@ export async function sendModelFile(request: FastifyRequest, reply: FastifyReply
     reply.code(206);
     reply.header('content-range', `bytes ${range.start}-${range.end}/${info.size}`);
     reply.header('content-length', String(range.end - range.start + 1));
-    if (request.method === 'HEAD') return reply.send();
-    return reply.send(createReadStream(file.path, { start: range.start, end: range.end }));
+    return reply.send(bodyFor(request, file.path, range.start, range.end));
   }
   reply.header('content-length', String(info.size));
-  if (request.method === 'HEAD') return reply.send();
-  return reply.send(createReadStream(file.path));
+  return reply.send(bodyFor(request, file.path, 0, info.size - 1));
+}
+
+/** HEAD gets an empty stream: Fastify keeps our content-length for streams and would read a real one to the end. */
+function bodyFor(request: FastifyRequest, path: string, start: number, end: number): Readable {
+  if (request.method === 'HEAD' || end < start) return Readable.from([]);
+  return createReadStream(path, { start, end });
 }

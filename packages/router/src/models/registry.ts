@@ -15,6 +15,7 @@ export class ModelRegistry {
   private readonly models = new Map<string, ModelRecord>();
   private readonly pendingWrites = new Set<Promise<unknown>>();
   private readonly lastProgressWrite = new Map<string, number>();
+  private readonly trailingWrites = new Map<string, { timer: NodeJS.Timeout; write: () => void }>();
   private currentVersion = 0;
 
   private constructor(
@@ -91,20 +92,37 @@ export class ModelRegistry {
     if (this.models.has(record.id)) await this.store.upsertTask(task);
   }
 
-  /** Live byte count for a file; reaches the database at most every PROGRESS_PERSIST_MS. */
-  noteProgress(record: ModelRecord, file: ModelFileRecord, bytes: number, force = false): void {
+  /**
+   * Live byte count for a file. It reaches the database at most every PROGRESS_PERSIST_MS, and
+   * a trailing write makes sure the last count lands even when bytes stop arriving (a stall).
+   */
+  noteProgress(record: ModelRecord, file: ModelFileRecord, bytes: number): void {
     file.bytesDownloaded = bytes;
     const key = `${record.id}\0${file.name}`;
-    const now = Date.now();
-    if (!force && now - (this.lastProgressWrite.get(key) ?? 0) < PROGRESS_PERSIST_MS) return;
-    this.lastProgressWrite.set(key, now);
-    if (!this.models.has(record.id)) return;
-    this.background(this.store.saveProgress(record.id, file.name, bytes));
+    const wait = PROGRESS_PERSIST_MS - (Date.now() - (this.lastProgressWrite.get(key) ?? 0));
+    if (wait <= 0) {
+      this.writeProgress(key, record, file);
+      return;
+    }
+    if (this.trailingWrites.has(key)) return;
+    const timer = setTimeout(() => this.writeProgress(key, record, file), wait);
+    timer.unref();
+    this.trailingWrites.set(key, { timer, write: () => this.writeProgress(key, record, file) });
   }
 
   /** Waits for background writes (progress) to land; called before shutdown and deletes. */
   async flush(): Promise<void> {
+    for (const trailing of [...this.trailingWrites.values()]) trailing.write();
     while (this.pendingWrites.size > 0) await Promise.allSettled([...this.pendingWrites]);
+  }
+
+  private writeProgress(key: string, record: ModelRecord, file: ModelFileRecord): void {
+    const trailing = this.trailingWrites.get(key);
+    if (trailing) clearTimeout(trailing.timer);
+    this.trailingWrites.delete(key);
+    this.lastProgressWrite.set(key, Date.now());
+    if (!this.models.has(record.id)) return;
+    this.background(this.store.saveProgress(record.id, file.name, file.bytesDownloaded));
   }
 
   /** Runs a write without waiting for it; `flush` waits for all of them. */

@@ -42,7 +42,8 @@ export function registerEmbeddingsRoute(app: FastifyInstance, services: NodeServ
       };
     } catch (error) {
       scope.end(scope.aborted ? 'aborted' : 'error');
-      throw error;
+      // Aborted: the client left (nobody reads this) or the node is shutting down.
+      throw scope.aborted ? new HttpError(503, 'The node is shutting down', 'node_shutting_down') : error;
     }
   });
 }

@@ -44,6 +44,12 @@ export interface GenerationJob {
   shape: ResponseShape;
 }
 
+/**
+ * The answer for a request cut short: if the client left, nobody reads it; if it is still
+ * there, the node is shutting down.
+ */
+const stoppedEarly = () => new HttpError(503, 'The node is shutting down', 'node_shutting_down');
+
 /** Drops the whitespace a template leaves before the reply, even across several chunks. */
 function leadingWhitespaceTrimmer(enabled: boolean) {
   let started = !enabled;
@@ -68,7 +74,7 @@ export async function runGeneration(
     lease = await pool.acquire(scope.signal);
   } catch (error) {
     scope.end(error instanceof QueueFullError ? 'rejected' : scope.aborted ? 'aborted' : 'error');
-    throw error;
+    throw scope.aborted ? stoppedEarly() : error;
   }
   const usage: Usage = { prompt_tokens: 0, completion_tokens: 0, total_tokens: 0 };
   const choices: ChoiceResult[] = [];
@@ -120,9 +126,9 @@ export async function runGeneration(
     if (scope.aborted) {
       request.log.info({ model: job.loaded.id, endpoint: job.endpoint }, 'generation stopped before the end');
       scope.end('aborted');
-      if (!sse) throw error;
-      // Still connected means the node is shutting down: say so, and end the stream.
-      sse.fail(new HttpError(503, 'The node is shutting down', 'node_shutting_down'));
+      // A client still connected means the node is shutting down: say so.
+      if (!sse) throw stoppedEarly();
+      sse.fail(stoppedEarly());
       return reply;
     }
     scope.end('error');

@@ -10,6 +10,9 @@ if [ -z "${LLM_ROUTER_TEST_POSTGRES_URL:-}" ]; then
   if pg_available; then
     pg_up
     trap pg_down EXIT
+  elif [ "${CI:-}" = true ]; then
+    echo "PostgreSQL is not installed, and CI must run the router suite on it too." >&2
+    exit 1
   else
     echo "PostgreSQL is not installed: the router suite runs on SQLite only (apt-get install postgresql)." >&2
   fi

@@ -25,7 +25,7 @@ import { NodeRegistry } from './fleet/registry.js';
 import { RequestCapture } from './history/capture.js';
 import { HistoryRecorder } from './history/recorder.js';
 import { startHistoryRetention } from './history/retention.js';
-import { createRequireScope, createRequireUser } from './http/auth-guard.js';
+import { createRequireModelsAccess, createRequireScope, createRequireUser } from './http/auth-guard.js';
 import { createHttpServer } from './http/server.js';
 import { ModelService } from './models/service.js';
 import { createRouterLogging, type RouterLogging } from './observability/logger.js';
@@ -112,6 +112,7 @@ export async function startRouter(
     cloud,
     balancer: createBalancer(config.balancerMode),
     onRequestFinished: (finished) => capture.record(finished),
+    requireModelsAccess: createRequireModelsAccess(requireScope, (token) => registry.nodeForToken(token)),
   });
   registerDashboardRoutes(app, { db, registry, capture, logging, cloud, requireScope });
   registerCloudMetricsRoute(app, { cloud, requireScope });

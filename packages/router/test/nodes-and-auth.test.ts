@@ -127,6 +127,16 @@ describe('node registration, heartbeats and the auth core', () => {
     expect(node?.metrics).toMatchObject({ cpuUsage: 55.5, gpuUsage: 33, activeRequests: 2 });
   });
 
+  it('lets a registered node list the fleet models with its X-Node-Token alone', async () => {
+    const reg = await router.call('POST', '/v0/nodes', { body: gpuNodeRegistration(), headers: asNode() });
+    const ok = await router.call('GET', '/v1/models', { headers: { 'x-node-token': reg.body.node_token } });
+    expect(ok.status).toBe(200);
+    expect(ok.body.data.map((m: { id: string }) => m.id)).toContain('stories260K');
+    const bad = await router.call('GET', '/v1/models', { headers: { 'x-node-token': 'nt_bogus' } });
+    expect(bad.status).toBe(401);
+    expect(bad.body.error.type).toBe('authentication_error');
+  });
+
   describe('auth matrix for registration and heartbeats', () => {
     let nodeA: { id: string; token: string };
     let nodeB: { id: string; token: string };

@@ -9,7 +9,7 @@ import {
   describeValidationError,
   EmbeddingRequestSchema,
 } from '@llm-router/protocol';
-import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import type { FastifyInstance, preHandlerAsyncHookHandler, FastifyReply, FastifyRequest } from 'fastify';
 import type { z } from 'zod';
 import type { BalancerPolicy } from '../balancer/types.js';
 import type { CloudGateway, CloudModelEntry, CloudProviderName, InferenceKind } from '../cloud/types.js';
@@ -59,6 +59,8 @@ export interface OpenAIRouteDeps {
   config: RouterConfig;
   requireScope: RequireScope;
   cloud?: CloudGateway;
+  /** Guards `/v1/models`; the server also lets registered nodes in with their `X-Node-Token`. */
+  requireModelsAccess?: preHandlerAsyncHookHandler;
   balancer: BalancerPolicy;
   /** Called once per inference request, after the reply (streams: after the last byte). Must not throw. */
   onRequestFinished?: (request: FinishedRequest) => void;
@@ -100,6 +102,7 @@ export function registerOpenAIRoutes(app: FastifyInstance, deps: OpenAIRouteDeps
   const proxy = deps.proxy ?? createNodeProxy({ fleet, balancer: deps.balancer, config: deps.config });
   if (!deps.proxy) app.addHook('onClose', async () => proxy.close());
   const requireInference = deps.requireScope('api:inference');
+  const requireModelsAccess = deps.requireModelsAccess ?? requireInference;
 
   async function routeInference(
     route: (typeof INFERENCE_ROUTES)[number],
@@ -208,13 +211,13 @@ export function registerOpenAIRoutes(app: FastifyInstance, deps: OpenAIRouteDeps
     }
   }
 
-  app.get('/v1/models', { preHandler: requireInference }, async (request) => {
+  app.get('/v1/models', { preHandler: requireModelsAccess }, async (request) => {
     const local = [...fleetModels(fleet).values()].sort((a, b) => a.id.localeCompare(b.id));
     return { object: 'list', data: [...local, ...(await listCloudModels(request))] };
   });
 
   // A wildcard, because model ids may contain slashes (`org/name`).
-  app.get('/v1/models/*', { preHandler: requireInference }, async (request) => {
+  app.get('/v1/models/*', { preHandler: requireModelsAccess }, async (request) => {
     const id = (request.params as { '*': string })['*'];
     const local = fleetModels(fleet).get(id);
     if (local) return local;

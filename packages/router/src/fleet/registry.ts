@@ -201,6 +201,13 @@ export class NodeRegistry implements FleetView {
     return expired;
   }
 
+  /** The node a token was issued to, if any (node tokens may read `/v1/models`). */
+  nodeForToken(token: string): FleetNode | undefined {
+    const hash = sha256Hex(token);
+    for (const [id, tokenHash] of this.tokenHashes) if (tokenHash === hash) return this.nodes.get(id);
+    return undefined;
+  }
+
   /** Lets a pending node in; it goes online (or registering) at once. */
   async approve(nodeId: string): Promise<FleetNode | 'unknown' | 'not_pending'> {
     const node = this.nodes.get(nodeId);

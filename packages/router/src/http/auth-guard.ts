@@ -5,7 +5,7 @@
  *   check, viewers may use inference only.
  */
 import { type ApiKeyScope, scopeAllows } from '@llm-router/protocol';
-import type { FastifyRequest } from 'fastify';
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { ApiKeyStore } from '../auth/api-keys.js';
 import type { JwtIssuer } from '../auth/jwt.js';
 import { findUserById } from '../auth/users.js';
@@ -87,5 +87,24 @@ export function createRequireUser(deps: AuthDeps) {
     if (principal.kind !== 'user')
       throw unauthorized('This route needs a dashboard session token', 'session_required');
     request.principal = principal;
+  };
+}
+
+/**
+ * `/v1/models` accepts an `api:inference` caller or a registered node presenting its
+ * `X-Node-Token` (the upstream contract lets nodes list the fleet's models).
+ */
+export function createRequireModelsAccess(
+  requireScope: RequireScope,
+  nodeForToken: (token: string) => { id: string } | undefined,
+) {
+  const requireInference = requireScope('api:inference');
+  return async function requireModelsAccess(this: FastifyInstance, request: FastifyRequest, reply: FastifyReply) {
+    const token = request.headers['x-node-token'];
+    if (typeof token === 'string' && token !== '' && !readCredential(request)) {
+      if (!nodeForToken(token)) throw unauthorized('Invalid node token', 'invalid_node_token');
+      return;
+    }
+    await requireInference.call(this, request, reply);
   };
 }

@@ -34,9 +34,12 @@ function openSqlite(path: string): RouterDatabase {
 }
 
 function openPostgres(url: string): RouterDatabase {
-  return new Kysely<Database>({
-    dialect: new PostgresDialect({ pool: new pg.Pool({ connectionString: url, max: 10 }) }),
-  });
+  const pool = new pg.Pool({ connectionString: url, max: 10 });
+  // An idle connection the server ends (restart, failover, or one still closing when the
+  // database goes away) is dropped by the pool and the next query reconnects; without a
+  // listener, pg re-emits that error on the pool and it would crash the process.
+  pool.on('error', () => {});
+  return new Kysely<Database>({ dialect: new PostgresDialect({ pool }) });
 }
 
 async function migrateToLatest(db: RouterDatabase): Promise<void> {

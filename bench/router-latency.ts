@@ -33,7 +33,11 @@ const percentile = (values: number[], p: number) => {
 
 async function timeOne(url: string, headers: Record<string, string>, body: string): Promise<number> {
   const started = performance.now();
-  const res = await request(url, { method: 'POST', headers: { 'content-type': 'application/json', ...headers }, body });
+  const res = await request(url, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json', ...headers },
+    body,
+  });
   await res.body.text();
   if (res.statusCode !== 200) throw new Error(`${url} answered ${res.statusCode}`);
   return performance.now() - started;
@@ -111,7 +115,8 @@ async function main() {
     supported_runtimes: [],
     models: [{ id: 'fake', ready: true }],
   });
-  while (router.registry.candidatesFor('stories260K').length === 0) await new Promise((r) => setTimeout(r, 50));
+  while (router.registry.candidatesFor('stories260K').length === 0)
+    await new Promise((r) => setTimeout(r, 50));
 
   const auth = { authorization: `Bearer ${apiKey}` };
   const backends = [

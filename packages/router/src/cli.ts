@@ -59,7 +59,13 @@ const iso = (ms: number | null) => (ms === null ? '-' : new Date(ms).toISOString
 
 function printTable(rows: string[][]): void {
   const widths = rows[0].map((_, i) => Math.max(...rows.map((r) => r[i].length)));
-  for (const row of rows) process.stdout.write(`${row.map((c, i) => c.padEnd(widths[i])).join('  ').trimEnd()}\n`);
+  for (const row of rows)
+    process.stdout.write(
+      `${row
+        .map((c, i) => c.padEnd(widths[i]))
+        .join('  ')
+        .trimEnd()}\n`,
+    );
 }
 
 /** Reads a new password from --password or, for scripts, from standard input (never prompts). */
@@ -68,7 +74,9 @@ async function readPassword(flag: string | undefined, stdinFlag: boolean): Promi
   if (stdinFlag) {
     const chunks: Buffer[] = [];
     for await (const chunk of process.stdin) chunks.push(chunk as Buffer);
-    password = Buffer.concat(chunks).toString('utf8').replace(/\r?\n$/, '');
+    password = Buffer.concat(chunks)
+      .toString('utf8')
+      .replace(/\r?\n$/, '');
   }
   if (!password) throw new UsageError('give the password with --password P or --password-stdin');
   if (password.length < 8) throw new UsageError('the password must be at least 8 characters');
@@ -128,7 +136,14 @@ async function apiKeyCommand(sub: string | undefined, args: string[]): Promise<v
     });
     printTable([
       ['ID', 'NAME', 'PREFIX', 'SCOPES', 'EXPIRES', 'LAST USED'],
-      ...keys.map((k) => [k.id, k.name, `${k.keyPrefix}…`, k.scopes.join(','), iso(k.expiresAt), iso(k.lastUsedAt)]),
+      ...keys.map((k) => [
+        k.id,
+        k.name,
+        `${k.keyPrefix}…`,
+        k.scopes.join(','),
+        iso(k.expiresAt),
+        iso(k.lastUsedAt),
+      ]),
     ]);
     return;
   }
@@ -168,7 +183,11 @@ async function createApiKey(args: string[]): Promise<void> {
   const expiresAt = days === null ? null : Date.now() + days * 86_400_000;
   const { key, record } = await withDatabase(async (db) => {
     const store = await ApiKeyStore.load(db);
-    const created = await store.create({ name: values.name as string, scopes: scopes.filter(isApiKeyScope), expiresAt });
+    const created = await store.create({
+      name: values.name as string,
+      scopes: scopes.filter(isApiKeyScope),
+      expiresAt,
+    });
     await store.close();
     return created;
   });

@@ -90,7 +90,9 @@ describe('auth matrix over every route', () => {
       headers: adminAuth,
     });
     const viewerToken = (
-      await router.call('POST', '/v0/auth/login', { body: { username: 'viewer', password: 'viewer-password' } })
+      await router.call('POST', '/v0/auth/login', {
+        body: { username: 'viewer', password: 'viewer-password' },
+      })
     ).body.token;
     const expired = await router.createKey(['admin:*'], new Date(Date.now() + 300).toISOString());
     const revoked = await router.call('POST', '/v0/api-keys', {
@@ -126,9 +128,12 @@ describe('auth matrix over every route', () => {
   const protectedRoutes = ROUTES.filter((r) => r.access !== 'public');
   const name = (r: RouteCase) => `${r.method} ${r.url}`;
 
-  it.each(protectedRoutes.map((r) => [name(r), r] as const))('%s: no credentials → 401', async (_n, route) => {
-    expect((await send(route, creds.none)).status).toBe(401);
-  });
+  it.each(protectedRoutes.map((r) => [name(r), r] as const))(
+    '%s: no credentials → 401',
+    async (_n, route) => {
+      expect((await send(route, creds.none)).status).toBe(401);
+    },
+  );
 
   it.each(protectedRoutes.map((r) => [name(r), r] as const))('%s: expired key → 401', async (_n, route) => {
     const res = await send(route, creds.expired);
@@ -139,10 +144,13 @@ describe('auth matrix over every route', () => {
     expect((await send(route, creds.revoked)).status).toBe(401);
   });
 
-  it.each(protectedRoutes.map((r) => [name(r), r] as const))('%s: wrong scope → 403 (401 for session routes)', async (_n, route) => {
-    const wrong = route.access === 'inference' ? creds.nodeKey : creds.inferenceKey;
-    expect((await send(route, wrong)).status).toBe(route.access === 'user' ? 401 : 403);
-  });
+  it.each(protectedRoutes.map((r) => [name(r), r] as const))(
+    '%s: wrong scope → 403 (401 for session routes)',
+    async (_n, route) => {
+      const wrong = route.access === 'inference' ? creds.nodeKey : creds.inferenceKey;
+      expect((await send(route, wrong)).status).toBe(route.access === 'user' ? 401 : 403);
+    },
+  );
 
   // Logout would end the shared viewer session, so it is checked on its own session below.
   const notLogout = protectedRoutes.filter((r) => r.url !== '/v0/auth/logout');
@@ -155,20 +163,21 @@ describe('auth matrix over every route', () => {
 
   it('POST /v0/auth/logout: a viewer may end their own session', async () => {
     const token = (
-      await router.call('POST', '/v0/auth/login', { body: { username: 'viewer', password: 'viewer-password' } })
+      await router.call('POST', '/v0/auth/login', {
+        body: { username: 'viewer', password: 'viewer-password' },
+      })
     ).body.token;
-    const res = await router.call('POST', '/v0/auth/logout', { headers: { authorization: `Bearer ${token}` } });
+    const res = await router.call('POST', '/v0/auth/logout', {
+      headers: { authorization: `Bearer ${token}` },
+    });
     expect(res.status).toBe(204);
   });
 
-  it.each(notLogout.map((r) => [name(r), r] as const))(
-    '%s: admin passes auth',
-    async (_n, route) => {
-      const asAdmin = route.access === 'user' ? creds.adminJwt : creds.adminKey;
-      const status = (await send(route, asAdmin)).status;
-      expect([401, 403]).not.toContain(status);
-    },
-  );
+  it.each(notLogout.map((r) => [name(r), r] as const))('%s: admin passes auth', async (_n, route) => {
+    const asAdmin = route.access === 'user' ? creds.adminJwt : creds.adminKey;
+    const status = (await send(route, asAdmin)).status;
+    expect([401, 403]).not.toContain(status);
+  });
 
   it('the admin JWT also passes every admin route', async () => {
     for (const route of ROUTES.filter((r) => r.access === 'admin')) {
@@ -179,7 +188,10 @@ describe('auth matrix over every route', () => {
   });
 
   it('node registration with the right key still succeeds after all of this', async () => {
-    const res = await router.call('POST', '/v0/nodes', { body: gpuNodeRegistration(), headers: creds.nodeKey });
+    const res = await router.call('POST', '/v0/nodes', {
+      body: gpuNodeRegistration(),
+      headers: creds.nodeKey,
+    });
     expect(res.status).toBe(201);
   });
 });

@@ -21,7 +21,12 @@ describe('llm-router CLI', () => {
   it('prints help with every environment variable, and its version', () => {
     const help = run(['--help']);
     expect(help.code).toBe(0);
-    for (const name of ['LLM_ROUTER_PORT', 'LLM_ROUTER_DATABASE_URL', 'LLM_ROUTER_LOAD_BALANCER_MODE', 'LLM_ROUTER_ALLOW_NO_GPU']) {
+    for (const name of [
+      'LLM_ROUTER_PORT',
+      'LLM_ROUTER_DATABASE_URL',
+      'LLM_ROUTER_LOAD_BALANCER_MODE',
+      'LLM_ROUTER_ALLOW_NO_GPU',
+    ]) {
       expect(help.out).toContain(name);
     }
     expect(run(['--version']).out.trim()).toMatch(/^\d+\.\d+\.\d+$/);
@@ -35,7 +40,15 @@ describe('llm-router CLI', () => {
   });
 
   it('creates, lists and revokes API keys directly in the database', () => {
-    const created = run(['api-key', 'create', '--name', 'ops', '--scopes', 'api:inference,node:register', '--json']);
+    const created = run([
+      'api-key',
+      'create',
+      '--name',
+      'ops',
+      '--scopes',
+      'api:inference,node:register',
+      '--json',
+    ]);
     expect(created.code).toBe(0);
     const { id, key } = JSON.parse(created.out);
     expect(key).toMatch(/^sk_/);
@@ -53,7 +66,9 @@ describe('llm-router CLI', () => {
     expect(run(['user', 'add', 'ops-admin', '--password', 'first-password']).code).toBe(2);
     expect(run(['user', 'add', 'short', '--password', 'short']).code).toBe(2);
     expect(run(['user', 'list']).out).toMatch(/ops-admin\s+admin/);
-    expect(run(['user', 'reset-password', 'ops-admin', '--password-stdin'], 'second-password\n').code).toBe(0);
+    expect(run(['user', 'reset-password', 'ops-admin', '--password-stdin'], 'second-password\n').code).toBe(
+      0,
+    );
     expect(run(['user', 'reset-password', 'nobody', '--password', 'whatever-long']).code).toBe(2);
   });
 
@@ -61,12 +76,18 @@ describe('llm-router CLI', () => {
     const router = await startTestRouter();
     try {
       const routerEnv = { ...env, LLM_ROUTER_DATABASE_URL: router.databaseUrl };
-      const reset = spawnSync(process.execPath, [cli, 'user', 'reset-password', 'admin', '--password', 'brand-new-pass'], {
-        env: routerEnv,
-        encoding: 'utf8',
-      });
+      const reset = spawnSync(
+        process.execPath,
+        [cli, 'user', 'reset-password', 'admin', '--password', 'brand-new-pass'],
+        {
+          env: routerEnv,
+          encoding: 'utf8',
+        },
+      );
       expect(reset.status).toBe(0);
-      const old = await router.call('POST', '/v0/auth/login', { body: { username: 'admin', password: ADMIN_PASSWORD } });
+      const old = await router.call('POST', '/v0/auth/login', {
+        body: { username: 'admin', password: ADMIN_PASSWORD },
+      });
       expect(old.status).toBe(401);
       const fresh = await router.call('POST', '/v0/auth/login', {
         body: { username: 'admin', password: 'brand-new-pass' },

@@ -22,7 +22,11 @@ describe('router configuration', () => {
   });
 
   it('reads legacy names as fallbacks and warns about each', () => {
-    const config = loadRouterConfig({ ROUTER_PORT: '9000', DATABASE_URL: 'sqlite:/tmp/x.db', JWT_SECRET: 's' });
+    const config = loadRouterConfig({
+      ROUTER_PORT: '9000',
+      DATABASE_URL: 'sqlite:/tmp/x.db',
+      JWT_SECRET: 's',
+    });
     expect(config.port).toBe(9000);
     expect(config.databaseUrl).toBe('sqlite:/tmp/x.db');
     expect([...config.warnings].sort()).toEqual([
@@ -37,7 +41,9 @@ describe('router configuration', () => {
   });
 
   it('honours both balancer variable names', () => {
-    expect(loadRouterConfig({ LLM_ROUTER_LOAD_BALANCER_MODE: 'round_robin' }).balancerMode).toBe('round_robin');
+    expect(loadRouterConfig({ LLM_ROUTER_LOAD_BALANCER_MODE: 'round_robin' }).balancerMode).toBe(
+      'round_robin',
+    );
     const legacy = loadRouterConfig({ LOAD_BALANCER_MODE: 'metrics' });
     expect(legacy.balancerMode).toBe('metrics');
     expect(legacy.warnings[0]).toContain('LOAD_BALANCER_MODE');
@@ -56,8 +62,12 @@ describe('router configuration', () => {
     expect(loadRouterConfig({ LLM_ROUTER_DATABASE_URL: 'sqlite://~/r.db' }).databaseUrl).toBe(
       `sqlite:${join(homedir(), 'r.db')}`,
     );
-    expect(loadRouterConfig({ LLM_ROUTER_DATABASE_URL: '/var/lib/r.db' }).databaseUrl).toBe('sqlite:/var/lib/r.db');
-    expect(loadRouterConfig({ LLM_ROUTER_DATABASE_URL: 'postgres://u:p@h/db' }).databaseUrl).toBe('postgres://u:p@h/db');
+    expect(loadRouterConfig({ LLM_ROUTER_DATABASE_URL: '/var/lib/r.db' }).databaseUrl).toBe(
+      'sqlite:/var/lib/r.db',
+    );
+    expect(loadRouterConfig({ LLM_ROUTER_DATABASE_URL: 'postgres://u:p@h/db' }).databaseUrl).toBe(
+      'postgres://u:p@h/db',
+    );
   });
 
   it('takes timeouts in seconds, fractions allowed', () => {

@@ -31,8 +31,12 @@ describe('users, sessions, invitations and API key administration', () => {
       });
       expect(renamed.status).toBe(200);
       expect(renamed.body.username).toBe('viewer-one');
-      expect((await router.call('DELETE', `/v0/users/${created.body.id}`, { headers: admin })).status).toBe(204);
-      expect((await router.call('DELETE', `/v0/users/${created.body.id}`, { headers: admin })).status).toBe(404);
+      expect((await router.call('DELETE', `/v0/users/${created.body.id}`, { headers: admin })).status).toBe(
+        204,
+      );
+      expect((await router.call('DELETE', `/v0/users/${created.body.id}`, { headers: admin })).status).toBe(
+        404,
+      );
     });
 
     it('answers a duplicate username with 409', async () => {
@@ -46,7 +50,10 @@ describe('users, sessions, invitations and API key administration', () => {
 
     it('refuses to delete or demote the last admin, and allows it once there is another', async () => {
       const me = (await router.call('GET', '/v0/auth/me', { headers: admin })).body;
-      const demote = await router.call('PUT', `/v0/users/${me.user_id}`, { body: { role: 'viewer' }, headers: admin });
+      const demote = await router.call('PUT', `/v0/users/${me.user_id}`, {
+        body: { role: 'viewer' },
+        headers: admin,
+      });
       expect(demote.status).toBe(400);
       expect(demote.body.error.code).toBe('last_admin');
       const remove = await router.call('DELETE', `/v0/users/${me.user_id}`, { headers: admin });
@@ -93,9 +100,9 @@ describe('users, sessions, invitations and API key administration', () => {
       expect(after.status).toBe(401);
       // A new login works again.
       const fresh = (await login('leaver', 'leaver-password')).body.token;
-      expect((await router.call('GET', '/v0/auth/me', { headers: { authorization: `Bearer ${fresh}` } })).status).toBe(
-        200,
-      );
+      expect(
+        (await router.call('GET', '/v0/auth/me', { headers: { authorization: `Bearer ${fresh}` } })).status,
+      ).toBe(200);
     });
 
     it('ends sessions when the password changes', async () => {
@@ -104,10 +111,13 @@ describe('users, sessions, invitations and API key administration', () => {
         headers: admin,
       });
       const token = (await login('changer', 'first-password')).body.token;
-      await router.call('PUT', `/v0/users/${created.body.id}`, { body: { password: 'second-password' }, headers: admin });
-      expect((await router.call('GET', '/v0/auth/me', { headers: { authorization: `Bearer ${token}` } })).status).toBe(
-        401,
-      );
+      await router.call('PUT', `/v0/users/${created.body.id}`, {
+        body: { password: 'second-password' },
+        headers: admin,
+      });
+      expect(
+        (await router.call('GET', '/v0/auth/me', { headers: { authorization: `Bearer ${token}` } })).status,
+      ).toBe(401);
       expect((await login('changer', 'second-password')).status).toBe(200);
     });
 
@@ -135,8 +145,9 @@ describe('users, sessions, invitations and API key administration', () => {
       try {
         let last = 0;
         for (let i = 0; i < 21; i++) {
-          last = (await throttled.call('POST', '/v0/auth/login', { body: { username: `user${i}`, password: 'x' } }))
-            .status;
+          last = (
+            await throttled.call('POST', '/v0/auth/login', { body: { username: `user${i}`, password: 'x' } })
+          ).status;
         }
         expect(last).toBe(429);
       } finally {
@@ -169,7 +180,9 @@ describe('users, sessions, invitations and API key administration', () => {
 
     it('refuses revoked and expired codes, and keeps a code usable after a username clash', async () => {
       const revoked = await router.call('POST', '/v0/invitations', { body: {}, headers: admin });
-      expect((await router.call('DELETE', `/v0/invitations/${revoked.body.id}`, { headers: admin })).status).toBe(204);
+      expect(
+        (await router.call('DELETE', `/v0/invitations/${revoked.body.id}`, { headers: admin })).status,
+      ).toBe(204);
       const useRevoked = await router.call('POST', '/v0/auth/register', {
         body: { invitation_code: revoked.body.code, username: 'nobody1', password: 'password-123' },
       });
@@ -194,7 +207,9 @@ describe('users, sessions, invitations and API key administration', () => {
         body: { invitation_code: fresh.body.code, username: 'not-admin', password: 'password-123' },
       });
       expect(retry.status).toBe(201);
-      expect((await router.call('DELETE', '/v0/invitations/unknown-id', { headers: admin })).status).toBe(404);
+      expect((await router.call('DELETE', '/v0/invitations/unknown-id', { headers: admin })).status).toBe(
+        404,
+      );
     });
   });
 
@@ -216,7 +231,9 @@ describe('users, sessions, invitations and API key administration', () => {
       expect(renamed.status).toBe(200);
       expect(renamed.body.name).toBe('renamed');
       expect(renamed.body.expires_at).not.toBeNull();
-      expect((await router.call('DELETE', `/v0/api-keys/${created.body.id}`, { headers: admin })).status).toBe(204);
+      expect(
+        (await router.call('DELETE', `/v0/api-keys/${created.body.id}`, { headers: admin })).status,
+      ).toBe(204);
       const after = await useIt();
       expect(after.status).toBe(401);
       expect(after.body.error.code).toBe('invalid_api_key');

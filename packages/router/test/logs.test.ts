@@ -15,16 +15,28 @@ describe('router logs', () => {
   it('writes JSON lines to a daily file and never writes secrets', async () => {
     const key = await router.createKey(['node:register']);
     const log = router.logging.log;
-    log.info({ headers: { authorization: `Bearer ${key}`, 'x-node-token': 'nt_secret-token-value' } }, 'request seen');
+    log.info(
+      { headers: { authorization: `Bearer ${key}`, 'x-node-token': 'nt_secret-token-value' } },
+      'request seen',
+    );
     log.info({ password: 'hunter2-secret', user: { password: 'nested-secret' } }, 'user created');
     log.warn(`client sent ${key} in a query string`);
     log.info({ node_token: 'nt_1234567890abcdef' }, 'node registered');
     const file = router.logging.currentFile();
     expect(file).toMatch(/llm-router\.jsonl\.\d{4}-\d{2}-\d{2}$/);
     const text = readFileSync(file as string, 'utf8');
-    const lines = text.trim().split('\n').map((l) => JSON.parse(l));
+    const lines = text
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l));
     expect(lines.some((l) => l.msg === 'request seen')).toBe(true);
-    for (const secret of [key, 'nt_secret-token-value', 'hunter2-secret', 'nested-secret', 'nt_1234567890abcdef']) {
+    for (const secret of [
+      key,
+      'nt_secret-token-value',
+      'hunter2-secret',
+      'nested-secret',
+      'nt_1234567890abcdef',
+    ]) {
       expect(text).not.toContain(secret);
     }
     expect(text).toContain('[redacted]');
@@ -42,7 +54,9 @@ describe('router logs', () => {
     expect(res.body.path).toBe(router.logging.currentFile());
     const zero = await router.call('GET', '/v0/dashboard/logs/router?limit=0', { headers: admin });
     expect(zero.body.entries).toHaveLength(1);
-    expect((await router.call('GET', '/v0/dashboard/logs/router?limit=x', { headers: admin })).status).toBe(400);
+    expect((await router.call('GET', '/v0/dashboard/logs/router?limit=x', { headers: admin })).status).toBe(
+      400,
+    );
   });
 });
 

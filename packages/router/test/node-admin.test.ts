@@ -1,7 +1,12 @@
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { gpuNodeRegistration, heartbeat, startTestRouter, type TestRouter } from './support/router-harness.js';
+import {
+  gpuNodeRegistration,
+  heartbeat,
+  startTestRouter,
+  type TestRouter,
+} from './support/router-harness.js';
 
 describe('fleet administration', () => {
   let router: TestRouter;
@@ -19,7 +24,12 @@ describe('fleet administration', () => {
     logsServer = createServer((req, res) => {
       logsRequests.push(req.url ?? '');
       res.setHeader('content-type', 'application/json');
-      res.end(JSON.stringify({ entries: [{ timestamp: 't', level: 'info', message: 'model loaded' }], path: '/x.jsonl' }));
+      res.end(
+        JSON.stringify({
+          entries: [{ timestamp: 't', level: 'info', message: 'model loaded' }],
+          path: '/x.jsonl',
+        }),
+      );
     });
     await new Promise<void>((r) => logsServer.listen(0, '127.0.0.1', r));
     logsUrl = `http://127.0.0.1:${(logsServer.address() as AddressInfo).port}`;
@@ -99,15 +109,24 @@ describe('fleet administration', () => {
       headers: admin,
     });
     expect(cleared.body).toMatchObject({ custom_name: null, tags: [], notes: null });
-    const bad = await router.call('PUT', `/v0/nodes/${id}/settings`, { body: { tags: 'gpu' }, headers: admin });
+    const bad = await router.call('PUT', `/v0/nodes/${id}/settings`, {
+      body: { tags: 'gpu' },
+      headers: admin,
+    });
     expect(bad.status).toBe(400);
-    expect((await router.call('PUT', '/v0/nodes/nope/settings', { body: {}, headers: admin })).status).toBe(404);
+    expect((await router.call('PUT', '/v0/nodes/nope/settings', { body: {}, headers: admin })).status).toBe(
+      404,
+    );
   });
 
   it('persists settings to the database', async () => {
     const id = (await register()).body.node_id;
     await router.call('PUT', `/v0/nodes/${id}/settings`, { body: { custom_name: 'kept' }, headers: admin });
-    const rows = await router.db.selectFrom('nodes').select(['id', 'custom_name']).where('id', '=', id).execute();
+    const rows = await router.db
+      .selectFrom('nodes')
+      .select(['id', 'custom_name'])
+      .where('id', '=', id)
+      .execute();
     expect(rows[0].custom_name).toBe('kept');
   });
 

@@ -9,7 +9,7 @@ import {
   describeValidationError,
   EmbeddingRequestSchema,
 } from '@llm-router/protocol';
-import type { FastifyInstance, preHandlerAsyncHookHandler, FastifyReply, FastifyRequest } from 'fastify';
+import type { FastifyInstance, FastifyReply, FastifyRequest, preHandlerAsyncHookHandler } from 'fastify';
 import type { z } from 'zod';
 import type { BalancerPolicy } from '../balancer/types.js';
 import type { CloudGateway, CloudModelEntry, CloudProviderName, InferenceKind } from '../cloud/types.js';

@@ -146,7 +146,11 @@ export class ApiKeyStore {
   private async lookupUnknown(hash: string, now: number): Promise<ApiKeyRecord | undefined> {
     const missedAt = this.recentMisses.get(hash);
     if (missedAt !== undefined && now - missedAt < MISS_TTL_MS) return undefined;
-    const row = await this.db.selectFrom('api_keys').selectAll().where('key_hash', '=', hash).executeTakeFirst();
+    const row = await this.db
+      .selectFrom('api_keys')
+      .selectAll()
+      .where('key_hash', '=', hash)
+      .executeTakeFirst();
     if (row) {
       const record = recordFromRow(row);
       this.byHash.set(hash, record);

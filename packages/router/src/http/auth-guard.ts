@@ -99,7 +99,11 @@ export function createRequireModelsAccess(
   nodeForToken: (token: string) => { id: string } | undefined,
 ) {
   const requireInference = requireScope('api:inference');
-  return async function requireModelsAccess(this: FastifyInstance, request: FastifyRequest, reply: FastifyReply) {
+  return async function requireModelsAccess(
+    this: FastifyInstance,
+    request: FastifyRequest,
+    reply: FastifyReply,
+  ) {
     const token = request.headers['x-node-token'];
     if (typeof token === 'string' && token !== '' && !readCredential(request)) {
       if (!nodeForToken(token)) throw unauthorized('Invalid node token', 'invalid_node_token');

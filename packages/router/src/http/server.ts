@@ -71,7 +71,8 @@ export function createHttpServer(options: ServerOptions): FastifyInstance {
   const routes: Array<{ method: string; url: string }> = [];
   registeredRoutes.set(app as unknown as FastifyInstance, routes);
   app.addHook('onRoute', (route) => {
-    for (const method of [route.method].flat()) if (method !== 'HEAD') routes.push({ method, url: route.url });
+    for (const method of [route.method].flat())
+      if (method !== 'HEAD') routes.push({ method, url: route.url });
   });
 
   app.setErrorHandler((error: FastifyError | HttpError, request, reply) => {

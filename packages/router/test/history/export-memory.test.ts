@@ -57,7 +57,9 @@ it('streams a 100k-row JSON export with a flat heap', async () => {
   collectGarbage();
   const heapBefore = process.memoryUsage().heapUsed;
   let peak = heapBefore;
-  const res = await fetch(`${router.url}/v0/dashboard/request-responses/export?format=json`, { headers: admin });
+  const res = await fetch(`${router.url}/v0/dashboard/request-responses/export?format=json`, {
+    headers: admin,
+  });
   expect(res.status).toBe(200);
   const reader = (res.body as ReadableStream<Uint8Array>).getReader();
   const decoder = new TextDecoder();

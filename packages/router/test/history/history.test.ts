@@ -49,7 +49,8 @@ describe('request history', () => {
 
   it('records every request under concurrent load, streams and failures included', async () => {
     const before = await rowCount();
-    const chat = () => client.chat.completions.create({ model: 'm1', messages: [{ role: 'user', content: 'hi' }] });
+    const chat = () =>
+      client.chat.completions.create({ model: 'm1', messages: [{ role: 'user', content: 'hi' }] });
     const stream = async () => {
       const s = await client.chat.completions.create({
         model: 'm1',
@@ -61,7 +62,9 @@ describe('request history', () => {
       }
     };
     const missing = () =>
-      client.chat.completions.create({ model: 'nope', messages: [{ role: 'user', content: 'hi' }] }).catch(() => null);
+      client.chat.completions
+        .create({ model: 'nope', messages: [{ role: 'user', content: 'hi' }] })
+        .catch(() => null);
     const jobs = [...Array(50)].flatMap(() => [chat(), stream(), missing()]);
     await Promise.all(jobs);
     expect((await rowCount()) - before).toBe(150);
@@ -98,7 +101,9 @@ describe('request history', () => {
   });
 
   it('records a request no node could take as an error with no node', async () => {
-    await client.chat.completions.create({ model: 'ghost', messages: [{ role: 'user', content: 'x' }] }).catch(() => {});
+    await client.chat.completions
+      .create({ model: 'ghost', messages: [{ role: 'user', content: 'x' }] })
+      .catch(() => {});
     await router.recorder.flush();
     const res = await router.call('GET', '/v0/dashboard/request-responses?model=ghost', { headers: admin });
     expect(res.body.records[0]).toMatchObject({ status: 'error', status_code: 404, node_id: null });
@@ -133,7 +138,8 @@ describe('request history', () => {
   });
 
   it('filters by model, status, node, key and time, and pages', async () => {
-    const q = (query: string) => router.call('GET', `/v0/dashboard/request-responses?${query}`, { headers: admin });
+    const q = (query: string) =>
+      router.call('GET', `/v0/dashboard/request-responses?${query}`, { headers: admin });
     const errors = await q('status=error&per_page=100');
     expect(errors.body.records.every((r: { status: string }) => r.status === 'error')).toBe(true);
     const byNode = await q(`node_id=${nodeId}&per_page=100`);
@@ -150,12 +156,16 @@ describe('request history', () => {
     expect((await q('per_page=7')).status).toBe(400);
     expect((await q('status=maybe')).status).toBe(400);
     expect((await q('from=yesterday')).status).toBe(400);
-    expect((await router.call('GET', '/v0/dashboard/request-responses/nope', { headers: admin })).status).toBe(404);
+    expect(
+      (await router.call('GET', '/v0/dashboard/request-responses/nope', { headers: admin })).status,
+    ).toBe(404);
   });
 
   it('exports CSV and JSON with one entry per row', async () => {
     const total = await rowCount();
-    const csv = await fetch(`${router.url}/v0/dashboard/request-responses/export?format=csv`, { headers: admin });
+    const csv = await fetch(`${router.url}/v0/dashboard/request-responses/export?format=csv`, {
+      headers: admin,
+    });
     expect(csv.headers.get('content-type')).toContain('text/csv');
     const lines = (await csv.text()).trim().split('\n');
     expect(lines[0]).toContain('id,timestamp,request_type,model,node_id');
@@ -176,7 +186,9 @@ describe('request history', () => {
     const chart = await router.call('GET', '/v0/dashboard/request-history', { headers: admin });
     expect(chart.body).toHaveLength(60);
     const last = chart.body.at(-1);
-    expect(last.success + last.error + chart.body.at(-2).success + chart.body.at(-2).error).toBeGreaterThan(0);
+    expect(last.success + last.error + chart.body.at(-2).success + chart.body.at(-2).error).toBeGreaterThan(
+      0,
+    );
     const overview = await router.call('GET', '/v0/dashboard/overview', { headers: admin });
     expect(overview.body.nodes).toHaveLength(1);
     expect(overview.body.stats.total_requests).toBe(stats.body.total_requests);
@@ -192,11 +204,16 @@ describe('request history', () => {
       });
       const c = new OpenAI({ apiKey: await other.createKey(['api:inference']), baseURL: `${other.url}/v1` });
       await Promise.all(
-        [...Array(20)].map(() => c.chat.completions.create({ model: 'm1', messages: [{ role: 'user', content: 'x' }] })),
+        [...Array(20)].map(() =>
+          c.chat.completions.create({ model: 'm1', messages: [{ role: 'user', content: 'x' }] }),
+        ),
       );
       await other.close();
       const db = await openDatabase(other.databaseUrl);
-      const [{ n }] = await db.selectFrom('request_history').select((eb) => eb.fn.countAll<number>().as('n')).execute();
+      const [{ n }] = await db
+        .selectFrom('request_history')
+        .select((eb) => eb.fn.countAll<number>().as('n'))
+        .execute();
       await db.destroy();
       expect(Number(n)).toBe(20);
     } finally {

@@ -56,6 +56,16 @@ export type RegisterNodeResponse = z.infer<typeof RegisterNodeResponseSchema>;
 
 const percent = z.number().min(0).max(100);
 
+/** A model the node is pulling from the router, reported in heartbeats for the dashboard. */
+export const ModelDownloadSchema = z.object({
+  model: z.string().min(1),
+  state: z.enum(['queued', 'downloading', 'verifying', 'done', 'error']),
+  bytes_downloaded: z.number().nonnegative(),
+  bytes_total: z.number().nonnegative().nullable(),
+  error: z.string().nullable().optional(),
+});
+export type ModelDownload = z.infer<typeof ModelDownloadSchema>;
+
 export const HeartbeatRequestSchema = z.object({
   node_id: z.string().uuid(),
   cpu_usage: percent,
@@ -79,6 +89,8 @@ export const HeartbeatRequestSchema = z.object({
   ready_models: z.tuple([z.number().int().nonnegative(), z.number().int().nonnegative()]).nullish(),
   /** Extension: every model the node has, ready or not. */
   models: z.array(NodeModelSchema).optional(),
+  /** Extension: models being pulled from the router, with byte progress. */
+  model_downloads: z.array(ModelDownloadSchema).max(1000).optional(),
 });
 export type HeartbeatRequest = z.input<typeof HeartbeatRequestSchema>;
 

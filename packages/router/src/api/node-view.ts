@@ -30,6 +30,7 @@ export function nodeToJson(node: FleetNode) {
     gpu_model: node.gpuModel,
     initializing: node.initializing,
     ready_models: node.readyModels,
+    model_downloads: node.modelDownloads,
     metrics: {
       cpu_usage: node.metrics.cpuUsage,
       memory_usage: node.metrics.memoryUsage,

@@ -121,6 +121,7 @@ export class NodeRegistry implements FleetView {
       models: dedupeModels(input.models ?? []),
       initializing: input.initializing ?? false,
       readyModels: null,
+      modelDownloads: previous?.modelDownloads ?? [],
       metrics: previous?.metrics ?? emptyMetrics(),
       stats: previous?.stats ?? emptyStats(),
       customName: previous?.customName ?? null,
@@ -172,6 +173,7 @@ export class NodeRegistry implements FleetView {
     if (input.models !== undefined || input.loaded_models.length > 0) node.models = dedupeModels(models);
     node.initializing = input.initializing;
     node.readyModels = input.ready_models ?? null;
+    node.modelDownloads = input.model_downloads ?? [];
     const statusBefore = node.status;
     this.applyReadiness(node, now);
     if (modelsChanged || statusBefore !== node.status) {
@@ -380,6 +382,7 @@ function fromRow(row: NodesTable): FleetNode {
     models: JSON.parse(row.models),
     initializing: false,
     readyModels: null,
+    modelDownloads: [],
     metrics: emptyMetrics(),
     stats: emptyStats(),
     customName: row.custom_name,

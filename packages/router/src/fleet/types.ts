@@ -3,7 +3,7 @@
  * the balancer and proxy only read them (and the proxy adjusts `inFlight` through the
  * registry's `beginRequest`/`endRequest`).
  */
-import type { GpuDevice, NodeModel, NodeStatus } from '@llm-router/protocol';
+import type { GpuDevice, ModelDownload, NodeModel, NodeStatus } from '@llm-router/protocol';
 
 export interface NodeMetrics {
   cpuUsage: number | null;
@@ -55,6 +55,8 @@ export interface FleetNode {
   models: NodeModel[];
   initializing: boolean;
   readyModels: [number, number] | null;
+  /** Models the node is pulling from the router, as its last heartbeat reported them. */
+  modelDownloads: ModelDownload[];
   metrics: NodeMetrics;
   stats: NodeRouterStats;
   customName: string | null;

@@ -38,6 +38,7 @@ export function makeFleetNode(options: FleetNodeOptions): FleetNode {
     models,
     initializing: false,
     readyModels: null,
+    modelDownloads: [],
     metrics: {
       cpuUsage: null,
       memoryUsage: null,

@@ -9,6 +9,7 @@ import Fastify, {
   type FastifyInstance,
   LogController,
 } from 'fastify';
+import type { IncomingMessage } from 'node:http';
 import type { Logger } from 'pino';
 import { HttpError } from './errors.js';
 import { registerJsonBodyParser } from './raw-body.js';
@@ -57,6 +58,26 @@ function describeFrameworkError(error: FastifyError): { status: number; code: st
 /** Every route the server registers (method + URL pattern), so tests can check each one's auth. */
 export const registeredRoutes = new WeakMap<FastifyInstance, Array<{ method: string; url: string }>>();
 
+/** Bytes of an oversized body read and thrown away so the client can finish sending and read the 413. */
+const MAX_DRAIN_BYTES = 64 * 1024 * 1024;
+
+/**
+ * Reads and discards a request body (up to a bound). A client still uploading an oversized
+ * body would otherwise hit a reset (EPIPE) before it could read our 413.
+ */
+function discardBody(stream: IncomingMessage): Promise<void> {
+  return new Promise((resolve) => {
+    let drained = 0;
+    stream.on('data', (chunk: Buffer) => {
+      drained += chunk.length;
+      if (drained > MAX_DRAIN_BYTES) stream.destroy();
+    });
+    stream.once('end', resolve);
+    stream.once('close', resolve);
+    stream.once('error', () => resolve());
+  });
+}
+
 export function createHttpServer(options: ServerOptions): FastifyInstance {
   // Typed as the default instance so route modules need not know the logger's concrete type.
   const app = Fastify({
@@ -68,6 +89,13 @@ export function createHttpServer(options: ServerOptions): FastifyInstance {
     routerOptions: { maxParamLength: 1024 },
   });
   registerJsonBodyParser(app);
+  // Declared-too-large bodies are refused only after they have been received (and discarded).
+  app.addHook('onRequest', async (request) => {
+    const declared = Number(request.headers['content-length']);
+    if (!(declared > options.bodyLimitBytes)) return;
+    await discardBody(request.raw);
+    throw new HttpError(413, 'Request body is larger than the router accepts', 'request_too_large');
+  });
   const routes: Array<{ method: string; url: string }> = [];
   registeredRoutes.set(app as unknown as FastifyInstance, routes);
   app.addHook('onRoute', (route) => {

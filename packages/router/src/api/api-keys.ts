@@ -3,8 +3,9 @@ import { API_KEY_SCOPES } from '@llm-router/protocol';
 import type { FastifyInstance } from 'fastify';
 import { z } from 'zod';
 import type { ApiKeyRecord, ApiKeyStore } from '../auth/api-keys.js';
-import type { RequireScope } from '../http/auth-context.js';
+import { actingUserId, type RequireScope } from '../http/auth-context.js';
 import { badRequest, notFound } from '../http/errors.js';
+import { isoTime } from './json-time.js';
 import { parseInput } from './validate.js';
 
 const CreateApiKeySchema = z.object({
@@ -30,8 +31,6 @@ function parseExpiry(value: string | null | undefined): number | null | undefine
   return at;
 }
 
-const iso = (ms: number | null) => (ms === null ? null : new Date(ms).toISOString());
-
 export function apiKeyToJson(record: ApiKeyRecord) {
   return {
     id: record.id,
@@ -39,9 +38,9 @@ export function apiKeyToJson(record: ApiKeyRecord) {
     key_prefix: record.keyPrefix,
     scopes: record.scopes,
     created_by: record.createdBy,
-    created_at: iso(record.createdAt),
-    expires_at: iso(record.expiresAt),
-    last_used_at: iso(record.lastUsedAt),
+    created_at: isoTime(record.createdAt),
+    expires_at: isoTime(record.expiresAt),
+    last_used_at: isoTime(record.lastUsedAt),
   };
 }
 
@@ -54,13 +53,7 @@ export function registerApiKeyRoutes(
   app.post('/v0/api-keys', { preHandler: admin }, async (request, reply) => {
     const input = parseInput(CreateApiKeySchema, request.body);
     const expiresAt = parseExpiry(input.expires_at) ?? null;
-    const principal = request.principal;
-    const createdBy =
-      principal?.kind === 'user'
-        ? principal.userId
-        : principal?.kind === 'api_key'
-          ? principal.createdBy
-          : null;
+    const createdBy = actingUserId(request.principal);
     const { key, record } = await deps.apiKeys.create({
       name: input.name,
       scopes: input.scopes,

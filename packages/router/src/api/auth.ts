@@ -10,6 +10,7 @@ import type { LoginThrottle } from '../auth/login-throttle.js';
 import { authenticateUser, endSessions } from '../auth/users.js';
 import { badRequest, HttpError, unauthorized } from '../http/errors.js';
 import type { RouterDatabase } from '../store/database.js';
+import { isoTime } from './json-time.js';
 import { parseInput } from './validate.js';
 
 const LoginSchema = z.object({ username: z.string().min(1).max(255), password: z.string().min(1).max(1024) });
@@ -34,8 +35,6 @@ export interface AuthRoutesDeps {
   throttle: LoginThrottle;
   requireUser: preHandlerAsyncHookHandler;
 }
-
-const iso = (ms: number | null) => (ms === null ? null : new Date(ms).toISOString());
 
 export function registerAuthRoutes(app: FastifyInstance, deps: AuthRoutesDeps): void {
   app.post('/v0/auth/login', async (request) => {
@@ -90,6 +89,6 @@ export function registerAuthRoutes(app: FastifyInstance, deps: AuthRoutesDeps): 
     const { user } = result;
     return reply
       .code(201)
-      .send({ id: user.id, username: user.username, role: user.role, created_at: iso(user.created_at) });
+      .send({ id: user.id, username: user.username, role: user.role, created_at: isoTime(user.created_at) });
   });
 }

@@ -20,6 +20,7 @@ import type { RequireScope } from '../http/auth-context.js';
 import { badRequest, notFound } from '../http/errors.js';
 import type { RouterLogging } from '../observability/logger.js';
 import type { RouterDatabase } from '../store/database.js';
+import { isoTime } from './json-time.js';
 import { nodeToJson } from './node-view.js';
 
 export interface DashboardDeps {
@@ -96,8 +97,7 @@ export function registerDashboardRoutes(app: FastifyInstance, deps: DashboardDep
   const dashboardNode = (node: FleetNode, now: number) => ({
     ...nodeToJson(node),
     uptime_seconds: node.onlineSince === null ? 0 : Math.floor((now - node.onlineSince) / 1000),
-    metrics_last_updated_at:
-      node.metrics.updatedAt === null ? null : new Date(node.metrics.updatedAt).toISOString(),
+    metrics_last_updated_at: isoTime(node.metrics.updatedAt),
     metrics_stale: node.metrics.updatedAt === null || now - node.metrics.updatedAt > staleMs,
   });
 

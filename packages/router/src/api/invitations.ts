@@ -7,9 +7,10 @@ import {
   listInvitations,
   revokeInvitation,
 } from '../auth/invitations.js';
-import type { RequireScope } from '../http/auth-context.js';
+import { actingUserId, type RequireScope } from '../http/auth-context.js';
 import { notFound } from '../http/errors.js';
 import type { RouterDatabase } from '../store/database.js';
+import { isoTime } from './json-time.js';
 import { parseInput } from './validate.js';
 
 const CreateInvitationSchema = z.object({
@@ -20,18 +21,16 @@ const CreateInvitationSchema = z.object({
     .default(72),
 });
 
-const iso = (ms: number | null) => (ms === null ? null : new Date(ms).toISOString());
-
 function invitationToJson(row: InvitationRow, now = Date.now()) {
   const status = row.status === 'active' && row.expires_at <= now ? 'expired' : row.status;
   return {
     id: row.id,
     status,
     created_by: row.created_by,
-    created_at: iso(row.created_at),
-    expires_at: iso(row.expires_at),
+    created_at: isoTime(row.created_at),
+    expires_at: isoTime(row.expires_at),
     used_by: row.used_by,
-    used_at: iso(row.used_at),
+    used_at: isoTime(row.used_at),
   };
 }
 
@@ -47,13 +46,7 @@ export function registerInvitationRoutes(
 
   app.post('/v0/invitations', { preHandler: admin }, async (request, reply) => {
     const input = parseInput(CreateInvitationSchema, request.body ?? {});
-    const principal = request.principal;
-    const createdBy =
-      principal?.kind === 'user'
-        ? principal.userId
-        : principal?.kind === 'api_key'
-          ? principal.createdBy
-          : null;
+    const createdBy = actingUserId(request.principal);
     const { row, code } = await createInvitation(deps.db, createdBy, input.expires_in_hours);
     return reply.code(201).send({ ...invitationToJson(row), code });
   });

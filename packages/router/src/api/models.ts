@@ -44,7 +44,8 @@ export function registerModelRoutes(app: FastifyInstance, deps: ModelRoutesDeps)
 
   app.get('/v0/models/registry/*', { preHandler: node }, async (request, reply) => {
     const target = parseRegistryPath(rawSegmentsAfter(request.url, '/v0/models/registry/'));
-    if (!target) throw notFound('Use /v0/models/registry/<model>/manifest.json or /files/<file>', 'not_found');
+    if (!target)
+      throw notFound('Use /v0/models/registry/<model>/manifest.json or /files/<file>', 'not_found');
     if (target.kind === 'manifest') return models.manifest(target.modelId);
     return sendModelFile(request, reply, models.file(target.modelId, target.file));
   });

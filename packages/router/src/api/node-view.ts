@@ -1,7 +1,6 @@
 /** The JSON shape of a node in the management API (upstream field names, plus our additions). */
 import type { FleetNode } from '../fleet/types.js';
-
-const iso = (ms: number | null) => (ms === null ? null : new Date(ms).toISOString());
+import { isoTime } from './json-time.js';
 
 export function nodeToJson(node: FleetNode) {
   const readyIds = node.models.filter((m) => m.ready).map((m) => m.id);
@@ -14,9 +13,9 @@ export function nodeToJson(node: FleetNode) {
     runtime_port: node.runtimePort,
     node_api_port: node.nodeApiPort,
     status: node.status,
-    registered_at: iso(node.registeredAt),
-    last_seen: iso(node.lastSeen),
-    online_since: iso(node.onlineSince),
+    registered_at: isoTime(node.registeredAt),
+    last_seen: isoTime(node.lastSeen),
+    online_since: isoTime(node.onlineSince),
     custom_name: node.customName,
     tags: node.tags,
     notes: node.notes,
@@ -37,7 +36,7 @@ export function nodeToJson(node: FleetNode) {
       gpu_usage: node.metrics.gpuUsage,
       gpu_memory_usage: node.metrics.gpuMemoryUsage,
       active_requests: node.metrics.activeRequests,
-      updated_at: iso(node.metrics.updatedAt),
+      updated_at: isoTime(node.metrics.updatedAt),
     },
     router_stats: {
       in_flight: node.stats.inFlight,

@@ -14,6 +14,7 @@ import type { RequireScope } from '../http/auth-context.js';
 import { badRequest, HttpError, notFound } from '../http/errors.js';
 import type { RouterDatabase } from '../store/database.js';
 import { PasswordSchema, UsernameSchema } from './auth.js';
+import { isoTime } from './json-time.js';
 import { parseInput } from './validate.js';
 
 const Role = z.enum(['admin', 'viewer']);
@@ -24,14 +25,12 @@ const UpdateUserSchema = z
     message: 'give at least one of username, password, role',
   });
 
-const iso = (ms: number | null) => (ms === null ? null : new Date(ms).toISOString());
-
 export const userToJson = (u: UserRow) => ({
   id: u.id,
   username: u.username,
   role: u.role,
-  created_at: iso(u.created_at),
-  last_login: iso(u.last_login),
+  created_at: isoTime(u.created_at),
+  last_login: isoTime(u.last_login),
 });
 
 const usernameTaken = () => new HttpError(409, 'Username already exists', 'username_taken');

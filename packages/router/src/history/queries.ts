@@ -1,5 +1,6 @@
 /** Reading request history: filtered pages, one record, and exports that stream in chunks. */
 import type { SelectQueryBuilder } from 'kysely';
+import { isoTime } from '../api/json-time.js';
 import type { RouterDatabase } from '../store/database.js';
 import type { Database, RequestHistoryTable } from '../store/schema.js';
 
@@ -28,8 +29,6 @@ function applyFilters(query: HistoryQuery, f: HistoryFilters): HistoryQuery {
   return q;
 }
 
-const iso = (ms: number | null) => (ms === null ? null : new Date(Number(ms)).toISOString());
-
 const parseJson = (text: string | null): unknown => {
   if (text === null) return null;
   try {
@@ -43,7 +42,7 @@ const parseJson = (text: string | null): unknown => {
 export function historyToJson(row: RequestHistoryTable, withBodies: boolean) {
   const base = {
     id: row.id,
-    timestamp: iso(row.timestamp),
+    timestamp: isoTime(row.timestamp),
     request_type: row.request_type,
     model: row.model,
     node_id: row.node_id,
@@ -59,7 +58,7 @@ export function historyToJson(row: RequestHistoryTable, withBodies: boolean) {
     prompt_tokens: row.prompt_tokens,
     completion_tokens: row.completion_tokens,
     time_to_first_token_ms: row.time_to_first_token_ms === null ? null : Number(row.time_to_first_token_ms),
-    completed_at: iso(row.completed_at),
+    completed_at: isoTime(row.completed_at),
   };
   if (!withBodies) return base;
   return { ...base, request_body: parseJson(row.request_body), response_body: parseJson(row.response_body) };

@@ -16,3 +16,10 @@ declare module 'fastify' {
 
 /** Builds a preHandler that rejects callers without `scope` (401 no/invalid credentials, 403 wrong scope). */
 export type RequireScope = (scope: ApiKeyScope) => preHandlerAsyncHookHandler;
+
+/** The user an action is attributed to: the signed-in user, or the creator of the API key used. */
+export function actingUserId(principal: Principal | undefined): string | null {
+  if (principal?.kind === 'user') return principal.userId;
+  if (principal?.kind === 'api_key') return principal.createdBy;
+  return null;
+}

@@ -2,6 +2,8 @@
  * Assembles the Fastify server: body parsing that keeps the raw bytes, one error handler that
  * renders every failure in the shape of its route family, and a JSON 404.
  */
+
+import type { IncomingMessage } from 'node:http';
 import { managementError, openAIError } from '@llm-router/protocol';
 import Fastify, {
   type FastifyBaseLogger,
@@ -9,7 +11,6 @@ import Fastify, {
   type FastifyInstance,
   LogController,
 } from 'fastify';
-import type { IncomingMessage } from 'node:http';
 import type { Logger } from 'pino';
 import { HttpError } from './errors.js';
 import { registerJsonBodyParser } from './raw-body.js';

@@ -50,7 +50,7 @@ export function registerApiKeyRoutes(
 ): void {
   const admin = deps.requireScope('admin:*');
 
-  app.post('/v0/api-keys', { preHandler: admin }, async (request, reply) => {
+  app.post('/v0/api-keys', { onRequest: admin }, async (request, reply) => {
     const input = parseInput(CreateApiKeySchema, request.body);
     const expiresAt = parseExpiry(input.expires_at) ?? null;
     const createdBy = actingUserId(request.principal);
@@ -63,11 +63,11 @@ export function registerApiKeyRoutes(
     return reply.code(201).send({ ...apiKeyToJson(record), key });
   });
 
-  app.get('/v0/api-keys', { preHandler: admin }, async () => ({
+  app.get('/v0/api-keys', { onRequest: admin }, async () => ({
     api_keys: deps.apiKeys.list().map(apiKeyToJson),
   }));
 
-  app.put<{ Params: { id: string } }>('/v0/api-keys/:id', { preHandler: admin }, async (request) => {
+  app.put<{ Params: { id: string } }>('/v0/api-keys/:id', { onRequest: admin }, async (request) => {
     const input = parseInput(UpdateApiKeySchema, request.body);
     const record = await deps.apiKeys.update(request.params.id, {
       name: input.name,
@@ -79,7 +79,7 @@ export function registerApiKeyRoutes(
 
   app.delete<{ Params: { id: string } }>(
     '/v0/api-keys/:id',
-    { preHandler: admin },
+    { onRequest: admin },
     async (request, reply) => {
       if (!(await deps.apiKeys.revoke(request.params.id)))
         throw notFound('API key not found', 'api_key_not_found');

@@ -2,7 +2,7 @@
  * Dashboard sessions: login (throttled against guessing), the current user, logout (which
  * really revokes the token) and sign-up with an invitation code.
  */
-import type { FastifyInstance, preHandlerAsyncHookHandler } from 'fastify';
+import type { FastifyInstance, onRequestAsyncHookHandler } from 'fastify';
 import { z } from 'zod';
 import { redeemInvitation } from '../auth/invitations.js';
 import { JWT_LIFETIME_SECONDS, type JwtIssuer } from '../auth/jwt.js';
@@ -33,7 +33,7 @@ export interface AuthRoutesDeps {
   db: RouterDatabase;
   jwt: JwtIssuer;
   throttle: LoginThrottle;
-  requireUser: preHandlerAsyncHookHandler;
+  requireUser: onRequestAsyncHookHandler;
 }
 
 export function registerAuthRoutes(app: FastifyInstance, deps: AuthRoutesDeps): void {
@@ -63,13 +63,13 @@ export function registerAuthRoutes(app: FastifyInstance, deps: AuthRoutesDeps): 
     };
   });
 
-  app.get('/v0/auth/me', { preHandler: deps.requireUser }, async (request) => {
+  app.get('/v0/auth/me', { onRequest: deps.requireUser }, async (request) => {
     const principal = request.principal;
     if (principal?.kind !== 'user') throw unauthorized('Not signed in', 'session_required');
     return { user_id: principal.userId, username: principal.username, role: principal.role };
   });
 
-  app.post('/v0/auth/logout', { preHandler: deps.requireUser }, async (request, reply) => {
+  app.post('/v0/auth/logout', { onRequest: deps.requireUser }, async (request, reply) => {
     if (request.principal?.kind === 'user') await endSessions(deps.db, request.principal.userId);
     return reply.code(204).send();
   });

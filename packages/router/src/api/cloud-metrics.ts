@@ -16,7 +16,7 @@ export type CloudMetricsRouteOptions = { requireScope: RequireScope } & (
 
 export function registerCloudMetricsRoute(app: FastifyInstance, options: CloudMetricsRouteOptions): void {
   const metrics = 'cloud' in options ? options.cloud.metrics : options.metrics;
-  app.get('/v0/metrics/cloud', { preHandler: options.requireScope('admin:*') }, async (_request, reply) => {
+  app.get('/v0/metrics/cloud', { onRequest: options.requireScope('admin:*') }, async (_request, reply) => {
     const text = await metrics.render();
     return reply.type(metrics.contentType).send(text);
   });

@@ -148,16 +148,16 @@ export function registerDashboardRoutes(app: FastifyInstance, deps: DashboardDep
     };
   };
 
-  app.get('/v0/dashboard/stats', { preHandler: admin }, stats);
+  app.get('/v0/dashboard/stats', { onRequest: admin }, stats);
 
-  app.get('/v0/dashboard/nodes', { preHandler: admin }, async () => {
+  app.get('/v0/dashboard/nodes', { onRequest: admin }, async () => {
     const now = Date.now();
     return deps.registry.all().map((n) => dashboardNode(n, now));
   });
 
-  app.get('/v0/dashboard/request-history', { preHandler: admin }, async () => deps.capture.minutes.series());
+  app.get('/v0/dashboard/request-history', { onRequest: admin }, async () => deps.capture.minutes.series());
 
-  app.get('/v0/dashboard/overview', { preHandler: admin }, async () => {
+  app.get('/v0/dashboard/overview', { onRequest: admin }, async () => {
     const started = performance.now();
     const now = Date.now();
     return {
@@ -169,12 +169,12 @@ export function registerDashboardRoutes(app: FastifyInstance, deps: DashboardDep
     };
   });
 
-  app.get('/v0/dashboard/request-responses', { preHandler: admin }, async (request) => {
+  app.get('/v0/dashboard/request-responses', { onRequest: admin }, async (request) => {
     const q = parseQuery(ListSchema, request.query);
     return listHistory(deps.db, toFilters(q), q.page, q.per_page);
   });
 
-  app.get('/v0/dashboard/request-responses/export', { preHandler: admin }, async (request, reply) => {
+  app.get('/v0/dashboard/request-responses/export', { onRequest: admin }, async (request, reply) => {
     const q = parseQuery(ExportSchema, request.query);
     const stamp = new Date().toISOString().replace(/[:.]/g, '-');
     reply
@@ -189,7 +189,7 @@ export function registerDashboardRoutes(app: FastifyInstance, deps: DashboardDep
 
   app.get<{ Params: { id: string } }>(
     '/v0/dashboard/request-responses/:id',
-    { preHandler: admin },
+    { onRequest: admin },
     async (request) => {
       const record = await getHistoryRecord(deps.db, request.params.id);
       if (!record) throw notFound('Request record not found', 'record_not_found');
@@ -197,7 +197,7 @@ export function registerDashboardRoutes(app: FastifyInstance, deps: DashboardDep
     },
   );
 
-  app.get('/v0/dashboard/logs/router', { preHandler: admin }, async (request) => {
+  app.get('/v0/dashboard/logs/router', { onRequest: admin }, async (request) => {
     const q = parseQuery(z.object({ limit: z.coerce.number().int().default(200) }), request.query);
     const limit = Math.min(1000, Math.max(1, q.limit));
     return { source: 'router', entries: deps.logging.ring.tail(limit), path: deps.logging.currentFile() };

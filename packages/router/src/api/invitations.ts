@@ -40,11 +40,11 @@ export function registerInvitationRoutes(
 ): void {
   const admin = deps.requireScope('admin:*');
 
-  app.get('/v0/invitations', { preHandler: admin }, async () => ({
+  app.get('/v0/invitations', { onRequest: admin }, async () => ({
     invitations: (await listInvitations(deps.db)).map((row) => invitationToJson(row)),
   }));
 
-  app.post('/v0/invitations', { preHandler: admin }, async (request, reply) => {
+  app.post('/v0/invitations', { onRequest: admin }, async (request, reply) => {
     const input = parseInput(CreateInvitationSchema, request.body ?? {});
     const createdBy = actingUserId(request.principal);
     const { row, code } = await createInvitation(deps.db, createdBy, input.expires_in_hours);
@@ -53,7 +53,7 @@ export function registerInvitationRoutes(
 
   app.delete<{ Params: { id: string } }>(
     '/v0/invitations/:id',
-    { preHandler: admin },
+    { onRequest: admin },
     async (request, reply) => {
       if (!(await revokeInvitation(deps.db, request.params.id)))
         throw notFound('Invitation not found', 'not_found');

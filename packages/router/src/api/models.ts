@@ -27,22 +27,22 @@ export function registerModelRoutes(app: FastifyInstance, deps: ModelRoutesDeps)
   const admin = deps.requireScope('admin:*');
   const node = deps.requireScope('node:register');
 
-  app.post('/v0/models/register', { preHandler: admin }, async (request, reply) => {
+  app.post('/v0/models/register', { onRequest: admin }, async (request, reply) => {
     const input = parseInput(RegisterModelSchema, request.body);
     return reply.code(201).send(await models.register(input));
   });
 
-  app.post('/v0/models/discover-gguf', { preHandler: admin }, async (request) => {
+  app.post('/v0/models/discover-gguf', { onRequest: admin }, async (request) => {
     const { model } = parseInput(DiscoverSchema, request.body);
     return models.discovery.discover(model);
   });
 
-  app.get('/v0/models', { preHandler: node }, async (_request, reply) => {
+  app.get('/v0/models', { onRequest: node }, async (_request, reply) => {
     reply.header('x-models-version', String(models.modelsVersion()));
     return models.feed();
   });
 
-  app.get('/v0/models/registry/*', { preHandler: node }, async (request, reply) => {
+  app.get('/v0/models/registry/*', { onRequest: node }, async (request, reply) => {
     const target = parseRegistryPath(rawSegmentsAfter(request.url, '/v0/models/registry/'));
     if (!target)
       throw notFound('Use /v0/models/registry/<model>/manifest.json or /files/<file>', 'not_found');
@@ -50,15 +50,15 @@ export function registerModelRoutes(app: FastifyInstance, deps: ModelRoutesDeps)
     return sendModelFile(request, reply, models.file(target.modelId, target.file));
   });
 
-  app.get('/v0/models/blob/*', { preHandler: node }, async (request, reply) =>
+  app.get('/v0/models/blob/*', { onRequest: node }, async (request, reply) =>
     sendModelFile(request, reply, models.blob(modelIdAfter(request, '/v0/models/blob/'))),
   );
 
-  app.get('/v0/models/*', { preHandler: node }, async (request) =>
+  app.get('/v0/models/*', { onRequest: node }, async (request) =>
     models.detail(modelIdAfter(request, '/v0/models/')),
   );
 
-  app.delete('/v0/models/*', { preHandler: admin }, async (request, reply) => {
+  app.delete('/v0/models/*', { onRequest: admin }, async (request, reply) => {
     const id = modelIdAfter(request, '/v0/models/');
     if (!(await models.remove(id))) throw notFound(`Model '${id}' is not registered`, 'model_not_found');
     return reply.code(204).send();

@@ -47,25 +47,25 @@ export function registerNodeAdminRoutes(
     return node;
   };
 
-  app.delete<IdParams>('/v0/nodes/:id', { preHandler: admin }, async (request, reply) => {
+  app.delete<IdParams>('/v0/nodes/:id', { onRequest: admin }, async (request, reply) => {
     if (!(await registry.remove(request.params.id))) throw notFound('Node not found', 'node_not_found');
     return reply.code(204).send();
   });
 
-  app.post<IdParams>('/v0/nodes/:id/disconnect', { preHandler: admin }, async (request, reply) => {
+  app.post<IdParams>('/v0/nodes/:id/disconnect', { onRequest: admin }, async (request, reply) => {
     const node = await registry.disconnect(request.params.id);
     if (!node) throw notFound('Node not found', 'node_not_found');
     return reply.code(202).send(nodeToJson(node));
   });
 
-  app.post<IdParams>('/v0/nodes/:id/approve', { preHandler: admin }, async (request) => {
+  app.post<IdParams>('/v0/nodes/:id/approve', { onRequest: admin }, async (request) => {
     const result = await registry.approve(request.params.id);
     if (result === 'unknown') throw notFound('Node not found', 'node_not_found');
     if (result === 'not_pending') throw badRequest('Node is not waiting for approval', null, 'not_pending');
     return nodeToJson(result);
   });
 
-  app.put<IdParams>('/v0/nodes/:id/settings', { preHandler: admin }, async (request) => {
+  app.put<IdParams>('/v0/nodes/:id/settings', { onRequest: admin }, async (request) => {
     const input = parseInput(SettingsSchema, request.body);
     const node = await registry.updateSettings(request.params.id, {
       customName: input.custom_name,
@@ -76,7 +76,7 @@ export function registerNodeAdminRoutes(
     return nodeToJson(node);
   });
 
-  app.get<IdParams>('/v0/nodes/:id/logs', { preHandler: admin }, async (request) => {
+  app.get<IdParams>('/v0/nodes/:id/logs', { onRequest: admin }, async (request) => {
     const node = nodeOr404(request.params.id);
     const parsed = LogsQuery.safeParse(request.query);
     if (!parsed.success) throw badRequest('limit must be an integer', 'limit');
@@ -106,7 +106,7 @@ export function registerNodeAdminRoutes(
 
   app.get<{ Params: { node_id: string } }>(
     '/v0/dashboard/metrics/:node_id',
-    { preHandler: admin },
+    { onRequest: admin },
     async (request) => {
       const samples = registry.metricsFor(request.params.node_id);
       if (!samples) throw notFound('Node not found', 'node_not_found');

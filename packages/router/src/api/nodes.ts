@@ -38,7 +38,7 @@ export function gpuRejection(input: RegisterInput): string | null {
 export function registerNodeRoutes(app: FastifyInstance, deps: NodeRoutesDeps): void {
   const nodeKey = deps.requireScope('node:register');
 
-  app.post('/v0/nodes', { preHandler: nodeKey }, async (request, reply) => {
+  app.post('/v0/nodes', { onRequest: nodeKey }, async (request, reply) => {
     const input = parseInput(RegisterNodeRequestSchema, request.body);
     const rejection = deps.allowNoGpu ? null : gpuRejection(input);
     if (rejection) throw new HttpError(403, rejection, 'gpu_required');
@@ -54,7 +54,7 @@ export function registerNodeRoutes(app: FastifyInstance, deps: NodeRoutesDeps): 
     });
   });
 
-  app.post('/v0/health', { preHandler: nodeKey }, async (request) => {
+  app.post('/v0/health', { onRequest: nodeKey }, async (request) => {
     const token = request.headers['x-node-token'];
     if (typeof token !== 'string' || token === '') {
       throw unauthorized('Missing X-Node-Token header', 'missing_node_token');
@@ -71,7 +71,7 @@ export function registerNodeRoutes(app: FastifyInstance, deps: NodeRoutesDeps): 
     return body;
   });
 
-  app.get('/v0/nodes', { preHandler: deps.requireScope('admin:*') }, async () =>
+  app.get('/v0/nodes', { onRequest: deps.requireScope('admin:*') }, async () =>
     deps.registry.all().map(nodeToJson),
   );
 }

@@ -9,7 +9,7 @@ import {
   describeValidationError,
   EmbeddingRequestSchema,
 } from '@llm-router/protocol';
-import type { FastifyInstance, FastifyReply, FastifyRequest, preHandlerAsyncHookHandler } from 'fastify';
+import type { FastifyInstance, FastifyReply, FastifyRequest, onRequestAsyncHookHandler } from 'fastify';
 import type { z } from 'zod';
 import type { BalancerPolicy } from '../balancer/types.js';
 import type { CloudGateway, CloudModelEntry, CloudProviderName, InferenceKind } from '../cloud/types.js';
@@ -60,7 +60,7 @@ export interface OpenAIRouteDeps {
   requireScope: RequireScope;
   cloud?: CloudGateway;
   /** Guards `/v1/models`; the server also lets registered nodes in with their `X-Node-Token`. */
-  requireModelsAccess?: preHandlerAsyncHookHandler;
+  requireModelsAccess?: onRequestAsyncHookHandler;
   balancer: BalancerPolicy;
   /** Called once per inference request, after the reply (streams: after the last byte). Must not throw. */
   onRequestFinished?: (request: FinishedRequest) => void;
@@ -160,7 +160,7 @@ export function registerOpenAIRoutes(app: FastifyInstance, deps: OpenAIRouteDeps
   }
 
   for (const route of INFERENCE_ROUTES) {
-    app.post(route.path, { preHandler: requireInference }, async (request, reply) => {
+    app.post(route.path, { onRequest: requireInference }, async (request, reply) => {
       const startedAt = performance.now();
       const body = request.body;
       const record = (outcome: Outcome) => {
@@ -211,13 +211,13 @@ export function registerOpenAIRoutes(app: FastifyInstance, deps: OpenAIRouteDeps
     }
   }
 
-  app.get('/v1/models', { preHandler: requireModelsAccess }, async (request) => {
+  app.get('/v1/models', { onRequest: requireModelsAccess }, async (request) => {
     const local = [...fleetModels(fleet).values()].sort((a, b) => a.id.localeCompare(b.id));
     return { object: 'list', data: [...local, ...(await listCloudModels(request))] };
   });
 
   // A wildcard, because model ids may contain slashes (`org/name`).
-  app.get('/v1/models/*', { preHandler: requireModelsAccess }, async (request) => {
+  app.get('/v1/models/*', { onRequest: requireModelsAccess }, async (request) => {
     const id = (request.params as { '*': string })['*'];
     const local = fleetModels(fleet).get(id);
     if (local) return local;

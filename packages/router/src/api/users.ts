@@ -43,18 +43,18 @@ export function registerUserRoutes(
 ) {
   const admin = deps.requireScope('admin:*');
 
-  app.get('/v0/users', { preHandler: admin }, async () => ({
+  app.get('/v0/users', { onRequest: admin }, async () => ({
     users: (await listUsers(deps.db)).map(userToJson),
   }));
 
-  app.post('/v0/users', { preHandler: admin }, async (request, reply) => {
+  app.post('/v0/users', { onRequest: admin }, async (request, reply) => {
     const input = parseInput(CreateUserSchema, request.body);
     if (await findUserByName(deps.db, input.username)) throw usernameTaken();
     const user = await createUser(deps.db, input);
     return reply.code(201).send(userToJson(user));
   });
 
-  app.put<{ Params: { id: string } }>('/v0/users/:id', { preHandler: admin }, async (request) => {
+  app.put<{ Params: { id: string } }>('/v0/users/:id', { onRequest: admin }, async (request) => {
     const input = parseInput(UpdateUserSchema, request.body);
     if (input.username !== undefined) {
       const other = await findUserByName(deps.db, input.username);
@@ -67,7 +67,7 @@ export function registerUserRoutes(
     return userToJson(user);
   });
 
-  app.delete<{ Params: { id: string } }>('/v0/users/:id', { preHandler: admin }, async (request, reply) => {
+  app.delete<{ Params: { id: string } }>('/v0/users/:id', { onRequest: admin }, async (request, reply) => {
     const deleted = await deleteUser(deps.db, request.params.id).catch((e) => {
       throw lastAdmin(e);
     });

@@ -2,7 +2,7 @@
  * Who is calling: resolved once per request by the auth guard and attached to the request.
  */
 import type { ApiKeyScope } from '@llm-router/protocol';
-import type { preHandlerAsyncHookHandler } from 'fastify';
+import type { onRequestAsyncHookHandler } from 'fastify';
 
 export type Principal =
   | { kind: 'api_key'; apiKeyId: string; scopes: string[]; createdBy: string | null }
@@ -14,8 +14,8 @@ declare module 'fastify' {
   }
 }
 
-/** Builds a preHandler that rejects callers without `scope` (401 no/invalid credentials, 403 wrong scope). */
-export type RequireScope = (scope: ApiKeyScope) => preHandlerAsyncHookHandler;
+/** Builds an onRequest hook (auth runs before the body is read) that rejects callers without `scope` (401 no/invalid credentials, 403 wrong scope). */
+export type RequireScope = (scope: ApiKeyScope) => onRequestAsyncHookHandler;
 
 /** The user an action is attributed to: the signed-in user, or the creator of the API key used. */
 export function actingUserId(principal: Principal | undefined): string | null {

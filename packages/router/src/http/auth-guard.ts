@@ -80,7 +80,7 @@ export function createRequireScope(deps: AuthDeps): RequireScope {
   };
 }
 
-/** A preHandler for routes about the signed-in dashboard user themself (`/v0/auth/me`, logout). */
+/** An onRequest hook for routes about the signed-in dashboard user themself (`/v0/auth/me`, logout). */
 export function createRequireUser(deps: AuthDeps) {
   return async (request: FastifyRequest) => {
     const principal = await authenticate(deps, request);

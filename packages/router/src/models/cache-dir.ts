@@ -32,7 +32,11 @@ export async function removeModelDir(modelsDir: string, id: string): Promise<voi
   }
 }
 
-export function newTask(modelId: string, kind: TaskKind, params: ModelTaskRecord['params'] = {}): ModelTaskRecord {
+export function newTask(
+  modelId: string,
+  kind: TaskKind,
+  params: ModelTaskRecord['params'] = {},
+): ModelTaskRecord {
   const now = Date.now();
   return {
     id: randomUUID(),

@@ -55,7 +55,9 @@ class RouterClient {
         body: body === undefined ? undefined : JSON.stringify(body),
       });
     } catch (error) {
-      throw new Error(`cannot reach the router at ${this.base}: ${(error as Error).cause ?? (error as Error).message}`);
+      throw new Error(
+        `cannot reach the router at ${this.base}: ${(error as Error).cause ?? (error as Error).message}`,
+      );
     }
     const text = await response.text();
     let parsed: Json = text;
@@ -74,12 +76,18 @@ function clientFor(values: { router?: string }, ctx: ModelCliContext): RouterCli
   const base = (values.router ?? ctx.env.LLM_ROUTER_URL ?? 'http://127.0.0.1:8080').replace(/\/+$/, '');
   const credential = ctx.env.LLM_ROUTER_API_KEY || ctx.env.LLM_ROUTER_JWT_TOKEN;
   if (!credential) {
-    throw ctx.usageError('set LLM_ROUTER_API_KEY (a key with admin:*) or LLM_ROUTER_JWT_TOKEN (an admin session)');
+    throw ctx.usageError(
+      'set LLM_ROUTER_API_KEY (a key with admin:*) or LLM_ROUTER_JWT_TOKEN (an admin session)',
+    );
   }
   return new RouterClient(base, credential);
 }
 
-export async function modelCommand(sub: string | undefined, args: string[], ctx: ModelCliContext): Promise<void> {
+export async function modelCommand(
+  sub: string | undefined,
+  args: string[],
+  ctx: ModelCliContext,
+): Promise<void> {
   const { values, positionals } = parseArgs({
     args,
     allowPositionals: true,
@@ -153,7 +161,13 @@ async function listModels(client: RouterClient, json: boolean, ctx: ModelCliCont
     ]);
   }
   const widths = rows[0].map((_, i) => Math.max(...rows.map((r) => String(r[i]).length)));
-  for (const row of rows) ctx.stdout.write(`${row.map((c, i) => String(c).padEnd(widths[i])).join('  ').trimEnd()}\n`);
+  for (const row of rows)
+    ctx.stdout.write(
+      `${row
+        .map((c, i) => String(c).padEnd(widths[i]))
+        .join('  ')
+        .trimEnd()}\n`,
+    );
 }
 
 /** Polls the model until it is cached or failed; exits non-zero (by throwing) on failure. */
@@ -170,8 +184,11 @@ async function followCaching(client: RouterClient, id: string, ctx: ModelCliCont
     lastStatus = label;
     if (status === 'registered' || status === 'error') {
       if (tty) ctx.stderr.write('\n');
-      if (status === 'error') throw new Error(`caching ${id} failed: ${model.error ?? model.download_progress?.error}`);
-      ctx.stdout.write(`${id} is cached and ready for nodes${model.servable ? '' : ` (not servable: ${model.servable_reason})`}\n`);
+      if (status === 'error')
+        throw new Error(`caching ${id} failed: ${model.error ?? model.download_progress?.error}`);
+      ctx.stdout.write(
+        `${id} is cached and ready for nodes${model.servable ? '' : ` (not servable: ${model.servable_reason})`}\n`,
+      );
       return;
     }
     await new Promise((resolve) => setTimeout(resolve, ctx.pollMs ?? 500));

@@ -51,11 +51,18 @@ export class GgufDiscovery {
     });
     const alternatives = results
       .map((result) => {
-        const provider = result.repo.includes('/') ? result.repo.slice(0, result.repo.indexOf('/')) : result.repo;
+        const provider = result.repo.includes('/')
+          ? result.repo.slice(0, result.repo.indexOf('/'))
+          : result.repo;
         const files = result.files
           .filter((f) => f.path.toLowerCase().endsWith('.gguf'))
           .map((f) => ({ filename: f.path, size_bytes: f.size, quantization: quantLabel(f.path) }));
-        return { repo: result.repo, provider, trusted: trustRank(provider) < TRUSTED_PROVIDERS.length, files };
+        return {
+          repo: result.repo,
+          provider,
+          trusted: trustRank(provider) < TRUSTED_PROVIDERS.length,
+          files,
+        };
       })
       .filter((alternative) => alternative.files.length > 0);
     // A stable sort: trusted providers in the contract's order, the rest as the hub ranked them.
@@ -77,6 +84,10 @@ function baseModelOf(model: string, hfBaseUrl: string): string {
     return parseRepoInput(model, hfBaseUrl).repo;
   } catch {
     if (/^[A-Za-z0-9._-]+$/.test(model)) return model;
-    throw badRequest(`Invalid model '${model}': use 'org/name', a name, or a Hugging Face URL`, 'model', 'invalid_model');
+    throw badRequest(
+      `Invalid model '${model}': use 'org/name', a name, or a Hugging Face URL`,
+      'model',
+      'invalid_model',
+    );
   }
 }

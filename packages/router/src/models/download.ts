@@ -94,7 +94,11 @@ export async function downloadHubFile(
   const complete = target.sizeBytes !== null && offset === target.sizeBytes && offset > 0;
   if (!complete) {
     if (offset > 0) hooks.onResume?.(offset);
-    const response = await hub.openFile(target.repo, target.revision, target.sourcePath, { offset, etag, signal });
+    const response = await hub.openFile(target.repo, target.revision, target.sourcePath, {
+      offset,
+      etag,
+      signal,
+    });
     if (response.status === 416) {
       // The part already holds more than the hub has for this range: start over.
       await response.body?.cancel().catch(() => {});
@@ -129,7 +133,11 @@ export async function downloadHubFile(
   return verifyAndPublish(target, part, etag);
 }
 
-async function verifyAndPublish(target: DownloadTarget, part: string, etag: string | null): Promise<DownloadResult> {
+async function verifyAndPublish(
+  target: DownloadTarget,
+  part: string,
+  etag: string | null,
+): Promise<DownloadResult> {
   const size = await sizeOrZero(part);
   if (target.sizeBytes !== null && size < target.sizeBytes) {
     throw new TruncatedDownloadError(
@@ -138,7 +146,9 @@ async function verifyAndPublish(target: DownloadTarget, part: string, etag: stri
   }
   const corrupt = async (why: string) => {
     await rm(part, { force: true });
-    return new CorruptFileError(`'${target.sourcePath}' failed verification: ${why}; the download was discarded`);
+    return new CorruptFileError(
+      `'${target.sourcePath}' failed verification: ${why}; the download was discarded`,
+    );
   };
   if (target.sizeBytes !== null && size > target.sizeBytes) {
     throw await corrupt(`it has ${size} bytes, the hub lists ${target.sizeBytes}`);

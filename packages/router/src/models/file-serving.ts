@@ -52,9 +52,15 @@ export async function sendModelFile(request: FastifyRequest, reply: FastifyReply
   const range = rangeAllowed ? parseRange(request.headers.range, info.size) : null;
   if (range === 'unsatisfiable') {
     reply.header('content-range', `bytes */${info.size}`);
-    throw new HttpError(416, `Range not satisfiable for a ${info.size}-byte file`, 'range_not_satisfiable', null, {
-      'content-range': `bytes */${info.size}`,
-    });
+    throw new HttpError(
+      416,
+      `Range not satisfiable for a ${info.size}-byte file`,
+      'range_not_satisfiable',
+      null,
+      {
+        'content-range': `bytes */${info.size}`,
+      },
+    );
   }
   if (range) {
     reply.code(206);

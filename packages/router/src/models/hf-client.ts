@@ -30,7 +30,9 @@ const SiblingSchema = z.object({
   rfilename: z.string(),
   size: z.number().nonnegative().nullish(),
   blobId: z.string().nullish(),
-  lfs: z.object({ sha256: z.string().nullish(), oid: z.string().nullish(), size: z.number().nullish() }).nullish(),
+  lfs: z
+    .object({ sha256: z.string().nullish(), oid: z.string().nullish(), size: z.number().nullish() })
+    .nullish(),
 });
 
 const ModelInfoSchema = z.object({
@@ -105,7 +107,11 @@ export class HubClient {
     const url = `${this.options.baseUrl}/api/models/${encodeRepo(repo)}${revisionPart}?blobs=true`;
     const body = await this.getJson(url, repo, AbortSignal.timeout(this.apiTimeoutMs));
     const parsed = ModelInfoSchema.safeParse(body);
-    if (!parsed.success) throw new HubError('bad_response', `Hugging Face returned an unexpected model description for '${repo}'`);
+    if (!parsed.success)
+      throw new HubError(
+        'bad_response',
+        `Hugging Face returned an unexpected model description for '${repo}'`,
+      );
     return {
       commit: parsed.data.sha ?? null,
       gated: parsed.data.gated !== undefined && parsed.data.gated !== null && parsed.data.gated !== false,
@@ -124,7 +130,8 @@ export class HubClient {
     const url = `${this.options.baseUrl}/api/models?${query}`;
     const body = await this.getJson(url, term, AbortSignal.timeout(this.apiTimeoutMs));
     const parsed = z.array(ModelInfoSchema.extend({ id: z.string() })).safeParse(body);
-    if (!parsed.success) throw new HubError('bad_response', 'Hugging Face returned an unexpected search result');
+    if (!parsed.success)
+      throw new HubError('bad_response', 'Hugging Face returned an unexpected search result');
     return parsed.data.map((m) => ({ repo: m.id, files: m.siblings.map(toHubFile) }));
   }
 
@@ -157,14 +164,25 @@ export class HubClient {
     return this.options.token ? { authorization: `Bearer ${this.options.token}` } : {};
   }
 
-  private async send(url: string, headers: Record<string, string>, signal: AbortSignal, what: string): Promise<Response> {
+  private async send(
+    url: string,
+    headers: Record<string, string>,
+    signal: AbortSignal,
+    what: string,
+  ): Promise<Response> {
     try {
       return await fetch(url, { headers, signal, dispatcher: this.agent, redirect: 'follow' });
     } catch (error) {
-      if (signal.aborted && !(signal.reason instanceof DOMException && signal.reason.name === 'TimeoutError')) {
+      if (
+        signal.aborted &&
+        !(signal.reason instanceof DOMException && signal.reason.name === 'TimeoutError')
+      ) {
         throw signal.reason ?? error;
       }
-      const reason = error instanceof Error ? ((error.cause as Error | undefined)?.message ?? error.message) : String(error);
+      const reason =
+        error instanceof Error
+          ? ((error.cause as Error | undefined)?.message ?? error.message)
+          : String(error);
       throw new HubError('unavailable', `Hugging Face could not be reached for '${what}': ${reason}`);
     }
   }
@@ -178,13 +196,16 @@ export class HubClient {
     const length = Number(response.headers.get('content-length') ?? 0);
     if (length > MAX_JSON_BYTES) {
       await response.body?.cancel().catch(() => {});
-      throw new HubError('bad_response', `Hugging Face sent ${length} bytes of JSON for '${what}'; too large`);
+      throw new HubError(
+        'bad_response',
+        `Hugging Face sent ${length} bytes of JSON for '${what}'; too large`,
+      );
     }
     try {
       const text = await response.text();
       if (text.length > MAX_JSON_BYTES) throw new Error('too large');
       return JSON.parse(text);
-    } catch (error) {
+    } catch {
       if (signal.aborted) throw new HubError('unavailable', `Hugging Face timed out for '${what}'`);
       throw new HubError('bad_response', `Hugging Face sent invalid JSON for '${what}'`);
     }

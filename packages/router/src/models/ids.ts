@@ -38,7 +38,8 @@ const HUB_HOSTS = new Set(['huggingface.co', 'www.huggingface.co', 'hf.co']);
 export function parseRepoInput(input: string, hfBaseUrl: string): RepoRef {
   const value = input.trim();
   let path = value;
-  const looksLikeUrl = /^[a-z][a-z0-9+.-]*:\/\//i.test(value) || /^(www\.)?(huggingface\.co|hf\.co)\//i.test(value);
+  const looksLikeUrl =
+    /^[a-z][a-z0-9+.-]*:\/\//i.test(value) || /^(www\.)?(huggingface\.co|hf\.co)\//i.test(value);
   if (looksLikeUrl) {
     let url: URL;
     try {
@@ -60,13 +61,22 @@ export function parseRepoInput(input: string, hfBaseUrl: string): RepoRef {
     if (segments[0] === 'api' && segments[1] === 'models') segments.splice(0, 2);
     if (segments[0] === 'models') segments.shift();
     if (segments[0] === 'datasets' || segments[0] === 'spaces') {
-      throw badRequest(`'${value}' is a ${segments[0].slice(0, -1)}, not a model repository`, 'repo', 'invalid_repo');
+      throw badRequest(
+        `'${value}' is a ${segments[0].slice(0, -1)}, not a model repository`,
+        'repo',
+        'invalid_repo',
+      );
     }
     // `org/name/tree/main`, `org/name/resolve/main/file.gguf`, … → `org/name`.
     path = segments.slice(0, 2).join('/');
   }
   const segments = path.split('/');
-  if (segments.length < 1 || segments.length > 2 || !segments.every((s) => REPO_SEGMENT.test(s)) || path.includes('..')) {
+  if (
+    segments.length < 1 ||
+    segments.length > 2 ||
+    !segments.every((s) => REPO_SEGMENT.test(s)) ||
+    path.includes('..')
+  ) {
     throw invalidRepo(value);
   }
   const id = path.toLowerCase();
@@ -82,7 +92,11 @@ const invalidRepo = (value: string) =>
   );
 
 const traversal = (what: string): HttpError =>
-  badRequest(`Invalid ${what}: path traversal, slashes, backslashes and NUL are not allowed`, null, 'invalid_path');
+  badRequest(
+    `Invalid ${what}: path traversal, slashes, backslashes and NUL are not allowed`,
+    null,
+    'invalid_path',
+  );
 
 /** The raw (still percent-encoded) segments of a URL after `prefix`, without the query string. */
 export function rawSegmentsAfter(url: string, prefix: string): string[] {
@@ -135,7 +149,9 @@ export function fileNameFromSegment(raw: string): string {
   return name;
 }
 
-export type RegistryPath = { kind: 'manifest'; modelId: string } | { kind: 'file'; modelId: string; file: string };
+export type RegistryPath =
+  | { kind: 'manifest'; modelId: string }
+  | { kind: 'file'; modelId: string; file: string };
 
 /**
  * Parses what follows `/v0/models/registry/`: `<model>/manifest.json` or

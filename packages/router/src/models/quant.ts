@@ -51,7 +51,9 @@ export const QUALITY_ORDER: readonly QuantLabel[] = [
 export const UNKNOWN_RANK = 999;
 
 /** `speed` only considers labels from F32 down to Q4_0 (inclusive) while any exists. */
-export const SPEED_LABELS: ReadonlySet<QuantLabel> = new Set(QUALITY_ORDER.slice(0, QUALITY_ORDER.indexOf('Q4_0') + 1));
+export const SPEED_LABELS: ReadonlySet<QuantLabel> = new Set(
+  QUALITY_ORDER.slice(0, QUALITY_ORDER.indexOf('Q4_0') + 1),
+);
 
 /** Unquantized labels `llama-quantize` can start from. */
 export const QUANTIZE_SOURCE_LABELS: ReadonlySet<QuantLabel> = new Set(['F32', 'BF16', 'F16']);

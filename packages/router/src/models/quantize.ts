@@ -59,7 +59,9 @@ export async function runQuantize(job: QuantizeJob): Promise<{ sizeBytes: number
       if (job.signal.aborted) return reject(job.signal.reason);
       if (code === 0) return resolve();
       const tail = stderr.trim().split('\n').slice(-5).join(' | ');
-      reject(new QuantizeError(`llama-quantize failed (${signal ?? `exit ${code}`})${tail ? `: ${tail}` : ''}`));
+      reject(
+        new QuantizeError(`llama-quantize failed (${signal ?? `exit ${code}`})${tail ? `: ${tail}` : ''}`),
+      );
     });
   });
   const problem = await checkGgufFile(part).catch((error: Error) => error.message);

@@ -61,7 +61,11 @@ export function hubErrorToHttp(error: unknown, repo: string, hasToken: boolean):
   if (!(error instanceof HubError)) return error;
   if (error.kind === 'not_found') {
     const hint = hasToken ? '' : ' (a private repository also needs HF_TOKEN on the router)';
-    return new HttpError(404, `Hugging Face repository '${repo}' or file was not found${hint}`, 'repo_not_found');
+    return new HttpError(
+      404,
+      `Hugging Face repository '${repo}' or file was not found${hint}`,
+      'repo_not_found',
+    );
   }
   if (error.kind === 'access_denied') {
     const hint = hasToken
@@ -69,7 +73,11 @@ export function hubErrorToHttp(error: unknown, repo: string, hasToken: boolean):
       : 'set HF_TOKEN on the router to a token with access';
     return new HttpError(403, `'${repo}' is gated or private: ${hint}`, 'hf_access_denied');
   }
-  return new HttpError(502, `Failed to fetch the repository from Hugging Face: ${error.message}`, 'hf_unavailable');
+  return new HttpError(
+    502,
+    `Failed to fetch the repository from Hugging Face: ${error.message}`,
+    'hf_unavailable',
+  );
 }
 
 /** Plans a registration and returns the `pending` record to store. Nothing is written here. */
@@ -87,7 +95,11 @@ export async function planRegistration(deps: RegisterDeps, input: RegisterModelI
     throw hubErrorToHttp(error, repo, deps.hub.hasToken);
   });
   if (info.gated && !deps.hub.hasToken) {
-    throw new HttpError(403, `'${repo}' is gated: set HF_TOKEN on the router to a token with access`, 'hf_access_denied');
+    throw new HttpError(
+      403,
+      `'${repo}' is gated: set HF_TOKEN on the router to a token with access`,
+      'hf_access_denied',
+    );
   }
   const pinned = info.commit ?? revision;
   const format = chooseFormat(info.files, input.format);
@@ -101,15 +113,22 @@ export async function planRegistration(deps: RegisterDeps, input: RegisterModelI
     ({ files, filename, quantization, weightsBytes } = planGguf(choice));
   } else {
     if (input.quantization !== undefined || input.gguf_policy !== undefined) {
-      throw badRequest('quantization and gguf_policy apply to the gguf format only', 'format', 'invalid_option');
+      throw badRequest(
+        'quantization and gguf_policy apply to the gguf format only',
+        'format',
+        'invalid_option',
+      );
     }
     const choice = chooseSafetensors(info.files, input.filename);
-    const shards = choice.isIndex ? await indexShards(deps.hub, repo, pinned, choice.primary, info) : [choice.primary];
+    const shards = choice.isIndex
+      ? await indexShards(deps.hub, repo, pinned, choice.primary, info)
+      : [choice.primary];
     files = planSafetensors(info.files, choice.primary, choice.isIndex ? shards : []);
     filename = choice.primary.path;
     weightsBytes = sumSizes(shards);
   }
-  const chatTemplate = input.chat_template ?? (await templateFromTokenizerConfig(deps.hub, repo, pinned, info, warnings));
+  const chatTemplate =
+    input.chat_template ?? (await templateFromTokenizerConfig(deps.hub, repo, pinned, info, warnings));
   // What ends up cached: the GGUF (or the estimate of a quantization's output), or every safetensors file.
   const cachedBytes = format === 'gguf' ? weightsBytes : sumSizes(files.map(asHubSize));
   if (weightsBytes === null || cachedBytes === null) {
@@ -145,9 +164,15 @@ export async function planRegistration(deps: RegisterDeps, input: RegisterModelI
   };
 }
 
-export const duplicate = (id: string) => new HttpError(409, `Model '${id}' is already registered`, 'model_already_registered');
+export const duplicate = (id: string) =>
+  new HttpError(409, `Model '${id}' is already registered`, 'model_already_registered');
 
-const asHubSize = (f: ModelFileRecord): HubFile => ({ path: f.name, size: f.sizeBytes, sha256: null, gitSha1: null });
+const asHubSize = (f: ModelFileRecord): HubFile => ({
+  path: f.name,
+  size: f.sizeBytes,
+  sha256: null,
+  gitSha1: null,
+});
 
 function sumSizes(files: HubFile[]): number | null {
   let sum = 0;
@@ -158,7 +183,12 @@ function sumSizes(files: HubFile[]): number | null {
   return sum;
 }
 
-function fileRecord(file: HubFile, name: string, role: ModelFileRecord['role'], priority = 0): ModelFileRecord {
+function fileRecord(
+  file: HubFile,
+  name: string,
+  role: ModelFileRecord['role'],
+  priority = 0,
+): ModelFileRecord {
   return {
     name,
     sourcePath: file.path,
@@ -178,7 +208,11 @@ function fileRecord(file: HubFile, name: string, role: ModelFileRecord['role'], 
 function planGguf(choice: GgufChoice) {
   if (choice.kind === 'quantize') {
     const source = choice.source.parts[0];
-    const output: ModelFileRecord = { ...fileRecord(source, 'model.gguf', 'weights'), sourcePath: null, sizeBytes: null };
+    const output: ModelFileRecord = {
+      ...fileRecord(source, 'model.gguf', 'weights'),
+      sourcePath: null,
+      sizeBytes: null,
+    };
     output.expectedSha256 = null;
     output.expectedGitSha1 = null;
     const estimate =
@@ -195,31 +229,60 @@ function planGguf(choice: GgufChoice) {
   const { parts } = choice.candidate;
   const total = String(parts.length).padStart(5, '0');
   const files = parts.map((part, i) =>
-    fileRecord(part, parts.length === 1 ? 'model.gguf' : `model-${String(i + 1).padStart(5, '0')}-of-${total}.gguf`, 'weights'),
+    fileRecord(
+      part,
+      parts.length === 1 ? 'model.gguf' : `model-${String(i + 1).padStart(5, '0')}-of-${total}.gguf`,
+      'weights',
+    ),
   );
-  return { files, filename: choice.candidate.filename, quantization: choice.label, weightsBytes: sumSizes(parts) };
+  return {
+    files,
+    filename: choice.candidate.filename,
+    quantization: choice.label,
+    weightsBytes: sumSizes(parts),
+  };
 }
 
-const SAFETENSORS_METADATA = ['config.json', 'tokenizer.json', 'tokenizer_config.json', 'generation_config.json', 'special_tokens_map.json'];
+const SAFETENSORS_METADATA = [
+  'config.json',
+  'tokenizer.json',
+  'tokenizer_config.json',
+  'generation_config.json',
+  'special_tokens_map.json',
+];
 
 function planSafetensors(all: HubFile[], primary: HubFile, shards: HubFile[]): ModelFileRecord[] {
   const files: ModelFileRecord[] = [];
   for (const name of SAFETENSORS_METADATA) {
     const file = all.find((f) => f.path === name);
-    if (file) files.push(fileRecord(file, name, 'metadata', name === 'config.json' || name === 'tokenizer.json' ? 10 : 0));
+    if (file)
+      files.push(
+        fileRecord(file, name, 'metadata', name === 'config.json' || name === 'tokenizer.json' ? 10 : 0),
+      );
   }
   for (const file of [primary, ...shards]) {
     const name = basename(file.path);
-    if (!isSafeFileName(name)) throw badRequest(`Unsupported file name '${file.path}'`, 'filename', 'invalid_filename');
+    if (!isSafeFileName(name))
+      throw badRequest(`Unsupported file name '${file.path}'`, 'filename', 'invalid_filename');
     if (files.some((f) => f.name === name)) {
-      throw badRequest(`Two files would share the name '${name}' in the cache`, 'filename', 'invalid_filename');
+      throw badRequest(
+        `Two files would share the name '${name}' in the cache`,
+        'filename',
+        'invalid_filename',
+      );
     }
     files.push(fileRecord(file, name, 'weights'));
   }
   return files;
 }
 
-async function indexShards(hub: HubClient, repo: string, revision: string, index: HubFile, info: HubModelInfo) {
+async function indexShards(
+  hub: HubClient,
+  repo: string,
+  revision: string,
+  index: HubFile,
+  info: HubModelInfo,
+) {
   const json = await hub.fileJson(repo, revision, index.path).catch((error) => {
     throw hubErrorToHttp(error, repo, hub.hasToken);
   });
@@ -236,7 +299,9 @@ async function templateFromTokenizerConfig(
 ): Promise<string | null> {
   if (!info.files.some((f) => f.path === 'tokenizer_config.json')) return null;
   try {
-    const config = (await hub.fileJson(repo, revision, 'tokenizer_config.json')) as { chat_template?: unknown };
+    const config = (await hub.fileJson(repo, revision, 'tokenizer_config.json')) as {
+      chat_template?: unknown;
+    };
     const template = config?.chat_template;
     if (typeof template === 'string') return template;
     if (Array.isArray(template)) {
@@ -263,7 +328,9 @@ export function memoryWarnings(fleet: GpuMemorySource, required: number): string
   }
   if (!best) return [`No node has reported GPU memory yet, so it is unknown whether ${gib(required)} fits`];
   if (required > best.bytes) {
-    return [`Needs about ${gib(required)} of GPU memory; the largest node (${best.name}) reported ${gib(best.bytes)}`];
+    return [
+      `Needs about ${gib(required)} of GPU memory; the largest node (${best.name}) reported ${gib(best.bytes)}`,
+    ];
   }
   return [];
 }

@@ -60,7 +60,11 @@ export class ModelRegistry {
     return known || deleted;
   }
 
-  async setLifecycle(record: ModelRecord, status: LifecycleStatus, error: string | null = null): Promise<void> {
+  async setLifecycle(
+    record: ModelRecord,
+    status: LifecycleStatus,
+    error: string | null = null,
+  ): Promise<void> {
     const changed = record.lifecycleStatus !== status || record.error !== error;
     record.lifecycleStatus = status;
     record.error = error;

@@ -48,7 +48,8 @@ const isSafetensorsIndex = (path: string) => path.toLowerCase().endsWith('.safet
 /** Vision projectors are GGUF files too, but never the language model a policy should pick. */
 const isProjector = (path: string) => /(^|\/)mmproj[^/]*$/i.test(path);
 const basename = (path: string) => path.slice(path.lastIndexOf('/') + 1);
-const byName = (a: GgufCandidate, b: GgufCandidate) => (a.filename < b.filename ? -1 : a.filename > b.filename ? 1 : 0);
+const byName = (a: GgufCandidate, b: GgufCandidate) =>
+  a.filename < b.filename ? -1 : a.filename > b.filename ? 1 : 0;
 const sizeOf = (c: GgufCandidate) => (Number.isFinite(c.size) ? c.size : Number.POSITIVE_INFINITY);
 
 /** Decides the format: `format` when given (it must exist), else safetensors if present, else gguf. */
@@ -68,7 +69,8 @@ export function chooseFormat(files: HubFile[], requested: ModelFormat | undefine
     }
     return hasSafetensors ? 'safetensors' : 'gguf';
   }
-  if (requested === 'gguf' && !hasGguf) throw badRequest('The repository has no GGUF files', 'format', 'format_unavailable');
+  if (requested === 'gguf' && !hasGguf)
+    throw badRequest('The repository has no GGUF files', 'format', 'format_unavailable');
   if (requested === 'safetensors' && !hasSafetensors) {
     throw badRequest('The repository has no safetensors files', 'format', 'format_unavailable');
   }
@@ -86,7 +88,12 @@ export function ggufCandidates(files: HubFile[]): GgufCandidate[] {
     if (!isGguf(file.path)) continue;
     const split = SPLIT.exec(file.path);
     if (!split) {
-      out.push({ filename: file.path, parts: [file], size: file.size ?? Number.NaN, label: quantLabel(file.path) });
+      out.push({
+        filename: file.path,
+        parts: [file],
+        size: file.size ?? Number.NaN,
+        label: quantLabel(file.path),
+      });
       continue;
     }
     const key = `${split[1]}\0${split[3]}`;
@@ -127,8 +134,11 @@ export function chooseGguf(files: HubFile[], request: GgufRequest): GgufChoice {
   const quantization = request.quantization === undefined ? undefined : requireLabel(request.quantization);
   if (request.filename !== undefined) {
     const filename = request.filename;
-    if (!isGguf(filename)) throw badRequest('filename must end in .gguf for the gguf format', 'filename', 'invalid_filename');
-    const candidate = candidates.find((c) => c.filename === filename || c.parts.some((p) => p.path === filename));
+    if (!isGguf(filename))
+      throw badRequest('filename must end in .gguf for the gguf format', 'filename', 'invalid_filename');
+    const candidate = candidates.find(
+      (c) => c.filename === filename || c.parts.some((p) => p.path === filename),
+    );
     if (!candidate) {
       const exists = files.some((f) => f.path === filename);
       throw badRequest(
@@ -161,14 +171,16 @@ export function chooseGguf(files: HubFile[], request: GgufRequest): GgufChoice {
       'gguf_policy_required',
     );
   }
-  if (pickable.length === 0) throw badRequest('The repository has no usable GGUF files', 'repo', 'no_model_files');
+  if (pickable.length === 0)
+    throw badRequest('The repository has no usable GGUF files', 'repo', 'no_model_files');
   const candidate = applyPolicy(pickable, request.gguf_policy);
   return { kind: 'file', candidate, label: candidate.label };
 }
 
 /** The `gguf_policy` rules of contract §4. `candidates` must not be empty. */
 export function applyPolicy(candidates: GgufCandidate[], policy: GgufPolicy): GgufCandidate {
-  const smallest = (list: GgufCandidate[]) => [...list].sort((a, b) => sizeOf(a) - sizeOf(b) || byName(a, b))[0];
+  const smallest = (list: GgufCandidate[]) =>
+    [...list].sort((a, b) => sizeOf(a) - sizeOf(b) || byName(a, b))[0];
   if (policy === 'memory') return smallest(candidates);
   if (policy === 'speed') {
     const fast = candidates.filter((c) => c.label !== null && SPEED_LABELS.has(c.label));
@@ -272,7 +284,12 @@ export function shardsOfIndex(indexPath: string, indexJson: unknown, files: HubF
   if (names.size === 0) throw badRequest(`'${indexPath}' lists no shards`, 'filename', 'invalid_index');
   return [...names].sort().map((path) => {
     const file = files.find((f) => f.path === path);
-    if (!file) throw badRequest(`'${indexPath}' names '${path}', which is not in the repository`, 'filename', 'invalid_index');
+    if (!file)
+      throw badRequest(
+        `'${indexPath}' names '${path}', which is not in the repository`,
+        'filename',
+        'invalid_index',
+      );
     return file;
   });
 }

@@ -15,7 +15,15 @@ import { duplicate, type GpuMemorySource, planRegistration, type RegisterModelIn
 import { ModelRegistry } from './registry.js';
 import { CacheTaskQueue } from './tasks.js';
 import { type ModelRecord, primaryFile, servedFiles } from './types.js';
-import { type ApiModelEntry, apiEntry, detailEntry, downloadProgress, feedEntry, manifestOf, manifestUrlOf } from './views.js';
+import {
+  type ApiModelEntry,
+  apiEntry,
+  detailEntry,
+  downloadProgress,
+  feedEntry,
+  manifestOf,
+  manifestUrlOf,
+} from './views.js';
 
 export interface ModelServiceOptions {
   db: RouterDatabase;
@@ -68,6 +76,14 @@ export class ModelService {
     return this.registry.all().map(apiEntry);
   }
 
+  /**
+   * For the `/v1` path: false for a registered model no node engine can run (safetensors), so
+   * it is never routed; undefined for models the registry does not know (fleet-only models).
+   */
+  isServable(id: string): boolean | undefined {
+    return this.registry.get(id.toLowerCase())?.servable;
+  }
+
   getForApi(id: string): ApiModelEntry | undefined {
     const record = this.registry.get(id.toLowerCase());
     return record && apiEntry(record);
@@ -84,10 +100,13 @@ export class ModelService {
         },
         input,
       );
+      if (!(await this.registry.add(record))) throw duplicate(record.id);
       // Leftovers of an earlier registration of this id must not be resumed into the new one.
       await removeModelDir(this.options.config.dir, record.id);
-      if (!(await this.registry.add(record))) throw duplicate(record.id);
-      this.options.log.info({ model: record.id, format: record.format, file: record.filename }, 'model registered');
+      this.options.log.info(
+        { model: record.id, format: record.format, file: record.filename },
+        'model registered',
+      );
       this.queue.schedule(record.id);
       return {
         name: record.id,
@@ -150,7 +169,10 @@ export class ModelService {
     const record = this.requireCached(id);
     const primary = primaryFile(record);
     if (record.format !== 'gguf' || primary?.name !== 'model.gguf') {
-      throw notFound(`Model '${id}' is not a single GGUF file; fetch it through its manifest`, 'blob_unavailable');
+      throw notFound(
+        `Model '${id}' is not a single GGUF file; fetch it through its manifest`,
+        'blob_unavailable',
+      );
     }
     return this.file(id, primary.name);
   }
@@ -172,7 +194,8 @@ export class ModelService {
   private requireCached(id: string): ModelRecord {
     const record = this.require(id);
     if (record.lifecycleStatus !== 'registered') {
-      const detail = record.lifecycleStatus === 'error' ? `failed: ${record.error}` : `is ${record.lifecycleStatus}`;
+      const detail =
+        record.lifecycleStatus === 'error' ? `failed: ${record.error}` : `is ${record.lifecycleStatus}`;
       throw new HttpError(409, `Model '${id}' is not cached yet (it ${detail})`, 'model_not_ready');
     }
     return record;

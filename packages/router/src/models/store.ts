@@ -39,7 +39,9 @@ export class ModelStore {
     const row = await this.db
       .insertInto('model_registry_state')
       .values({ key: VERSION_KEY, value: 1 })
-      .onConflict((oc) => oc.column('key').doUpdateSet({ value: sql<number>`model_registry_state.value + 1` }))
+      .onConflict((oc) =>
+        oc.column('key').doUpdateSet({ value: sql<number>`model_registry_state.value + 1` }),
+      )
       .returning('value')
       .executeTakeFirstOrThrow();
     return Number(row.value);
@@ -53,7 +55,8 @@ export class ModelStore {
         for (const file of record.files) {
           await trx.insertInto('model_files').values(fileToRow(record.id, file)).execute();
         }
-        for (const task of record.tasks) await trx.insertInto('model_tasks').values(taskToRow(task)).execute();
+        for (const task of record.tasks)
+          await trx.insertInto('model_tasks').values(taskToRow(task)).execute();
       });
       return true;
     } catch (error) {
@@ -87,7 +90,11 @@ export class ModelStore {
   }
 
   async deleteFile(modelId: string, name: string): Promise<void> {
-    await this.db.deleteFrom('model_files').where('model_id', '=', modelId).where('name', '=', name).execute();
+    await this.db
+      .deleteFrom('model_files')
+      .where('model_id', '=', modelId)
+      .where('name', '=', name)
+      .execute();
   }
 
   async upsertTask(task: ModelTaskRecord): Promise<void> {
@@ -111,7 +118,11 @@ export class ModelStore {
 
 function isUniqueViolation(error: unknown): boolean {
   const e = error as { code?: string; message?: string };
-  return e?.code === '23505' || e?.code === 'SQLITE_CONSTRAINT_PRIMARYKEY' || /UNIQUE constraint/.test(e?.message ?? '');
+  return (
+    e?.code === '23505' ||
+    e?.code === 'SQLITE_CONSTRAINT_PRIMARYKEY' ||
+    /UNIQUE constraint/.test(e?.message ?? '')
+  );
 }
 
 const json = <T>(text: string, fallback: T): T => {

@@ -10,7 +10,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import type { Logger } from 'pino';
 import { modelDirOf, newTask } from './cache-dir.js';
 import { CorruptFileError, downloadHubFile, TruncatedDownloadError } from './download.js';
-import { HubError, type HubClient } from './hf-client.js';
+import { type HubClient, HubError } from './hf-client.js';
 import { QuantizeError, runQuantize } from './quantize.js';
 import type { ModelRegistry } from './registry.js';
 import type { ModelRecord, ModelTaskRecord } from './types.js';
@@ -52,20 +52,32 @@ export class CacheTaskQueue {
 
   /** Resumes what a previous run left: unfinished tasks, and cached files that went missing. */
   async resume(): Promise<void> {
-    const { registry, log } = this.options;
-    for (const record of registry.all()) {
-      if (record.lifecycleStatus === 'registered' && (await this.missingFiles(record))) {
-        log.warn({ model: record.id }, 'cached model files are missing; downloading them again');
-        if (record.files.some((f) => f.role === 'quantize_source' || f.sourcePath === null)) {
-          await registry.setLifecycle(record, 'error', 'Cached files are missing; delete the model and register it again');
-          continue;
-        }
-        await this.requeue(record);
-      }
-      if (record.lifecycleStatus !== 'pending' && record.lifecycleStatus !== 'caching') continue;
-      if (!record.tasks.some(isActive)) await this.requeue(record);
-      this.schedule(record.id);
+    for (const record of this.options.registry.all()) {
+      // One broken model (unreadable folder, database hiccup) must not keep the router from starting.
+      await this.resumeModel(record).catch((error) =>
+        this.options.log.error({ err: error, model: record.id }, 'could not resume model tasks'),
+      );
     }
+  }
+
+  private async resumeModel(record: ModelRecord): Promise<void> {
+    const { registry, log } = this.options;
+    if (record.lifecycleStatus === 'registered' && (await this.missingFiles(record))) {
+      if (record.files.some((f) => f.role === 'quantize_source' || f.sourcePath === null)) {
+        log.warn({ model: record.id }, 'cached model files are missing');
+        await registry.setLifecycle(
+          record,
+          'error',
+          'Cached files are missing; delete the model and register it again',
+        );
+        return;
+      }
+      log.warn({ model: record.id }, 'cached model files are missing; downloading them again');
+      await this.requeue(record);
+    }
+    if (record.lifecycleStatus !== 'pending' && record.lifecycleStatus !== 'caching') return;
+    if (!record.tasks.some(isActive)) await this.requeue(record);
+    this.schedule(record.id);
   }
 
   /** Queues a model whose tasks are in the registry; a no-op if it is already queued or running. */
@@ -102,7 +114,8 @@ export class CacheTaskQueue {
       const controller = new AbortController();
       const done = this.runModel(modelId, controller.signal)
         .catch((error) => {
-          if (!controller.signal.aborted) this.options.log.error({ err: error, model: modelId }, 'model task crashed');
+          if (!controller.signal.aborted)
+            this.options.log.error({ err: error, model: modelId }, 'model task crashed');
         })
         .finally(() => {
           this.running.delete(modelId);
@@ -160,7 +173,10 @@ export class CacheTaskQueue {
     const produced = record.files.find((f) => f.sourcePath === null && f.status !== 'done');
     if (task.kind === 'download' && produced && record.quantization) {
       const source = record.files.find((f) => f.role === 'quantize_source');
-      await registry.saveTask(record, newTask(record.id, 'quantize', { source: source?.name, target: record.quantization }));
+      await registry.saveTask(
+        record,
+        newTask(record.id, 'quantize', { source: source?.name, target: record.quantization }),
+      );
       return;
     }
     if (record.files.every((f) => f.status === 'done')) await registry.setLifecycle(record, 'registered');
@@ -183,7 +199,8 @@ export class CacheTaskQueue {
               file.etag = etag;
               registry.background(registry.saveFile(record, file));
             },
-            onResume: (offset) => log.info({ model: record.id, file: file.name, offset }, 'resuming model download'),
+            onResume: (offset) =>
+              log.info({ model: record.id, file: file.name, offset }, 'resuming model download'),
           },
           signal,
         ),
@@ -201,7 +218,8 @@ export class CacheTaskQueue {
     const dir = modelDirOf(this.options.modelsDir, record.id);
     const output = record.files.find((f) => f.sourcePath === null);
     const source = record.files.find((f) => f.role === 'quantize_source');
-    if (!output || !source || !task.params.target) throw new QuantizeError('The quantize task has no source or target');
+    if (!output || !source || !task.params.target)
+      throw new QuantizeError('The quantize task has no source or target');
     const result = await runQuantize({
       bin: this.options.quantizeBin,
       dir,
@@ -234,7 +252,10 @@ export class CacheTaskQueue {
         if (!isTransient(error) || retry >= this.options.retries) throw error;
         const delay = Math.min(MAX_BACKOFF_MS, this.options.backoffMs * 2 ** retry);
         const message = this.describe(error);
-        this.options.log.warn({ model: record.id, retry: retry + 1, delayMs: delay, error: message }, 'model download failed; retrying');
+        this.options.log.warn(
+          { model: record.id, retry: retry + 1, delayMs: delay, error: message },
+          'model download failed; retrying',
+        );
         task.attempts++;
         task.error = `retrying after: ${message}`;
         await this.options.registry.saveTask(record, task);
@@ -261,7 +282,8 @@ export class CacheTaskQueue {
         (s) => s.size,
         () => -1,
       );
-      if (file.status !== 'done' || (file.sizeBytes !== null ? size !== file.sizeBytes : size < 0)) return true;
+      if (file.status !== 'done' || (file.sizeBytes !== null ? size !== file.sizeBytes : size < 0))
+        return true;
     }
     return false;
   }
@@ -279,9 +301,13 @@ export class CacheTaskQueue {
       await registry.saveFile(record, file);
     }
     const downloadsDone = record.files.every((f) => f.sourcePath === null || f.status === 'done');
-    const kind = downloadsDone && record.quantization && record.files.some((f) => f.sourcePath === null) ? 'quantize' : 'download';
+    const kind =
+      downloadsDone && record.quantization && record.files.some((f) => f.sourcePath === null)
+        ? 'quantize'
+        : 'download';
     const source = record.files.find((f) => f.role === 'quantize_source');
-    const params = kind === 'quantize' ? { source: source?.name, target: record.quantization ?? undefined } : {};
+    const params =
+      kind === 'quantize' ? { source: source?.name, target: record.quantization ?? undefined } : {};
     await registry.saveTask(record, newTask(record.id, kind, params));
     await registry.setLifecycle(record, 'pending');
   }

@@ -68,7 +68,8 @@ export interface ModelRecord {
 /** The file nodes load: `model.gguf`, the first part of a split GGUF, or the safetensors entry point. */
 export function primaryFile(record: ModelRecord): ModelFileRecord | undefined {
   const weights = record.files.filter((f) => f.role === 'weights');
-  if (record.format === 'gguf') return weights.find((f) => f.name === 'model.gguf') ?? weights.sort(byName)[0];
+  if (record.format === 'gguf')
+    return weights.find((f) => f.name === 'model.gguf') ?? weights.sort(byName)[0];
   return (
     weights.find((f) => f.name.endsWith('.safetensors.index.json')) ??
     weights.find((f) => f.name.endsWith('.safetensors'))

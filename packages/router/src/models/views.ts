@@ -40,7 +40,11 @@ export function downloadProgress(record: ModelRecord): DownloadProgress {
   const sizes = fromHub.map((f) => f.sizeBytes);
   const total = sizes.every((s) => s !== null) ? sizes.reduce<number>((sum, s) => sum + (s ?? 0), 0) : null;
   const downloaded = fromHub.reduce(
-    (sum, f) => sum + (f.status === 'done' ? (f.sizeBytes ?? f.bytesDownloaded) : Math.min(f.bytesDownloaded, f.sizeBytes ?? Infinity)),
+    (sum, f) =>
+      sum +
+      (f.status === 'done'
+        ? (f.sizeBytes ?? f.bytesDownloaded)
+        : Math.min(f.bytesDownloaded, f.sizeBytes ?? Infinity)),
     0,
   );
   let percent = total ? downloaded / total : 0;
@@ -98,7 +102,9 @@ export function feedEntry(record: ModelRecord, hub: HubClient, modelDir: string)
     quantization: record.quantization,
     chat_template: record.chatTemplate,
     /** The hub URL of the chosen file (a node's last resort); null when the router produced it. */
-    download_url: record.files.some((f) => f.sourcePath === null) ? null : hub.resolveUrl(record.repo, record.revision, record.filename),
+    download_url: record.files.some((f) => f.sourcePath === null)
+      ? null
+      : hub.resolveUrl(record.repo, record.revision, record.filename),
     /** Absolute path of the primary file on the router; a node that can read it uses it in place. */
     path: registered && primary ? `${modelDir}/${primary.name}` : null,
     primary_file: primary?.name ?? null,

@@ -7,7 +7,16 @@ import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { FakeHub, sha256, storiesBytes } from './support/fake-hub.js';
-import { fakeGguf, isSettled, type ModelTestEnv, STORIES_REPO, startModelEnv, storiesRepo, until, waitForModel } from './support/setup.js';
+import {
+  fakeGguf,
+  isSettled,
+  type ModelTestEnv,
+  STORIES_REPO,
+  startModelEnv,
+  storiesRepo,
+  until,
+  waitForModel,
+} from './support/setup.js';
 
 const STORIES = 'ggml-org/tiny-llamas';
 const STALL_AT = 400_000;
@@ -27,7 +36,8 @@ async function setUp(env: Record<string, string> = {}): Promise<ModelTestEnv> {
 
 const register = (env: ModelTestEnv, body: unknown) => env.call('POST', '/v0/models/register', body);
 const modelDir = (env: ModelTestEnv, id: string) => join(env.router.dataDir, 'models', ...id.split('/'));
-const cdnRequests = (hub: FakeHub, file: string) => hub.fileRequests(file).filter((r) => r.path.startsWith('/cdn/'));
+const cdnRequests = (hub: FakeHub, file: string) =>
+  hub.fileRequests(file).filter((r) => r.path.startsWith('/cdn/'));
 
 describe('router cache', () => {
   it('resumes a download after a restart with a Range request and ends byte-identical', async () => {
@@ -40,11 +50,18 @@ describe('router cache', () => {
 
     const mid = await waitForModel(first, STORIES, (m) => m.download_progress.bytes_downloaded >= STALL_AT);
     expect(mid.lifecycle_status).toBe('caching');
-    expect(mid.download_progress).toMatchObject({ bytes_downloaded: STALL_AT, bytes_total: 1_185_376, error: null });
+    expect(mid.download_progress).toMatchObject({
+      bytes_downloaded: STALL_AT,
+      bytes_total: 1_185_376,
+      error: null,
+    });
     expect(mid.download_progress.percent).toBeCloseTo(STALL_AT / 1_185_376, 3);
     // Progress reaches the database too, not only memory.
     await until(async () => {
-      const row = await first.router.db.selectFrom('model_files').select('bytes_downloaded').executeTakeFirst();
+      const row = await first.router.db
+        .selectFrom('model_files')
+        .select('bytes_downloaded')
+        .executeTakeFirst();
       return Number(row?.bytes_downloaded) === STALL_AT;
     }, 'persisted progress');
 
@@ -65,9 +82,16 @@ describe('router cache', () => {
     const resumed = cdnRequests(hub, 'stories260K.gguf').slice(before);
     expect(resumed[0].range).toBe(`bytes=${partSize}-`);
     expect(resumed[0].ifRange).toBe(`"${sha256(storiesBytes())}"`);
-    expect(readFileSync(join(dataDir, 'models', 'ggml-org', 'tiny-llamas', 'model.gguf')).equals(storiesBytes())).toBe(true);
+    expect(
+      readFileSync(join(dataDir, 'models', 'ggml-org', 'tiny-llamas', 'model.gguf')).equals(storiesBytes()),
+    ).toBe(true);
     expect(existsSync(part)).toBe(false);
-    expect(done.download_progress).toEqual({ percent: 1, bytes_downloaded: 1_185_376, bytes_total: 1_185_376, error: null });
+    expect(done.download_progress).toEqual({
+      percent: 1,
+      bytes_downloaded: 1_185_376,
+      bytes_total: 1_185_376,
+      error: null,
+    });
   });
 
   it('retries a dropped connection and 5xx answers with backoff, resuming where it stopped', async () => {
@@ -101,7 +125,10 @@ describe('router cache', () => {
   it('ends a corrupted file in error, never retries it and never serves it', async () => {
     const env = await setUp();
     const good = fakeGguf('good', 256);
-    env.hub.addRepo({ id: 'synth/corrupt', files: [{ path: 'c-Q4_0.gguf', content: good, served: fakeGguf('evil', 256) }] });
+    env.hub.addRepo({
+      id: 'synth/corrupt',
+      files: [{ path: 'c-Q4_0.gguf', content: good, served: fakeGguf('evil', 256) }],
+    });
     await register(env, { repo: 'synth/corrupt', gguf_policy: 'memory' });
     const model = await waitForModel(env, 'synth/corrupt', isSettled);
     expect(model.lifecycle_status).toBe('error');
@@ -116,13 +143,20 @@ describe('router cache', () => {
       '/v0/models/blob/synth/corrupt',
     ]) {
       const res = await env.call('GET', path, undefined, env.node);
-      expect({ path, status: res.status, code: res.body.error.code }).toEqual({ path, status: 409, code: 'model_not_ready' });
+      expect({ path, status: res.status, code: res.body.error.code }).toEqual({
+        path,
+        status: 409,
+        code: 'model_not_ready',
+      });
     }
   });
 
   it('rejects a file whose hash matches but which is not a GGUF', async () => {
     const env = await setUp();
-    env.hub.addRepo({ id: 'synth/html', files: [{ path: 'h-Q4_0.gguf', content: Buffer.from('<html>not a model at all</html>') }] });
+    env.hub.addRepo({
+      id: 'synth/html',
+      files: [{ path: 'h-Q4_0.gguf', content: Buffer.from('<html>not a model at all</html>') }],
+    });
     await register(env, { repo: 'synth/html', gguf_policy: 'memory' });
     const model = await waitForModel(env, 'synth/html', isSettled);
     expect(model.lifecycle_status).toBe('error');
@@ -142,13 +176,21 @@ describe('router cache', () => {
 
   it('downloads gated repos with HF_TOKEN, and explains a token without access', async () => {
     const withToken = await setUp({ HF_TOKEN: 'hf_test_token' });
-    withToken.hub.addRepo({ id: 'synth/gated', gated: true, files: [{ path: 'g-Q4_0.gguf', content: fakeGguf('gated') }] });
+    withToken.hub.addRepo({
+      id: 'synth/gated',
+      gated: true,
+      files: [{ path: 'g-Q4_0.gguf', content: fakeGguf('gated') }],
+    });
     expect((await register(withToken, { repo: 'synth/gated', gguf_policy: 'memory' })).status).toBe(201);
     expect((await waitForModel(withToken, 'synth/gated', isSettled)).lifecycle_status).toBe('registered');
     expect(withToken.hub.requests.every((r) => r.authorization === 'Bearer hf_test_token')).toBe(true);
 
     const wrongToken = await setUp({ HF_TOKEN: 'hf_wrong' });
-    wrongToken.hub.addRepo({ id: 'synth/gated', gated: true, files: [{ path: 'g-Q4_0.gguf', content: fakeGguf('gated') }] });
+    wrongToken.hub.addRepo({
+      id: 'synth/gated',
+      gated: true,
+      files: [{ path: 'g-Q4_0.gguf', content: fakeGguf('gated') }],
+    });
     await register(wrongToken, { repo: 'synth/gated', gguf_policy: 'memory' });
     const denied = await waitForModel(wrongToken, 'synth/gated', isSettled);
     expect(denied.lifecycle_status).toBe('error');
@@ -192,7 +234,9 @@ describe('router cache', () => {
     await register(env, { repo: STORIES_REPO, filename: 'stories260K.gguf' });
     await waitForModel(env, STORIES, (m) => m.download_progress.bytes_downloaded >= STALL_AT);
     await register(env, { repo: 'synth/second', gguf_policy: 'memory' });
-    expect((await env.call('GET', '/v0/models/synth/second', undefined, env.node)).body.lifecycle_status).toBe('pending');
+    expect(
+      (await env.call('GET', '/v0/models/synth/second', undefined, env.node)).body.lifecycle_status,
+    ).toBe('pending');
 
     env.hub.unstall('stories260K.gguf');
     expect((await waitForModel(env, 'synth/second', isSettled)).lifecycle_status).toBe('registered');

@@ -12,12 +12,24 @@ let hub: FakeHub;
 let adminKey: string;
 
 /** Runs the CLI without blocking this process (the router under test lives in it). */
-function run(args: string[], extraEnv: Record<string, string> = {}): Promise<{ code: number | null; out: string; err: string }> {
+function run(
+  args: string[],
+  extraEnv: Record<string, string> = {},
+): Promise<{ code: number | null; out: string; err: string }> {
   return new Promise((done, reject) => {
-    const child = spawn(process.execPath, ['--import', 'tsx', cli, 'model', ...args, '--router', env.router.url], {
-      env: { PATH: process.env.PATH ?? '', HOME: env.router.dataDir, LLM_ROUTER_API_KEY: adminKey, ...extraEnv },
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
+    const child = spawn(
+      process.execPath,
+      ['--import', 'tsx', cli, 'model', ...args, '--router', env.router.url],
+      {
+        env: {
+          PATH: process.env.PATH ?? '',
+          HOME: env.router.dataDir,
+          LLM_ROUTER_API_KEY: adminKey,
+          ...extraEnv,
+        },
+        stdio: ['ignore', 'pipe', 'pipe'],
+      },
+    );
     let out = '';
     let err = '';
     child.stdout.on('data', (c: Buffer) => {
@@ -45,9 +57,13 @@ afterAll(async () => {
 
 describe('llm-router model', () => {
   it('renders a progress bar line', () => {
-    expect(renderProgressBar({ percent: 0.5, bytes_downloaded: 1024 * 1024, bytes_total: 2 * 1024 * 1024 }, 'caching', 10)).toBe(
-      '[#####-----]  50.0%  1.0 MiB / 2.0 MiB  caching',
-    );
+    expect(
+      renderProgressBar(
+        { percent: 0.5, bytes_downloaded: 1024 * 1024, bytes_total: 2 * 1024 * 1024 },
+        'caching',
+        10,
+      ),
+    ).toBe('[#####-----]  50.0%  1.0 MiB / 2.0 MiB  caching');
     expect(renderProgressBar(null, 'pending', 4)).toBe('[----]   0.0%  0.0 KiB / ?  pending');
   });
 
@@ -66,7 +82,10 @@ describe('llm-router model', () => {
     expect(table.out).toMatch(/^ID\s+FORMAT\s+QUANT\s+SIZE\s+STATUS\s+PROGRESS$/m);
     expect(table.out).toMatch(/^ggml-org\/tiny-llamas\s+gguf\s+-\s+1\.1 MiB\s+registered\s+100\.0%$/m);
     const json = await run(['list', '--json']);
-    expect(JSON.parse(json.out)[0]).toMatchObject({ name: 'ggml-org/tiny-llamas', lifecycle_status: 'registered' });
+    expect(JSON.parse(json.out)[0]).toMatchObject({
+      name: 'ggml-org/tiny-llamas',
+      lifecycle_status: 'registered',
+    });
   });
 
   it('reports router errors with exit code 1 and usage errors with 2', async () => {

@@ -8,7 +8,15 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { gpuNodeRegistration, heartbeat } from '../support/router-harness.js';
 import { FakeHub, sha256, storiesBytes } from './support/fake-hub.js';
-import { fakeGguf, isSettled, type ModelTestEnv, STORIES_REPO, startModelEnv, storiesRepo, waitForModel } from './support/setup.js';
+import {
+  fakeGguf,
+  isSettled,
+  type ModelTestEnv,
+  STORIES_REPO,
+  startModelEnv,
+  storiesRepo,
+  waitForModel,
+} from './support/setup.js';
 
 const STORIES_SHA = '270cba1bd5109f42d03350f60406024560464db173c0e387d91f0426d3bd256d';
 const STORIES_SIZE = 1_185_376;
@@ -28,7 +36,8 @@ const policyFiles = () => [
 beforeAll(async () => {
   hub = await FakeHub.start();
   hub.addRepo(storiesRepo());
-  for (const policy of ['quality', 'memory', 'speed']) hub.addRepo({ id: `synth/policy-${policy}`, files: policyFiles() });
+  for (const policy of ['quality', 'memory', 'speed'])
+    hub.addRepo({ id: `synth/policy-${policy}`, files: policyFiles() });
   hub.addRepo({
     id: 'synth/both-formats',
     files: [
@@ -42,7 +51,12 @@ beforeAll(async () => {
     id: 'synth/Chatty-GGUF',
     files: [
       { path: 'chatty-Q4_K_M.gguf', content: fakeGguf('chatty') },
-      { path: 'tokenizer_config.json', content: Buffer.from(JSON.stringify({ chat_template: '{% for m in messages %}{{m.content}}{% endfor %}' })) },
+      {
+        path: 'tokenizer_config.json',
+        content: Buffer.from(
+          JSON.stringify({ chat_template: '{% for m in messages %}{{m.content}}{% endfor %}' }),
+        ),
+      },
     ],
   });
   hub.addRepo({
@@ -51,7 +65,14 @@ beforeAll(async () => {
       { path: 'm-Q8_0.gguf', content: fakeGguf('named') },
       {
         path: 'tokenizer_config.json',
-        content: Buffer.from(JSON.stringify({ chat_template: [{ name: 'tool_use', template: 'T' }, { name: 'default', template: 'D' }] })),
+        content: Buffer.from(
+          JSON.stringify({
+            chat_template: [
+              { name: 'tool_use', template: 'T' },
+              { name: 'default', template: 'D' },
+            ],
+          }),
+        ),
       },
     ],
   });
@@ -64,18 +85,39 @@ beforeAll(async () => {
       { path: 'tokenizer_config.json', content: Buffer.from('{"chat_template":"ST"}') },
       {
         path: 'model.safetensors.index.json',
-        content: Buffer.from(JSON.stringify({ weight_map: { a: 'model-00001-of-00002.safetensors', b: 'model-00002-of-00002.safetensors' } })),
+        content: Buffer.from(
+          JSON.stringify({
+            weight_map: { a: 'model-00001-of-00002.safetensors', b: 'model-00002-of-00002.safetensors' },
+          }),
+        ),
       },
       { path: 'model-00001-of-00002.safetensors', content: shard(1) },
       { path: 'model-00002-of-00002.safetensors', content: shard(2) },
       { path: 'unrelated.bin', content: Buffer.from('x') },
     ],
   });
-  hub.addRepo({ id: 'synth/no-tokenizer', files: [{ path: 'config.json', content: Buffer.from('{}') }, { path: 'model.safetensors', content: Buffer.from('w') }] });
+  hub.addRepo({
+    id: 'synth/no-tokenizer',
+    files: [
+      { path: 'config.json', content: Buffer.from('{}') },
+      { path: 'model.safetensors', content: Buffer.from('w') },
+    ],
+  });
   hub.addRepo({ id: 'synth/readme-only', files: [{ path: 'README.md', content: Buffer.from('nothing') }] });
-  hub.addRepo({ id: 'synth/gated', gated: true, files: [{ path: 'g-Q4_0.gguf', content: fakeGguf('gated') }] });
-  hub.addRepo({ id: 'synth/private', private: true, files: [{ path: 'p-Q4_0.gguf', content: fakeGguf('private') }] });
-  hub.addRepo({ id: 'synth/huge', files: [{ path: 'huge-Q4_0.gguf', content: fakeGguf('huge'), listedSize: 40 * 1024 ** 3 }] });
+  hub.addRepo({
+    id: 'synth/gated',
+    gated: true,
+    files: [{ path: 'g-Q4_0.gguf', content: fakeGguf('gated') }],
+  });
+  hub.addRepo({
+    id: 'synth/private',
+    private: true,
+    files: [{ path: 'p-Q4_0.gguf', content: fakeGguf('private') }],
+  });
+  hub.addRepo({
+    id: 'synth/huge',
+    files: [{ path: 'huge-Q4_0.gguf', content: fakeGguf('huge'), listedSize: 40 * 1024 ** 3 }],
+  });
   env = await startModelEnv({}, hub);
 });
 
@@ -104,9 +146,20 @@ describe('POST /v0/models/register', () => {
 
     const model = await waitForModel(env, 'ggml-org/tiny-llamas', isSettled);
     expect(model.lifecycle_status).toBe('registered');
-    expect(model.download_progress).toEqual({ percent: 1, bytes_downloaded: STORIES_SIZE, bytes_total: STORIES_SIZE, error: null });
+    expect(model.download_progress).toEqual({
+      percent: 1,
+      bytes_downloaded: STORIES_SIZE,
+      bytes_total: STORIES_SIZE,
+      error: null,
+    });
     expect(model.files).toEqual([
-      expect.objectContaining({ name: 'model.gguf', source_path: 'stories260K.gguf', sha256: STORIES_SHA, status: 'done', size: STORIES_SIZE }),
+      expect.objectContaining({
+        name: 'model.gguf',
+        source_path: 'stories260K.gguf',
+        sha256: STORIES_SHA,
+        status: 'done',
+        size: STORIES_SIZE,
+      }),
     ]);
     expect(model.tasks).toEqual([expect.objectContaining({ kind: 'download', status: 'completed' })]);
     const cached = readFileSync(join(env.router.dataDir, 'models', 'ggml-org', 'tiny-llamas', 'model.gguf'));
@@ -114,7 +167,9 @@ describe('POST /v0/models/register', () => {
     expect(cached.equals(storiesBytes())).toBe(true);
     // Only the chosen file was fetched, through the CDN redirect, pinned to the repo's commit.
     expect(hub.fileRequests('README.md')).toEqual([]);
-    expect(hub.requests.some((r) => r.path === `/${STORIES_REPO}/resolve/${'a'.repeat(40)}/stories260K.gguf`)).toBe(true);
+    expect(
+      hub.requests.some((r) => r.path === `/${STORIES_REPO}/resolve/${'a'.repeat(40)}/stories260K.gguf`),
+    ).toBe(true);
 
     const feed = await env.call('GET', '/v0/models', undefined, env.node);
     expect(feed.status).toBe(200);
@@ -135,12 +190,21 @@ describe('POST /v0/models/register', () => {
     expect(Number(feed.headers.get('x-models-version'))).toBe(env.router.models.modelsVersion());
 
     const api = env.router.models.listForApi().find((m) => m.id === 'ggml-org/tiny-llamas');
-    expect(api).toMatchObject({ object: 'model', owned_by: 'router', lifecycle_status: 'registered', ready: true });
+    expect(api).toMatchObject({
+      object: 'model',
+      owned_by: 'router',
+      lifecycle_status: 'registered',
+      ready: true,
+    });
     expect(api?.download_progress.percent).toBe(1);
   });
 
   it('answers a duplicate with 409, also through a URL or another case', async () => {
-    for (const repo of [STORIES_REPO, 'GGML-org/Tiny-Llamas', `https://huggingface.co/${STORIES_REPO}/tree/main`]) {
+    for (const repo of [
+      STORIES_REPO,
+      'GGML-org/Tiny-Llamas',
+      `https://huggingface.co/${STORIES_REPO}/tree/main`,
+    ]) {
       const res = await register({ repo, filename: 'stories260K.gguf' });
       expect(res.status).toBe(409);
       expect(res.body.error.code).toBe('model_already_registered');
@@ -161,7 +225,10 @@ describe('POST /v0/models/register', () => {
       [{ repo: 'synth/policy-memory' }, 'gguf_policy_required'],
       [{ repo: 'synth/policy-memory', filename: 'missing.gguf' }, 'file_not_found'],
       [{ repo: 'synth/policy-memory', filename: 'README.md' }, 'invalid_filename'],
-      [{ repo: 'synth/policy-memory', filename: 'm-F16.gguf', quantization: 'Q8_0' }, 'quantization_mismatch'],
+      [
+        { repo: 'synth/policy-memory', filename: 'm-F16.gguf', quantization: 'Q8_0' },
+        'quantization_mismatch',
+      ],
       [{ repo: 'synth/Chatty-GGUF', quantization: 'Q6_K' }, 'quantization_not_found'],
       [{ repo: 'synth/policy-memory', quantization: 'Q5_K_M' }, 'quantize_unavailable'],
       [{ repo: 'synth/both-formats' }, 'format_required'],
@@ -174,7 +241,10 @@ describe('POST /v0/models/register', () => {
       expect({ body, status: res.status, code: res.body?.error?.code }).toEqual({ body, status: 400, code });
       expect(res.body.error.message.length).toBeGreaterThan(10);
     }
-    const notJson = await env.router.call('POST', '/v0/models/register', { raw: '{nope', headers: env.admin });
+    const notJson = await env.router.call('POST', '/v0/models/register', {
+      raw: '{nope',
+      headers: env.admin,
+    });
     expect(notJson.status).toBe(400);
     expect(env.router.models.listForApi().map((m) => m.id)).toEqual(['ggml-org/tiny-llamas']);
   });
@@ -207,8 +277,14 @@ describe('POST /v0/models/register', () => {
       const model = await waitForModel(env, `synth/policy-${policy}`, isSettled);
       expect(model.lifecycle_status).toBe('registered');
       const content = policyFiles().find((f) => f.path === filename)?.content as Buffer;
-      expect(model.files[0]).toMatchObject({ name: 'model.gguf', source_path: filename, sha256: sha256(content) });
-      const cached = readFileSync(join(env.router.dataDir, 'models', 'synth', `policy-${policy}`, 'model.gguf'));
+      expect(model.files[0]).toMatchObject({
+        name: 'model.gguf',
+        source_path: filename,
+        sha256: sha256(content),
+      });
+      const cached = readFileSync(
+        join(env.router.dataDir, 'models', 'synth', `policy-${policy}`, 'model.gguf'),
+      );
       expect(cached.equals(content)).toBe(true);
     }
   });
@@ -222,16 +298,29 @@ describe('POST /v0/models/register', () => {
     expect(named.body.chat_template).toBe('D');
     const model = await waitForModel(env, 'synth/chatty-gguf', isSettled);
     expect(model.chat_template).toBe(fromRepo.body.chat_template);
-    expect(readFileSync(join(env.router.dataDir, 'models', 'synth', 'chatty-gguf', 'model.gguf')).equals(fakeGguf('chatty'))).toBe(true);
+    expect(
+      readFileSync(join(env.router.dataDir, 'models', 'synth', 'chatty-gguf', 'model.gguf')).equals(
+        fakeGguf('chatty'),
+      ),
+    ).toBe(true);
     expect((await env.call('DELETE', '/v0/models/synth/chatty-gguf')).status).toBe(204);
-    const given = await register({ repo: 'synth/Chatty-GGUF', quantization: 'Q4_K_M', chat_template: 'mine' });
+    const given = await register({
+      repo: 'synth/Chatty-GGUF',
+      quantization: 'Q4_K_M',
+      chat_template: 'mine',
+    });
     expect(given.body.chat_template).toBe('mine');
   });
 
   it('registers and caches a sharded safetensors model as not servable, with every shard', async () => {
     const res = await register({ repo: 'synth/sharded-safetensors' });
     expect(res.status).toBe(201);
-    expect(res.body).toMatchObject({ format: 'safetensors', filename: 'model.safetensors.index.json', servable: false, chat_template: 'ST' });
+    expect(res.body).toMatchObject({
+      format: 'safetensors',
+      filename: 'model.safetensors.index.json',
+      servable: false,
+      chat_template: 'ST',
+    });
     expect(res.body.servable_reason).toContain('safetensors');
     const model = await waitForModel(env, 'synth/sharded-safetensors', isSettled);
     expect(model.lifecycle_status).toBe('registered');
@@ -252,7 +341,10 @@ describe('POST /v0/models/register', () => {
 
   it('warns when the required memory exceeds every node GPU, and not when it fits', async () => {
     const nodeKey = env.node;
-    const node = await env.router.call('POST', '/v0/nodes', { body: gpuNodeRegistration(), headers: nodeKey });
+    const node = await env.router.call('POST', '/v0/nodes', {
+      body: gpuNodeRegistration(),
+      headers: nodeKey,
+    });
     expect(node.status).toBe(201);
     const huge = await register({ repo: 'synth/huge', gguf_policy: 'memory' });
     expect(huge.status).toBe(201);
@@ -271,7 +363,13 @@ describe('POST /v0/models/register', () => {
     expect(encoded.body.name).toBe(nested.body.name);
     expect((await env.call('GET', '/v0/models/ggml-org/unknown', undefined, env.node)).status).toBe(404);
 
-    const reg = await env.router.call('POST', '/v0/nodes', { body: gpuNodeRegistration({ machine_name: 'v' }), headers: env.node });
+    // Settle every download first: lifecycle changes move the version too.
+    for (const m of (await env.call('GET', '/v0/models', undefined, env.node)).body)
+      await waitForModel(env, m.name, isSettled);
+    const reg = await env.router.call('POST', '/v0/nodes', {
+      body: gpuNodeRegistration({ machine_name: 'v' }),
+      headers: env.node,
+    });
     const beat = () =>
       env.router.call('POST', '/v0/health', {
         body: heartbeat(reg.body.node_id),

@@ -2,7 +2,12 @@
 import { describe, expect, it } from 'vitest';
 import { HttpError } from '../../src/http/errors.js';
 import { modelIdFromSegments, parseRegistryPath, parseRepoInput } from '../../src/models/ids.js';
-import { parseQuantization, QUALITY_ORDER, QUANT_DETECTION_ORDER, quantLabel } from '../../src/models/quant.js';
+import {
+  parseQuantization,
+  QUALITY_ORDER,
+  QUANT_DETECTION_ORDER,
+  quantLabel,
+} from '../../src/models/quant.js';
 import {
   applyPolicy,
   chooseFormat,
@@ -13,7 +18,12 @@ import {
   shardsOfIndex,
 } from '../../src/models/selection.js';
 
-const file = (path: string, size: number | null = 100): HubFile => ({ path, size, sha256: null, gitSha1: null });
+const file = (path: string, size: number | null = 100): HubFile => ({
+  path,
+  size,
+  sha256: null,
+  gitSha1: null,
+});
 
 function httpError(fn: () => unknown): HttpError {
   try {
@@ -44,8 +54,23 @@ describe('quant labels', () => {
   it('keeps the contract order: BF16 before F16 in detection, F32 first in quality', () => {
     expect(QUANT_DETECTION_ORDER.slice(0, 3)).toEqual(['BF16', 'F32', 'F16']);
     expect(QUALITY_ORDER).toEqual([
-      'F32', 'BF16', 'F16', 'Q8_0', 'Q6_K', 'Q5_K_M', 'Q5_K_S', 'Q5_0', 'Q4_K_M', 'Q4_K_S', 'Q4_0',
-      'Q3_K_M', 'Q3_K_S', 'Q2_K', 'IQ4_XS', 'IQ3_M', 'IQ2_M',
+      'F32',
+      'BF16',
+      'F16',
+      'Q8_0',
+      'Q6_K',
+      'Q5_K_M',
+      'Q5_K_S',
+      'Q5_0',
+      'Q4_K_M',
+      'Q4_K_S',
+      'Q4_0',
+      'Q3_K_M',
+      'Q3_K_S',
+      'Q2_K',
+      'IQ4_XS',
+      'IQ3_M',
+      'IQ2_M',
     ]);
   });
 
@@ -99,9 +124,18 @@ describe('gguf_policy', () => {
 
   it('quality picks the best label: F32 < BF16 < F16 < Q8_0 …', () => {
     expect(picked(repo, 'quality')).toBe('m-F32.gguf');
-    expect(picked(repo.filter((f) => !f.path.includes('F32')), 'quality')).toBe('m-BF16.gguf');
-    expect(picked([file('m-Q6_K.gguf'), file('m-Q8_0.gguf'), file('m-Q5_K_M.gguf')], 'quality')).toBe('m-Q8_0.gguf');
-    expect(picked([file('m-IQ2_M.gguf'), file('m-IQ4_XS.gguf'), file('m-Q2_K.gguf')], 'quality')).toBe('m-Q2_K.gguf');
+    expect(
+      picked(
+        repo.filter((f) => !f.path.includes('F32')),
+        'quality',
+      ),
+    ).toBe('m-BF16.gguf');
+    expect(picked([file('m-Q6_K.gguf'), file('m-Q8_0.gguf'), file('m-Q5_K_M.gguf')], 'quality')).toBe(
+      'm-Q8_0.gguf',
+    );
+    expect(picked([file('m-IQ2_M.gguf'), file('m-IQ4_XS.gguf'), file('m-Q2_K.gguf')], 'quality')).toBe(
+      'm-Q2_K.gguf',
+    );
   });
 
   it('quality ranks unknown labels last and breaks ties by larger file, then name', () => {
@@ -117,12 +151,12 @@ describe('gguf_policy', () => {
 
   it('speed picks the smallest F32…Q4_0 file, else the smallest of all', () => {
     expect(picked(repo, 'speed')).toBe('m-Q4_K_M.gguf');
-    expect(picked([file('m-Q4_0.gguf', 500), file('m-Q4_K_S.gguf', 450), file('m-Q3_K_M.gguf', 300)], 'speed')).toBe(
-      'm-Q4_K_S.gguf',
-    );
-    expect(picked([file('m-Q3_K_M.gguf', 300), file('m-Q2_K.gguf', 200), file('m-IQ2_M.gguf', 250)], 'speed')).toBe(
-      'm-Q2_K.gguf',
-    );
+    expect(
+      picked([file('m-Q4_0.gguf', 500), file('m-Q4_K_S.gguf', 450), file('m-Q3_K_M.gguf', 300)], 'speed'),
+    ).toBe('m-Q4_K_S.gguf');
+    expect(
+      picked([file('m-Q3_K_M.gguf', 300), file('m-Q2_K.gguf', 200), file('m-IQ2_M.gguf', 250)], 'speed'),
+    ).toBe('m-Q2_K.gguf');
   });
 
   it('never picks a vision projector by policy', () => {
@@ -149,7 +183,12 @@ describe('gguf_policy', () => {
 });
 
 describe('gguf filename and quantization', () => {
-  const repo = [file('m-Q4_K_M.gguf', 400), file('m-Q4_K_M-imat.gguf', 410), file('m-F16.gguf', 1600), file('m-BF16.gguf', 1500)];
+  const repo = [
+    file('m-Q4_K_M.gguf', 400),
+    file('m-Q4_K_M-imat.gguf', 410),
+    file('m-F16.gguf', 1600),
+    file('m-BF16.gguf', 1500),
+  ];
 
   it('checks the filename extension, existence and agreement with quantization', () => {
     expect400(() => chooseGguf(repo, { filename: 'm.safetensors', canQuantize: false }), 'invalid_filename');
@@ -187,19 +226,30 @@ describe('safetensors', () => {
   const meta = [file('config.json'), file('tokenizer.json')];
 
   it('requires config.json and tokenizer.json', () => {
-    const error = expect400(() => chooseSafetensors([file('config.json'), file('model.safetensors')], undefined), 'safetensors_metadata_missing');
+    const error = expect400(
+      () => chooseSafetensors([file('config.json'), file('model.safetensors')], undefined),
+      'safetensors_metadata_missing',
+    );
     expect(error.message).toContain('tokenizer.json');
   });
 
   it('uses the one index, rejects several, else the one .safetensors', () => {
     const index = [...meta, file('model.safetensors.index.json'), file('model-00001-of-00002.safetensors')];
-    expect(chooseSafetensors(index, undefined)).toMatchObject({ isIndex: true, primary: { path: 'model.safetensors.index.json' } });
+    expect(chooseSafetensors(index, undefined)).toMatchObject({
+      isIndex: true,
+      primary: { path: 'model.safetensors.index.json' },
+    });
     expect400(
       () => chooseSafetensors([...index, file('consolidated.safetensors.index.json')], undefined),
       'ambiguous_filename',
     );
-    expect(chooseSafetensors([...meta, file('model.safetensors')], undefined)).toMatchObject({ isIndex: false });
-    expect400(() => chooseSafetensors([...meta, file('a.safetensors'), file('b.safetensors')], undefined), 'ambiguous_filename');
+    expect(chooseSafetensors([...meta, file('model.safetensors')], undefined)).toMatchObject({
+      isIndex: false,
+    });
+    expect400(
+      () => chooseSafetensors([...meta, file('a.safetensors'), file('b.safetensors')], undefined),
+      'ambiguous_filename',
+    );
     expect400(() => chooseSafetensors(meta, undefined), 'no_model_files');
   });
 
@@ -211,14 +261,24 @@ describe('safetensors', () => {
   });
 
   it('resolves index shards and rejects missing or escaping ones', () => {
-    const repo = [file('sub/m.safetensors.index.json'), file('sub/s1.safetensors'), file('sub/s2.safetensors')];
+    const repo = [
+      file('sub/m.safetensors.index.json'),
+      file('sub/s1.safetensors'),
+      file('sub/s2.safetensors'),
+    ];
     const index = { weight_map: { a: 's2.safetensors', b: 's1.safetensors', c: 's1.safetensors' } };
     expect(shardsOfIndex('sub/m.safetensors.index.json', index, repo).map((f) => f.path)).toEqual([
       'sub/s1.safetensors',
       'sub/s2.safetensors',
     ]);
-    expect400(() => shardsOfIndex('sub/m.safetensors.index.json', { weight_map: { a: 's3.safetensors' } }, repo), 'invalid_index');
-    expect400(() => shardsOfIndex('sub/m.safetensors.index.json', { weight_map: { a: '../x.safetensors' } }, repo), 'invalid_index');
+    expect400(
+      () => shardsOfIndex('sub/m.safetensors.index.json', { weight_map: { a: 's3.safetensors' } }, repo),
+      'invalid_index',
+    );
+    expect400(
+      () => shardsOfIndex('sub/m.safetensors.index.json', { weight_map: { a: '../x.safetensors' } }, repo),
+      'invalid_index',
+    );
     expect400(() => shardsOfIndex('sub/m.safetensors.index.json', { nope: 1 }, repo), 'invalid_index');
   });
 });
@@ -227,19 +287,33 @@ describe('model ids', () => {
   const base = 'http://127.0.0.1:9999/mirror';
 
   it('keeps the repo case for the hub and lowercases the id', () => {
-    expect(parseRepoInput('TheBloke/Llama-2-7B-GGUF', base)).toEqual({ repo: 'TheBloke/Llama-2-7B-GGUF', id: 'thebloke/llama-2-7b-gguf' });
+    expect(parseRepoInput('TheBloke/Llama-2-7B-GGUF', base)).toEqual({
+      repo: 'TheBloke/Llama-2-7B-GGUF',
+      id: 'thebloke/llama-2-7b-gguf',
+    });
   });
 
   it('normalises hub URLs, also under HF_BASE_URL', () => {
     expect(parseRepoInput('https://huggingface.co/org/Name', base).repo).toBe('org/Name');
-    expect(parseRepoInput('https://huggingface.co/org/name/resolve/main/x-Q4_K_M.gguf', base).repo).toBe('org/name');
+    expect(parseRepoInput('https://huggingface.co/org/name/resolve/main/x-Q4_K_M.gguf', base).repo).toBe(
+      'org/name',
+    );
     expect(parseRepoInput('huggingface.co/org/name/tree/main', base).repo).toBe('org/name');
     expect(parseRepoInput('https://hf.co/org/name', base).repo).toBe('org/name');
     expect(parseRepoInput(`${base}/org/name/blob/main/README.md`, base).repo).toBe('org/name');
   });
 
   it('rejects other hosts, datasets and invalid names', () => {
-    for (const bad of ['https://example.com/org/name', 'https://huggingface.co/datasets/org/x', 'org/../x', 'a/b/c', 'org/na me', '/org/name', 'org/', '']) {
+    for (const bad of [
+      'https://example.com/org/name',
+      'https://huggingface.co/datasets/org/x',
+      'org/../x',
+      'a/b/c',
+      'org/na me',
+      '/org/name',
+      'org/',
+      '',
+    ]) {
       expect(httpError(() => parseRepoInput(bad, base)).status).toBe(400);
     }
   });
@@ -248,14 +322,34 @@ describe('model ids', () => {
     expect(modelIdFromSegments(['org', 'name'])).toBe('org/name');
     expect(modelIdFromSegments(['org%2Fname'])).toBe('org/name');
     expect(modelIdFromSegments(['Org%2FName'])).toBe('org/name');
-    for (const attempt of [['..'], ['org', '..'], ['%2e%2e'], ['org%2F..%2F..'], ['a%5Cb'], ['a%00'], ['%2Fetc'], ['a%2F'], ['.hidden'], ['%252e%252e'], ['org', ''], ['%zz']]) {
+    for (const attempt of [
+      ['..'],
+      ['org', '..'],
+      ['%2e%2e'],
+      ['org%2F..%2F..'],
+      ['a%5Cb'],
+      ['a%00'],
+      ['%2Fetc'],
+      ['a%2F'],
+      ['.hidden'],
+      ['%252e%252e'],
+      ['org', ''],
+      ['%zz'],
+    ]) {
       expect(httpError(() => modelIdFromSegments(attempt)).status).toBe(400);
     }
   });
 
   it('parses registry paths and answers traversal in model or file with 400', () => {
-    expect(parseRegistryPath(['org', 'name', 'manifest.json'])).toEqual({ kind: 'manifest', modelId: 'org/name' });
-    expect(parseRegistryPath(['org%2Fname', 'files', 'model.gguf'])).toEqual({ kind: 'file', modelId: 'org/name', file: 'model.gguf' });
+    expect(parseRegistryPath(['org', 'name', 'manifest.json'])).toEqual({
+      kind: 'manifest',
+      modelId: 'org/name',
+    });
+    expect(parseRegistryPath(['org%2Fname', 'files', 'model.gguf'])).toEqual({
+      kind: 'file',
+      modelId: 'org/name',
+      file: 'model.gguf',
+    });
     expect(parseRegistryPath(['org', 'name', 'other'])).toBeNull();
     const attempts = [
       ['org', 'name', 'files', '..'],
@@ -272,6 +366,7 @@ describe('model ids', () => {
       ['..', '..', 'etc', 'passwd'],
       ['%2e%2e', 'x'],
     ];
-    for (const attempt of attempts) expect(httpError(() => parseRegistryPath(attempt)).status, attempt.join('/')).toBe(400);
+    for (const attempt of attempts)
+      expect(httpError(() => parseRegistryPath(attempt)).status, attempt.join('/')).toBe(400);
   });
 });

@@ -5,7 +5,15 @@
 import { request as httpRequest } from 'node:http';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { FakeHub, sha256, storiesBytes } from './support/fake-hub.js';
-import { fakeGguf, isSettled, type ModelTestEnv, STORIES_REPO, startModelEnv, storiesRepo, waitForModel } from './support/setup.js';
+import {
+  fakeGguf,
+  isSettled,
+  type ModelTestEnv,
+  STORIES_REPO,
+  startModelEnv,
+  storiesRepo,
+  waitForModel,
+} from './support/setup.js';
 
 const FILE_URL = '/v0/models/registry/ggml-org/tiny-llamas/files/model.gguf';
 const SIZE = 1_185_376;
@@ -15,14 +23,23 @@ let hub: FakeHub;
 let stories: Buffer;
 
 /** A raw request, so `..` and `%2e%2e` reach the router exactly as written (fetch would normalise them). */
-function raw(method: string, path: string, headers: Record<string, string> = {}): Promise<{ status: number; body: Buffer; headers: Record<string, unknown> }> {
+function raw(
+  method: string,
+  path: string,
+  headers: Record<string, string> = {},
+): Promise<{ status: number; body: Buffer; headers: Record<string, unknown> }> {
   const url = new URL(env.router.url);
   return new Promise((resolve, reject) => {
-    const req = httpRequest({ host: url.hostname, port: url.port, method, path, headers: { ...env.node, ...headers } }, (res) => {
-      const chunks: Buffer[] = [];
-      res.on('data', (c: Buffer) => chunks.push(c));
-      res.on('end', () => resolve({ status: res.statusCode ?? 0, body: Buffer.concat(chunks), headers: res.headers }));
-    });
+    const req = httpRequest(
+      { host: url.hostname, port: url.port, method, path, headers: { ...env.node, ...headers } },
+      (res) => {
+        const chunks: Buffer[] = [];
+        res.on('data', (c: Buffer) => chunks.push(c));
+        res.on('end', () =>
+          resolve({ status: res.statusCode ?? 0, body: Buffer.concat(chunks), headers: res.headers }),
+        );
+      },
+    );
     req.on('error', reject);
     req.end();
   });
@@ -67,7 +84,10 @@ afterAll(async () => {
 
 describe('manifest', () => {
   it('lists every file with its size and sha256, nested or encoded id', async () => {
-    for (const path of ['/v0/models/registry/ggml-org/tiny-llamas/manifest.json', '/v0/models/registry/ggml-org%2Ftiny-llamas/manifest.json']) {
+    for (const path of [
+      '/v0/models/registry/ggml-org/tiny-llamas/manifest.json',
+      '/v0/models/registry/ggml-org%2Ftiny-llamas/manifest.json',
+    ]) {
       const res = await env.call('GET', path, undefined, env.node);
       expect(res.status).toBe(200);
       expect(res.body).toEqual({
@@ -89,7 +109,12 @@ describe('manifest', () => {
   });
 
   it('gives config.json and tokenizer.json priority and sorts by name', async () => {
-    const res = await env.call('GET', '/v0/models/registry/synth/safetensors/manifest.json', undefined, env.node);
+    const res = await env.call(
+      'GET',
+      '/v0/models/registry/synth/safetensors/manifest.json',
+      undefined,
+      env.node,
+    );
     expect(res.body.primary_file).toBe('model.safetensors');
     expect(res.body.files.map((f: { name: string; priority?: number }) => [f.name, f.priority])).toEqual([
       ['config.json', 10],
@@ -166,7 +191,9 @@ describe('files', () => {
       expect(res.headers['content-type']).toBe('application/octet-stream');
       expect(res.body.equals(stories)).toBe(true);
     }
-    expect((await raw('GET', '/v0/models/blob/ggml-org/tiny-llamas', { range: 'bytes=0-3' })).body.toString()).toBe('GGUF');
+    expect(
+      (await raw('GET', '/v0/models/blob/ggml-org/tiny-llamas', { range: 'bytes=0-3' })).body.toString(),
+    ).toBe('GGUF');
   });
 
   it('needs a node:register (or admin) credential', async () => {
@@ -216,6 +243,10 @@ describe('path traversal', () => {
 
   it('left every model in place', async () => {
     const feed = await env.call('GET', '/v0/models', undefined, env.node);
-    expect(feed.body.map((m: { name: string }) => m.name)).toEqual(['ggml-org/tiny-llamas', 'synth/safetensors', 'synth/split']);
+    expect(feed.body.map((m: { name: string }) => m.name)).toEqual([
+      'ggml-org/tiny-llamas',
+      'synth/safetensors',
+      'synth/split',
+    ]);
   });
 });

@@ -104,7 +104,7 @@ export class FakeHub {
     await new Promise<void>((done) => this.server.close(() => done()));
   }
 
-  private authorized(repo: FakeRepo, req: IncomingMessage): boolean {
+  private authorized(req: IncomingMessage): boolean {
     return req.headers.authorization === `Bearer ${this.token}`;
   }
 
@@ -128,12 +128,17 @@ export class FakeHub {
     json(res, 404, { error: 'Not Found' });
   }
 
-  private info(repoId: string, req: IncomingMessage, res: ServerResponse): void {
+  private info(repoId: string, req: IncomingMessage, res: ServerResponse) {
     if (this.injectFailure('api', res)) return;
     const repo = this.repos.get(repoId.toLowerCase());
-    if (!repo || (repo.private && !this.authorized(repo, req))) {
+    if (!repo || (repo.private && !this.authorized(req))) {
       // The real hub answers 401 RepoNotFound for unknown and private repos alike without a token.
-      return json(res, repo ? 401 : 404, { error: 'Repository not found' }, { 'x-error-code': 'RepoNotFound' });
+      return json(
+        res,
+        repo ? 401 : 404,
+        { error: 'Repository not found' },
+        { 'x-error-code': 'RepoNotFound' },
+      );
     }
     json(res, 200, {
       id: repo.id,
@@ -160,10 +165,10 @@ export class FakeHub {
     json(res, 200, results);
   }
 
-  private resolveFile(repoId: string, filePath: string, req: IncomingMessage, res: ServerResponse): void {
+  private resolveFile(repoId: string, filePath: string, req: IncomingMessage, res: ServerResponse) {
     const repo = this.repos.get(repoId.toLowerCase());
     if (!repo) return json(res, 404, { error: 'Repository not found' }, { 'x-error-code': 'RepoNotFound' });
-    if ((repo.gated || repo.private) && !this.authorized(repo, req)) {
+    if ((repo.gated || repo.private) && !this.authorized(req)) {
       return json(res, 401, { error: 'Access to this model is restricted' }, { 'x-error-code': 'GatedRepo' });
     }
     const file = repo.files.find((f) => f.path === filePath);
@@ -171,14 +176,17 @@ export class FakeHub {
     if (this.injectFailure(filePath, res)) return;
     if (isLfs(file)) {
       // Like the hub: LFS content lives on a CDN; the redirect keeps Range and If-Range.
-      res.writeHead(302, { location: `/cdn/${encodeURIComponent(repo.id)}/${filePath}`, 'x-linked-etag': `"${sha256(file.content)}"` });
+      res.writeHead(302, {
+        location: `/cdn/${encodeURIComponent(repo.id)}/${filePath}`,
+        'x-linked-etag': `"${sha256(file.content)}"`,
+      });
       res.end();
       return;
     }
     this.sendBytes(file, `"${gitSha1(file.content)}"`, filePath, req, res);
   }
 
-  private cdn(repoId: string, filePath: string, req: IncomingMessage, res: ServerResponse): void {
+  private cdn(repoId: string, filePath: string, req: IncomingMessage, res: ServerResponse) {
     const file = this.repos.get(repoId.toLowerCase())?.files.find((f) => f.path === filePath);
     if (!file) return json(res, 404, { error: 'Not found' });
     if (this.injectFailure(filePath, res)) return;
@@ -193,7 +201,13 @@ export class FakeHub {
     return true;
   }
 
-  private sendBytes(file: FakeFile, etag: string, filePath: string, req: IncomingMessage, res: ServerResponse): void {
+  private sendBytes(
+    file: FakeFile,
+    etag: string,
+    filePath: string,
+    req: IncomingMessage,
+    res: ServerResponse,
+  ): void {
     const body = file.served ?? file.content;
     let start = 0;
     let end = body.length - 1;
@@ -229,7 +243,12 @@ export class FakeHub {
   }
 }
 
-function json(res: ServerResponse, status: number, body: unknown, headers: Record<string, string> = {}): void {
+function json(
+  res: ServerResponse,
+  status: number,
+  body: unknown,
+  headers: Record<string, string> = {},
+): void {
   res.writeHead(status, { 'content-type': 'application/json', ...headers });
   res.end(JSON.stringify(body));
 }

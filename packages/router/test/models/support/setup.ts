@@ -27,10 +27,19 @@ export interface ModelTestEnv {
   router: TestRouter;
   admin: Record<string, string>;
   node: Record<string, string>;
-  call(method: string, path: string, body?: unknown, headers?: Record<string, string>): Promise<{ status: number; body: Json; headers: Headers }>;
+  call(
+    method: string,
+    path: string,
+    body?: unknown,
+    headers?: Record<string, string>,
+  ): Promise<{ status: number; body: Json; headers: Headers }>;
 }
 
-export async function startModelEnv(env: Record<string, string> = {}, hub?: FakeHub, options: StartOptions = {}): Promise<ModelTestEnv> {
+export async function startModelEnv(
+  env: Record<string, string> = {},
+  hub?: FakeHub,
+  options: StartOptions = {},
+): Promise<ModelTestEnv> {
   const fakeHub = hub ?? (await FakeHub.start());
   const router = await startTestRouter(
     { HF_BASE_URL: fakeHub.url, LLM_ROUTER_MODEL_RETRY_BACKOFF_MS: '10', ...env },
@@ -61,7 +70,8 @@ export async function waitForModel(
     const res = await env.call('GET', `/v0/models/${encodeURIComponent(id)}`, undefined, env.node);
     last = res.body;
     if (res.status === 200 && done(last)) return last;
-    if (Date.now() > deadline) throw new Error(`model ${id} never reached the state; last: ${JSON.stringify(last)}`);
+    if (Date.now() > deadline)
+      throw new Error(`model ${id} never reached the state; last: ${JSON.stringify(last)}`);
     await new Promise((r) => setTimeout(r, 25));
   }
 }
@@ -69,7 +79,11 @@ export async function waitForModel(
 export const isSettled = (m: Json) => m.lifecycle_status === 'registered' || m.lifecycle_status === 'error';
 
 /** Polls a condition (no timing assertions: only a generous deadline for a hung test). */
-export async function until(check: () => boolean | Promise<boolean>, what: string, timeoutMs = 20_000): Promise<void> {
+export async function until(
+  check: () => boolean | Promise<boolean>,
+  what: string,
+  timeoutMs = 20_000,
+): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   while (!(await check())) {
     if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # A throwaway PostgreSQL server on 127.0.0.1 for the test suite's PostgreSQL run.
 # Usage: source scripts/postgres.sh; pg_available && pg_up && trap pg_down EXIT
-PG_PORT="${PG_PORT:-55432}"
+# A free port, so two test runs on one machine do not collide.
+PG_PORT="${PG_PORT:-$(node -e "const s=require('net').createServer().listen(0,'127.0.0.1',()=>{console.log(s.address().port);s.close()})")}"
 
 pg_bin() { ls -d /usr/lib/postgresql/*/bin 2>/dev/null | sort -V | tail -1; }
 

@@ -112,6 +112,7 @@ export async function startRouter(
     cloud,
     balancer: createBalancer(config.balancerMode),
     onRequestFinished: (finished) => capture.record(finished),
+    registeredModels: models,
     requireModelsAccess: createRequireModelsAccess(requireScope, (token) => registry.nodeForToken(token)),
   });
   registerDashboardRoutes(app, { db, registry, capture, logging, cloud, requireScope });

@@ -59,6 +59,8 @@ export interface OpenAIRouteDeps {
   config: RouterConfig;
   requireScope: RequireScope;
   cloud?: CloudGateway;
+  /** Models registered on the router (Hugging Face), listed even before any node has them. */
+  registeredModels?: RegisteredModels;
   /** Guards `/v1/models`; the server also lets registered nodes in with their `X-Node-Token`. */
   requireModelsAccess?: onRequestAsyncHookHandler;
   balancer: BalancerPolicy;
@@ -87,6 +89,25 @@ type Outcome = Omit<
 
 const isRecord = (value: unknown): value is Record<string, unknown> =>
   typeof value === 'object' && value !== null && !Array.isArray(value);
+
+/** A model no node lists: unknown (404), registered but unservable (400), or still on its way (503). */
+function notOnAnyNode(id: string, registered: RegisteredModelEntry | undefined): HttpError {
+  if (!registered) return modelNotFound(id);
+  if (!registered.servable) {
+    return new HttpError(
+      400,
+      `The model '${id}' is registered but cannot be served: ${registered.servable_reason ?? 'no engine for its format'}`,
+      'model_not_servable',
+      'model',
+    );
+  }
+  return new HttpError(
+    503,
+    `The model '${id}' is registered (${registered.lifecycle_status}) but no node has it ready yet`,
+    'model_not_ready',
+    'model',
+  );
+}
 
 const modelNotFound = (id: string) =>
   new HttpError(404, `The model '${id}' does not exist`, 'model_not_found', 'model');
@@ -140,7 +161,7 @@ export function registerOpenAIRoutes(app: FastifyInstance, deps: OpenAIRouteDeps
       };
     }
 
-    if (!fleet.isModelKnown(model)) throw modelNotFound(model);
+    if (!fleet.isModelKnown(model)) throw notOnAnyNode(model, deps.registeredModels?.getForApi(model));
     // Forward the client's own bytes; re-serialising is only a fallback for bodies parsed elsewhere.
     const rawBody = request.rawBody ?? Buffer.from(JSON.stringify(body));
     const result = await proxy.forwardToNode({ kind: route.kind, model, body: rawBody, request, reply });
@@ -211,15 +232,17 @@ export function registerOpenAIRoutes(app: FastifyInstance, deps: OpenAIRouteDeps
     }
   }
 
+  const localModels = () => mergeRegistered(fleetModels(fleet), deps.registeredModels?.listForApi() ?? []);
+
   app.get('/v1/models', { onRequest: requireModelsAccess }, async (request) => {
-    const local = [...fleetModels(fleet).values()].sort((a, b) => a.id.localeCompare(b.id));
+    const local = [...localModels().values()].sort((a, b) => a.id.localeCompare(b.id));
     return { object: 'list', data: [...local, ...(await listCloudModels(request))] };
   });
 
   // A wildcard, because model ids may contain slashes (`org/name`).
   app.get('/v1/models/*', { onRequest: requireModelsAccess }, async (request) => {
     const id = (request.params as { '*': string })['*'];
-    const local = fleetModels(fleet).get(id);
+    const local = localModels().get(id) ?? localModels().get(id.toLowerCase());
     if (local) return local;
     if (cloud?.parseModel(id)) {
       const match = (await listCloudModels(request)).find((model) => model.id === id);
@@ -238,6 +261,56 @@ interface ModelObject {
   ready: boolean;
   nodes: Array<{ node_id: string; machine_name: string; status: string; ready: boolean }>;
   capabilities: { chat_completion: boolean; completion: boolean; embeddings: boolean };
+  /** For registered models: the router's cache state (`pending`, `caching`, `registered`, `error`). */
+  lifecycle_status?: string;
+  download_progress?: unknown;
+  servable?: boolean;
+  servable_reason?: string | null;
+}
+
+/** The slice of the model registry the `/v1` routes read. */
+export interface RegisteredModels {
+  listForApi(): RegisteredModelEntry[];
+  getForApi(id: string): RegisteredModelEntry | undefined;
+}
+
+export interface RegisteredModelEntry {
+  id: string;
+  created: number;
+  lifecycle_status: string;
+  download_progress: unknown;
+  servable: boolean;
+  servable_reason: string | null;
+  capabilities: ModelObject['capabilities'];
+}
+
+/**
+ * The fleet's models plus registered ones no node has yet. Readiness stays the fleet's call: a
+ * model is ready when an online node has it loaded.
+ */
+function mergeRegistered(fleetView: Map<string, ModelObject>, registered: RegisteredModelEntry[]) {
+  for (const entry of registered) {
+    const registryFields = {
+      lifecycle_status: entry.lifecycle_status,
+      download_progress: entry.download_progress,
+      servable: entry.servable,
+      servable_reason: entry.servable_reason,
+    };
+    const local = fleetView.get(entry.id);
+    if (local) Object.assign(local, registryFields, { created: entry.created });
+    else
+      fleetView.set(entry.id, {
+        id: entry.id,
+        object: 'model',
+        created: entry.created,
+        owned_by: 'router',
+        ready: false,
+        nodes: [],
+        capabilities: entry.capabilities,
+        ...registryFields,
+      });
+  }
+  return fleetView;
 }
 
 /**

@@ -82,7 +82,7 @@ export async function startRouter(
   const stopMonitor = startHealthMonitor(registry, config.healthCheckIntervalMs, config.nodeTimeoutMs);
   const requireScope = createRequireScope({ apiKeys, jwt, db });
   const requireUser = createRequireUser({ apiKeys, jwt, db });
-  const cloud = createCloudGateway(process.env);
+  const cloud = createCloudGateway(config.env);
   const recorder = new HistoryRecorder(db, log.child({ component: 'history' }));
   const capture = new RequestCapture(recorder, registry);
   const stopRetention = startHistoryRetention(

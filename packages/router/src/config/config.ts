@@ -55,6 +55,8 @@ export interface RouterConfig {
   maxAttempts: number;
   models: ModelsConfig;
   warnings: string[];
+  /** The environment this config was read from; the cloud providers read their keys from it. */
+  env: Env;
 }
 
 export function expandHome(path: string): string {
@@ -135,6 +137,7 @@ export function loadRouterConfig(env: Env = process.env): RouterConfig {
       ),
     },
     warnings: read.warnings,
+    env,
   };
   return config;
 }

@@ -4,7 +4,14 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { gpuNodeRegistration } from '../support/router-harness.js';
-import { isSettled, type ModelTestEnv, STORIES_REPO, startModelEnv, storiesRepo, waitForModel } from './support/setup.js';
+import {
+  isSettled,
+  type ModelTestEnv,
+  STORIES_REPO,
+  startModelEnv,
+  storiesRepo,
+  waitForModel,
+} from './support/setup.js';
 
 describe('registered models on /v1', () => {
   let env: ModelTestEnv;
@@ -22,8 +29,12 @@ describe('registered models on /v1', () => {
       ],
     });
     inference = { authorization: `Bearer ${await env.router.createKey(['api:inference'])}` };
-    expect((await env.call('POST', '/v0/models/register', { repo: STORIES_REPO, gguf_policy: 'quality' })).status).toBe(201);
-    expect((await env.call('POST', '/v0/models/register', { repo: 'synth/only-safetensors' })).status).toBe(201);
+    expect(
+      (await env.call('POST', '/v0/models/register', { repo: STORIES_REPO, gguf_policy: 'quality' })).status,
+    ).toBe(201);
+    expect((await env.call('POST', '/v0/models/register', { repo: 'synth/only-safetensors' })).status).toBe(
+      201,
+    );
     await waitForModel(env, STORIES_REPO, isSettled);
     await waitForModel(env, 'synth/only-safetensors', isSettled);
   });
@@ -33,7 +44,12 @@ describe('registered models on /v1', () => {
   });
 
   const chat = (model: string) =>
-    env.call('POST', '/v1/chat/completions', { model, messages: [{ role: 'user', content: 'hi' }] }, inference);
+    env.call(
+      'POST',
+      '/v1/chat/completions',
+      { model, messages: [{ role: 'user', content: 'hi' }] },
+      inference,
+    );
 
   it('lists a registered model with its lifecycle before any node has it', async () => {
     const list = await env.call('GET', '/v1/models', undefined, inference);
@@ -54,7 +70,12 @@ describe('registered models on /v1', () => {
     const waiting = await chat(STORIES_REPO);
     expect(waiting.status).toBe(503);
     expect(waiting.body.error.code).toBe('model_not_ready');
-    await env.call('POST', '/v0/nodes', gpuNodeRegistration({ models: [{ id: STORIES_REPO, ready: false }] }), env.node);
+    await env.call(
+      'POST',
+      '/v0/nodes',
+      gpuNodeRegistration({ models: [{ id: STORIES_REPO, ready: false }] }),
+      env.node,
+    );
     const list = await env.call('GET', '/v1/models', undefined, inference);
     const entry = list.body.data.find((m: { id: string }) => m.id === STORIES_REPO);
     expect(entry.nodes).toHaveLength(1);

@@ -115,6 +115,20 @@ export async function startRouter(
     registeredModels: models,
     requireModelsAccess: createRequireModelsAccess(requireScope, (token) => registry.nodeForToken(token)),
   });
+  app.addHook('onError', async (request, reply, error) => {
+    if (!request.principal) return; // strangers' requests are not worth a history row
+    capture.recordRejected({
+      method: request.method,
+      path: request.url.split('?')[0],
+      // onError runs before the error handler sets the reply's status, so read it off the error.
+      status: (error as { status?: number }).status ?? error.statusCode ?? 500,
+      code: (error as { code?: string }).code,
+      message: error.message,
+      durationMs: reply.elapsedTime,
+      clientIp: request.ip,
+      apiKeyId: request.principal.kind === 'api_key' ? request.principal.apiKeyId : null,
+    });
+  });
   registerDashboardRoutes(app, { db, registry, capture, logging, cloud, requireScope });
   registerCloudMetricsRoute(app, { cloud, requireScope });
   registerModelRoutes(app, { models, requireScope });

@@ -77,13 +77,9 @@ export function registerApiKeyRoutes(
     return apiKeyToJson(record);
   });
 
-  app.delete<{ Params: { id: string } }>(
-    '/v0/api-keys/:id',
-    { onRequest: admin },
-    async (request, reply) => {
-      if (!(await deps.apiKeys.revoke(request.params.id)))
-        throw notFound('API key not found', 'api_key_not_found');
-      return reply.code(204).send();
-    },
-  );
+  app.delete<{ Params: { id: string } }>('/v0/api-keys/:id', { onRequest: admin }, async (request, reply) => {
+    if (!(await deps.apiKeys.revoke(request.params.id)))
+      throw notFound('API key not found', 'api_key_not_found');
+    return reply.code(204).send();
+  });
 }

@@ -15,6 +15,26 @@ const REQUEST_BODY_CAP_BYTES = 256 * 1024;
 
 const REQUEST_TYPES = { chat: 'chat', completions: 'generate', embeddings: 'embeddings' } as const;
 
+const KIND_BY_PATH: Record<string, FinishedRequest['kind']> = {
+  '/v1/chat/completions': 'chat',
+  '/v1/completions': 'completions',
+  '/v1/embeddings': 'embeddings',
+};
+
+/** Errors raised before a `/v1` handler could record the request itself (body parsing, size). */
+const PRE_HANDLER_CODES = new Set(['invalid_json', 'request_too_large', 'FST_ERR_CTP_INVALID_MEDIA_TYPE']);
+
+export interface RejectedRequest {
+  method: string;
+  path: string;
+  status: number;
+  code: string | undefined;
+  message: string;
+  durationMs: number;
+  clientIp: string;
+  apiKeyId: string | null;
+}
+
 export class RequestCapture {
   readonly minutes = new MinuteCounters();
 
@@ -22,6 +42,29 @@ export class RequestCapture {
     private readonly recorder: HistoryRecorder,
     private readonly fleet: FleetView,
   ) {}
+
+  /**
+   * Records an authenticated inference request that was refused before its handler ran (bad
+   * JSON, too large, wrong content type), so history still has one row per request.
+   */
+  recordRejected(rejected: RejectedRequest): void {
+    const kind = KIND_BY_PATH[rejected.path];
+    if (rejected.method !== 'POST' || !kind || !PRE_HANDLER_CODES.has(rejected.code ?? '')) return;
+    this.record({
+      kind,
+      model: '',
+      nodeId: null,
+      status: rejected.status,
+      success: false,
+      errorMessage: rejected.message,
+      durationMs: rejected.durationMs,
+      streamed: false,
+      failedAttempts: [],
+      requestBody: null,
+      clientIp: rejected.clientIp,
+      apiKeyId: rejected.apiKeyId,
+    });
+  }
 
   record(finished: FinishedRequest): void {
     const completedAt = Date.now();

@@ -91,7 +91,8 @@ export function createHttpServer(options: ServerOptions): FastifyInstance {
   });
   registerJsonBodyParser(app);
   // Declared-too-large bodies are refused only after they have been received (and discarded).
-  app.addHook('onRequest', async (request) => {
+  // preParsing runs after the routes' onRequest auth, so strangers get 401, not a drained body.
+  app.addHook('preParsing', async (request) => {
     const declared = Number(request.headers['content-length']);
     if (!(declared > options.bodyLimitBytes)) return;
     await discardBody(request.raw);

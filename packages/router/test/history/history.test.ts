@@ -110,6 +110,35 @@ describe('request history', () => {
     expect(res.body.records[0].error_message).toContain('ghost');
   });
 
+  it('records authenticated requests refused before their handler: bad JSON, wrong content type', async () => {
+    const before = await rowCount();
+    const post = (body: string, contentType: string) =>
+      fetch(`${router.url}/v1/chat/completions`, {
+        method: 'POST',
+        headers: { authorization: `Bearer ${client.apiKey}`, 'content-type': contentType },
+        body,
+      });
+    expect((await post('{"model":', 'application/json')).status).toBe(400);
+    expect((await post('<model/>', 'application/xml')).status).toBe(415);
+    // A stranger's garbage is refused (401) without a history row.
+    const stranger = await fetch(`${router.url}/v1/chat/completions`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: '{"model":',
+    });
+    expect(stranger.status).toBe(401);
+    expect((await rowCount()) - before).toBe(2);
+    const errors = await router.call('GET', '/v0/dashboard/request-responses?status=error&per_page=10', {
+      headers: admin,
+    });
+    expect(
+      errors.body.records
+        .slice(0, 2)
+        .map((r: { status_code: number }) => r.status_code)
+        .sort(),
+    ).toEqual([400, 415]);
+  });
+
   it('redacts data-URLs in stored request bodies', async () => {
     const image = `data:image/png;base64,${'A'.repeat(4000)}`;
     await client.chat.completions.create({

@@ -1,7 +1,7 @@
 /**
  * `startNode`: the whole inference node in one call. Order matters: GPU check first (refuse
  * early), then the HTTP server (the router probes it), then model loading in the background,
- * then registration and heartbeats.
+ * then model sync (background downloads) and registration and heartbeats.
  */
 import { hostname } from 'node:os';
 import { NodeAgent } from './agent/agent.js';
@@ -16,6 +16,8 @@ import { createNodeLogging } from './observability/logger.js';
 import { NodeMetrics } from './observability/metrics.js';
 import { CpuSampler, memoryUsagePercent } from './observability/system-stats.js';
 import type { NodeServices } from './services.js';
+import { ModelSync } from './sync/model-sync.js';
+import { RouterModelsClient } from './sync/router-models-client.js';
 import { NODE_VERSION } from './version.js';
 
 /** How long shutdown waits for open connections before closing them. */
@@ -29,6 +31,8 @@ export interface RunningNode {
   port: number;
   /** The registration agent, or null when no API key is configured (standalone). */
   agent: NodeAgent | null;
+  /** Model sync from the router, or null when standalone. */
+  sync: ModelSync | null;
   services: NodeServices;
   close(): Promise<void>;
 }
@@ -107,7 +111,18 @@ export async function startNode(config: NodeConfig): Promise<RunningNode> {
   void models.start(config.modelRescanSecs);
 
   let agent: NodeAgent | null = null;
+  let sync: ModelSync | null = null;
   if (config.apiKey) {
+    const modelSync = new ModelSync({
+      modelsDir: config.modelsDir,
+      client: new RouterModelsClient(config.routerUrl, config.apiKey),
+      target: models,
+      settings: config.download,
+      retryInitialMs: config.retryInitialMs,
+      retryMaxMs: config.retryMaxMs,
+      log: log.child({ component: 'sync' }),
+    });
+    sync = modelSync;
     const cpu = new CpuSampler();
     const readLoad = async (): Promise<NodeLoad> => ({
       models: models.list(),
@@ -117,6 +132,7 @@ export async function startNode(config: NodeConfig): Promise<RunningNode> {
       cpuUsage: cpu.sample(),
       memoryUsage: memoryUsagePercent(),
       gpu: await services.gpuSampler.sample(),
+      modelDownloads: modelSync.downloads(),
     });
     agent = new NodeAgent(
       new RouterClient(config.routerUrl, config.apiKey),
@@ -127,11 +143,15 @@ export async function startNode(config: NodeConfig): Promise<RunningNode> {
         heartbeatMs: config.heartbeatSecs * 1000,
         retryInitialMs: config.retryInitialMs,
         retryMaxMs: config.retryMaxMs,
+        onModelsVersion: (version) => modelSync.notifyVersion(version),
       },
       log.child({ component: 'agent' }),
     );
     const nodeAgent = agent;
     models.onChange(() => nodeAgent.wake());
+    modelSync.onChange(() => nodeAgent.wake());
+    // Sync runs beside serving: downloads never hold up startup or requests.
+    modelSync.start();
     agent.start();
   } else {
     log.info('LLM_NODE_API_KEY is not set: running standalone (not registering with a router)');
@@ -146,6 +166,7 @@ export async function startNode(config: NodeConfig): Promise<RunningNode> {
         log.debug({ step: name, ms: Math.round(performance.now() - started) }, 'shutdown step done');
       };
       await step('agent', () => agent?.stop());
+      await step('sync', () => sync?.stop());
       for (const controller of services.inflight) controller.abort(new Error('node shutting down'));
       // Connections that never finish on their own (a client's spare idle socket, a stream
       // that will not read) must not hold shutdown up for a keep-alive timeout.
@@ -159,5 +180,5 @@ export async function startNode(config: NodeConfig): Promise<RunningNode> {
     })();
     return closing;
   };
-  return { url, publicUrl, port, agent, services, close };
+  return { url, publicUrl, port, agent, sync, services, close };
 }

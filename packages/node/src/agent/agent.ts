@@ -14,6 +14,8 @@ export interface AgentOptions {
   heartbeatMs: number;
   retryInitialMs: number;
   retryMaxMs: number;
+  /** Called with the router's `models_version` whenever it differs from the last one seen. */
+  onModelsVersion?: (version: number) => void;
 }
 
 type HeartbeatOutcome = 'ok' | 'reregister' | 'failed';
@@ -28,7 +30,7 @@ const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
 export class NodeAgent {
   nodeId: string | null = null;
-  /** The router's model-set version from the last heartbeat reply (model sync uses it later). */
+  /** The router's model-set version from the last registration or heartbeat reply. */
   modelsVersion: number | null = null;
   nodeStatus: string | null = null;
   private token: string | null = null;
@@ -103,10 +105,16 @@ export class NodeAgent {
       ),
     );
     if (!reply) return false;
-    const body = (reply.body ?? {}) as { node_token?: unknown; node_id?: unknown; status?: unknown };
+    const body = (reply.body ?? {}) as {
+      node_token?: unknown;
+      node_id?: unknown;
+      status?: unknown;
+      models_version?: unknown;
+    };
     if (reply.status >= 200 && reply.status < 300 && typeof body.node_token === 'string') {
       this.token = body.node_token;
       this.failures = 0;
+      this.noteModelsVersion(body.models_version);
       if (typeof body.node_id === 'string' && UUID.test(body.node_id) && body.node_id !== nodeId) {
         // The router is the authority on identity; keep its id for the next start too.
         this.nodeId = body.node_id;
@@ -136,7 +144,7 @@ export class NodeAgent {
     if (!reply) return 'failed';
     if (reply.status >= 200 && reply.status < 300) {
       const body = (reply.body ?? {}) as { models_version?: unknown; node_status?: unknown };
-      if (typeof body.models_version === 'number') this.modelsVersion = body.models_version;
+      this.noteModelsVersion(body.models_version);
       if (typeof body.node_status === 'string') this.nodeStatus = body.node_status;
       this.failures = 0;
       this.enter('heartbeating', 'info', 'heartbeats accepted by the router', {
@@ -161,6 +169,16 @@ export class NodeAgent {
       ...fields,
     });
     return 'failed';
+  }
+
+  private noteModelsVersion(version: unknown): void {
+    if (typeof version !== 'number' || !Number.isFinite(version) || version === this.modelsVersion) return;
+    this.modelsVersion = version;
+    try {
+      this.options.onModelsVersion?.(version);
+    } catch (error) {
+      this.log.error({ err: error }, 'models_version listener failed');
+    }
   }
 
   /** One router call; network failures become null (and one log line per outage). */

@@ -1,5 +1,5 @@
 /** The registration and heartbeat bodies, built from what the node really has and measures. */
-import type { HeartbeatRequest, NodeModel, RegisterNodeRequest } from '@llm-router/protocol';
+import type { HeartbeatRequest, ModelDownload, NodeModel, RegisterNodeRequest } from '@llm-router/protocol';
 import type { GpuStats } from '../llama/gpu-stats.js';
 import type { GpuInfo } from '../llama/runtime.js';
 
@@ -22,6 +22,8 @@ export interface NodeLoad {
   cpuUsage: number;
   memoryUsage: number;
   gpu: GpuStats;
+  /** Models being pulled from the router (model sync); absent when sync is off. */
+  modelDownloads?: ModelDownload[];
 }
 
 export function buildRegisterBody(
@@ -75,5 +77,6 @@ export function buildHeartbeatBody(nodeId: string, load: NodeLoad): HeartbeatReq
     initializing: load.initializing,
     ready_models: [ready.length, load.models.length],
     models: load.models,
+    ...(load.modelDownloads ? { model_downloads: load.modelDownloads } : {}),
   };
 }

@@ -31,5 +31,15 @@ Environment variables:
   LLM_NODE_STATE_DIR        where the node id is kept, node-<port>.json (default ~/.llm-router)
   LLM_NODE_CONFIG           JSON file with router_url, router_api_key, models_dir, node_port,
                             heartbeat_interval_sec, bind_address (environment variables win)
+
+Model sync (the router's models are fetched into LLM_NODE_MODELS_DIR/<org>/<name>/):
+  LLM_DL_CONCURRENCY        files downloaded at once, over all models (default 4)
+  LLM_DL_MAX_RETRIES        retries of one file after a failed try, resuming with Range (default 2)
+  LLM_DL_BACKOFF_MS         first retry delay in ms, doubling per retry (default 200)
+  LLM_DL_CHUNK              bytes read, throttled and written at a time (default 65536, at most 1048576)
+  LLM_DL_MAX_BPS            bandwidth cap over all downloads in bytes/s (default 0 = unlimited)
+  LLM_DL_TIMEOUT_MS         a download receiving nothing this long is cut and resumed (default 30000)
+  LLM_DL_SHARED_PATH        true = serve a model from the router's path in place when it is readable
+                            here (shared storage, no copy); false = always download (default true)
 `;
 }

@@ -19,6 +19,24 @@ import {
 export const LOG_LEVELS = ['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent'] as const;
 export type LogLevel = (typeof LOG_LEVELS)[number];
 
+/** Model sync's downloader (`LLM_DL_*`, contract §4 and §10). */
+export interface DownloadConfig {
+  /** Files downloaded at once, over all models. */
+  concurrency: number;
+  /** Retries of one file after the first try (network, stall, 5xx, checksum). */
+  maxRetries: number;
+  /** First retry delay; doubles on each retry. */
+  backoffMs: number;
+  /** Bytes read, throttled and written at a time. */
+  chunkBytes: number;
+  /** Bandwidth cap over all downloads in bytes per second; 0 = unlimited. */
+  maxBytesPerSec: number;
+  /** A download that receives nothing for this long is cut and resumed. */
+  stallTimeoutMs: number;
+  /** Serve a model from the router's path when it is readable here (shared storage). */
+  useSharedPath: boolean;
+}
+
 export interface NodeConfig {
   routerUrl: string;
   /** Key with scope `node:register`; without one the node runs standalone (no registration). */
@@ -53,6 +71,7 @@ export interface NodeConfig {
   /** Backoff while the router is unreachable or erroring. */
   retryInitialMs: number;
   retryMaxMs: number;
+  download: DownloadConfig;
   configFile: string | null;
   warnings: string[];
 }
@@ -121,6 +140,19 @@ function readLogLevel(read: SettingReader): LogLevel {
   return level as LogLevel;
 }
 
+function readDownloadConfig(read: SettingReader): DownloadConfig {
+  return {
+    concurrency: parseNumber(read.raw('LLM_DL_CONCURRENCY'), 4, { min: 1, max: 64, integer: true }),
+    maxRetries: parseNumber(read.raw('LLM_DL_MAX_RETRIES'), 2, { max: 100, integer: true }),
+    backoffMs: parseNumber(read.raw('LLM_DL_BACKOFF_MS'), 200, { max: 3_600_000, integer: true }),
+    // Upstream bounds a chunk to 1 MiB.
+    chunkBytes: parseNumber(read.raw('LLM_DL_CHUNK'), 64 * 1024, { min: 1, max: 1024 * 1024, integer: true }),
+    maxBytesPerSec: parseNumber(read.raw('LLM_DL_MAX_BPS'), 0, { integer: true }),
+    stallTimeoutMs: parseNumber(read.raw('LLM_DL_TIMEOUT_MS'), 30_000, { min: 100, integer: true }),
+    useSharedPath: parseBoolean(read.raw('LLM_DL_SHARED_PATH'), true),
+  };
+}
+
 export function loadNodeConfig(env: Env = process.env): NodeConfig {
   const file = readConfigFile(env);
   const read = createSettingReader(env, file.values, file.path);
@@ -169,6 +201,7 @@ export function loadNodeConfig(env: Env = process.env): NodeConfig {
     modelRescanSecs: parseNumber(read.raw('LLM_NODE_MODEL_RESCAN_SECS'), 10),
     retryInitialMs: 1000,
     retryMaxMs: 30_000,
+    download: readDownloadConfig(read),
     configFile: file.path,
     warnings: read.warnings,
   };

@@ -1,16 +1,26 @@
 /**
  * Which models a node has: every `.gguf` file in the models directory. A loose file is named
  * after the file (`stories260K.gguf` → `stories260K`); a model kept in its own folder
- * (`<dir>/<name>/*.gguf`) is named after the folder, the layout model downloads use.
+ * (`<dir>/<name>/*.gguf`) is named after the folder, and one level deeper after both folders
+ * (`<dir>/<org>/<name>/*.gguf` → `org/name`), the layout the router and model sync use.
+ * A folder that model sync is still downloading into is not a model yet.
  */
 import { readdir, stat } from 'node:fs/promises';
 import { basename, join } from 'node:path';
+import { readSyncRecord } from '../sync/ownership.js';
+
+/**
+ * `local`: placed by the operator; `synced`: downloaded from the router and verified;
+ * `shared`: the router's own copy, read in place from shared storage.
+ */
+export type ModelOrigin = 'local' | 'synced' | 'shared';
 
 export interface CatalogEntry {
   id: string;
   path: string;
   sizeBytes: number;
   mtimeMs: number;
+  origin: ModelOrigin;
 }
 
 const isGguf = (name: string) => name.toLowerCase().endsWith('.gguf') && !name.startsWith('.');
@@ -40,36 +50,54 @@ async function safeReaddir(dir: string) {
   }
 }
 
+/** How a model folder's ownership record (if any) says to treat it. */
+async function folderOrigin(dir: string, id: string): Promise<ModelOrigin | 'incomplete'> {
+  const record = await readSyncRecord(dir);
+  // A record that is unreadable or names another model does not make the folder ours.
+  if (!record || record === 'corrupt' || record.model !== id) return 'local';
+  return record.state === 'complete' ? 'synced' : 'incomplete';
+}
+
+const isDirLike = (child: { name: string; isDirectory(): boolean; isSymbolicLink(): boolean }) =>
+  !child.name.startsWith('.') && (child.isDirectory() || (child.isSymbolicLink() && !isGguf(child.name)));
+
 export async function scanModelsDir(dir: string): Promise<{ entries: CatalogEntry[]; warnings: string[] }> {
-  const found = new Map<string, string>();
+  const found = new Map<string, { path: string; origin: ModelOrigin }>();
   const warnings: string[] = [];
-  const add = (id: string, path: string) => {
+  const add = (id: string, path: string, origin: ModelOrigin) => {
     const existing = found.get(id);
     if (existing)
-      warnings.push(`model id '${id}' is used by both ${existing} and ${path}; serving the first`);
-    else found.set(id, path);
+      warnings.push(`model id '${id}' is used by both ${existing.path} and ${path}; serving the first`);
+    else found.set(id, { path, origin });
+  };
+  /** A folder is a model when it holds a `.gguf`; its subfolders may be models of an org. */
+  const scanFolder = async (folder: string, id: string, depth: number) => {
+    const children = (await safeReaddir(folder)).sort((a, b) => a.name.localeCompare(b.name));
+    const file = pickModelFile(children.filter((f) => f.isFile() || f.isSymbolicLink()).map((f) => f.name));
+    if (file) {
+      const origin = await folderOrigin(folder, id);
+      if (origin !== 'incomplete') add(id, join(folder, file), origin);
+    }
+    if (depth >= 2) return;
+    for (const child of children) {
+      if (isDirLike(child)) await scanFolder(join(folder, child.name), `${id}/${child.name}`, depth + 1);
+    }
   };
   const children = (await safeReaddir(dir)).sort((a, b) => a.name.localeCompare(b.name));
   for (const child of children) {
     const fileLike = child.isFile() || child.isSymbolicLink();
     if (fileLike && isGguf(child.name) && !isProjector(child.name)) {
-      add(basename(child.name, child.name.slice(-5)), join(dir, child.name));
+      add(basename(child.name, child.name.slice(-5)), join(dir, child.name), 'local');
     }
   }
   for (const child of children) {
-    const dirLike = child.isDirectory() || (child.isSymbolicLink() && !isGguf(child.name));
-    if (!dirLike || child.name.startsWith('.')) continue;
-    const files = (await safeReaddir(join(dir, child.name)))
-      .filter((f) => f.isFile() || f.isSymbolicLink())
-      .map((f) => f.name);
-    const file = pickModelFile(files);
-    if (file) add(child.name, join(dir, child.name, file));
+    if (isDirLike(child)) await scanFolder(join(dir, child.name), child.name, 1);
   }
   const entries: CatalogEntry[] = [];
-  for (const [id, path] of found) {
+  for (const [id, { path, origin }] of found) {
     try {
       const info = await stat(path);
-      entries.push({ id, path, sizeBytes: info.size, mtimeMs: info.mtimeMs });
+      entries.push({ id, path, sizeBytes: info.size, mtimeMs: info.mtimeMs, origin });
     } catch {
       // Vanished between listing and stat (a download being moved): the next scan sees it.
     }

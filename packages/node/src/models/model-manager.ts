@@ -1,9 +1,10 @@
 /**
- * The node's models: what the models directory holds, what is loaded, and what is ready.
- * Loading happens in the background, one model at a time (memory), so the HTTP server is up
- * before any model is. `rescan()` picks up files added, changed or removed while running.
+ * The node's models: what the models directory holds (plus models model sync serves in
+ * place from shared storage), what is loaded, and what is ready. Loading happens in the
+ * background, one model at a time (memory), so the HTTP server is up before any model is.
+ * `rescan()` picks up files added, changed or removed while running.
  */
-import { mkdir } from 'node:fs/promises';
+import { mkdir, stat } from 'node:fs/promises';
 import type { NodeModel } from '@llm-router/protocol';
 import { type Llama, readGgufFileInfo } from 'node-llama-cpp';
 import type { Logger } from 'pino';
@@ -28,6 +29,10 @@ export class ModelManager {
   private readonly models = new Map<string, ManagedModel>();
   private readonly listeners: (() => void)[] = [];
   private scanning: Promise<void> | null = null;
+  /** A scan asked for while one runs: it must see what changed after that one started. */
+  private followUp: Promise<void> | null = null;
+  /** Models outside the models dir (shared storage): id → path. */
+  private external: ReadonlyMap<string, string> = new Map();
   private closed = false;
   private initialScanDone = false;
   private timer: NodeJS.Timeout | null = null;
@@ -48,6 +53,8 @@ export class ModelManager {
       .then(() => this.rescan())
       .finally(() => {
         this.initialScanDone = true;
+        // Closed while the first scan ran: the log may already be closed too.
+        if (this.closed) return;
         this.log.info({ models: this.list() }, 'startup model loading finished');
         this.emitChange();
         if (rescanSecs > 0 && !this.closed) {
@@ -89,15 +96,30 @@ export class ModelManager {
     return this.all().reduce((sum, m) => sum + (m.loaded?.pool?.queued ?? 0), 0);
   }
 
-  /** Scans the models directory once; concurrent calls share the scan in progress. */
+  /**
+   * Scans the models directory. A call during a scan gets one more scan after it (shared by
+   * every caller meanwhile), so a file renamed into place a moment ago is never missed.
+   */
   rescan(): Promise<void> {
     if (this.closed) return Promise.resolve();
-    this.scanning ??= this.scanOnce()
+    if (this.scanning) {
+      this.followUp ??= this.scanning.then(() => {
+        this.followUp = null;
+        return this.rescan();
+      });
+      return this.followUp;
+    }
+    this.scanning = this.scanOnce()
       .catch((error) => this.log.error({ err: error }, 'model scan failed'))
       .finally(() => {
         this.scanning = null;
       });
     return this.scanning;
+  }
+
+  /** Sets the models served in place from shared storage; takes effect at the next scan. */
+  setExternalModels(models: ReadonlyMap<string, string>): void {
+    this.external = new Map(models);
   }
 
   async close(): Promise<void> {
@@ -109,9 +131,23 @@ export class ModelManager {
     await Promise.all(models.map((m) => m.loaded?.unload().catch(() => undefined)));
   }
 
-  private async scanOnce(): Promise<void> {
+  /** The models dir's entries plus the shared-storage ones whose id the dir does not use. */
+  private async catalog(): Promise<CatalogEntry[]> {
     const { entries, warnings } = await scanModelsDir(this.modelsDir);
     for (const warning of warnings) this.log.warn(warning);
+    const ids = new Set(entries.map((e) => e.id));
+    for (const [id, path] of this.external) {
+      if (ids.has(id)) continue;
+      const info = await stat(path).catch(() => null);
+      if (info?.isFile()) {
+        entries.push({ id, path, sizeBytes: info.size, mtimeMs: info.mtimeMs, origin: 'shared' });
+      }
+    }
+    return entries;
+  }
+
+  private async scanOnce(): Promise<void> {
+    const entries = await this.catalog();
     const seen = new Set(entries.map((e) => e.id));
     for (const model of [...this.models.values()]) {
       if (!seen.has(model.id)) {
@@ -124,9 +160,14 @@ export class ModelManager {
       if (this.closed) return;
       const known = this.models.get(entry.id);
       const changed =
-        known && (known.entry.sizeBytes !== entry.sizeBytes || known.entry.mtimeMs !== entry.mtimeMs);
+        known &&
+        (known.entry.path !== entry.path ||
+          known.entry.sizeBytes !== entry.sizeBytes ||
+          known.entry.mtimeMs !== entry.mtimeMs);
       if (known && !changed) continue;
-      if (now - entry.mtimeMs < SETTLE_MS && this.initialScanDone) continue;
+      // Synced and shared files were verified before they got their name: no need to wait.
+      const settling = entry.origin === 'local' && now - entry.mtimeMs < SETTLE_MS;
+      if (settling && this.initialScanDone) continue;
       if (known) {
         this.log.info({ model: entry.id }, 'model file changed; reloading');
         await this.remove(known);

@@ -118,9 +118,13 @@ export interface RouterProcess extends RunningProcess {
   createKey(scopes: string, extra?: string[]): Promise<string>;
 }
 
-export async function startRouterProcess(env: Record<string, string> = {}): Promise<RouterProcess> {
-  const port = await freePort();
-  const dataDir = tempDir('router');
+/** Starts `llm-router serve`; pass an earlier router's `dataDir` to restart it on the same state. */
+export async function startRouterProcess(
+  env: Record<string, string> = {},
+  reuse?: { dataDir: string; port: number },
+): Promise<RouterProcess> {
+  const port = reuse?.port ?? (await freePort());
+  const dataDir = reuse?.dataDir ?? tempDir('router');
   const routerEnv = {
     LLM_ROUTER_HOST: '127.0.0.1',
     LLM_ROUTER_PORT: String(port),

@@ -81,8 +81,14 @@ export async function waitUntil(
   }
 }
 
-function launch(cli: string, args: string[], env: Record<string, string>, port: number): RunningProcess {
-  const child = spawn(process.execPath, [cli, ...args], {
+function launch(
+  cli: string,
+  args: string[],
+  env: Record<string, string>,
+  port: number,
+  nodeArgs: string[] = [],
+): RunningProcess {
+  const child = spawn(process.execPath, [...nodeArgs, cli, ...args], {
     env: { PATH: process.env.PATH ?? '', HOME: env.HOME ?? tempDir('home'), NO_COLOR: '1', ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
@@ -122,6 +128,8 @@ export interface RouterProcess extends RunningProcess {
 export async function startRouterProcess(
   env: Record<string, string> = {},
   reuse?: { dataDir: string; port: number },
+  /** Extra Node.js flags for the router process (e.g. `--cpu-prof` in benchmarks). */
+  nodeArgs: string[] = [],
 ): Promise<RouterProcess> {
   const port = reuse?.port ?? (await freePort());
   const dataDir = reuse?.dataDir ?? tempDir('router');
@@ -133,7 +141,7 @@ export async function startRouterProcess(
     LLM_ROUTER_LOG_LEVEL: 'info',
     ...env,
   };
-  const proc = launch(routerCli, ['serve'], routerEnv, port);
+  const proc = launch(routerCli, ['serve'], routerEnv, port, nodeArgs);
   await waitForHttp(`${proc.url}/health`);
   return {
     ...proc,

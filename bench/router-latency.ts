@@ -104,17 +104,20 @@ async function main() {
     logToStdout: false,
   });
   const fake = await startFakeNode();
-  await router.registry.register({
-    machine_name: 'fake',
-    ip_address: '127.0.0.1',
-    runtime_version: 'bench',
-    runtime_port: 0,
-    base_url: fake.url,
-    gpu_available: true,
-    gpu_devices: [{ model: 'bench', count: 1 }],
-    supported_runtimes: [],
-    models: [{ id: 'fake', ready: true }],
-  });
+  await router.registry.register(
+    {
+      machine_name: 'fake',
+      ip_address: '127.0.0.1',
+      runtime_version: 'bench',
+      runtime_port: 0,
+      base_url: fake.url,
+      gpu_available: true,
+      gpu_devices: [{ model: 'bench', count: 1 }],
+      supported_runtimes: [],
+      models: [{ id: 'fake', ready: true }],
+    },
+    undefined,
+  );
   while (router.registry.candidatesFor('stories260K').length === 0)
     await new Promise((r) => setTimeout(r, 50));
 

@@ -160,11 +160,14 @@ export interface NodeOptions {
   apiKey: string;
   models: string;
   env?: Record<string, string>;
+  /** Restart a node as itself: same port and state folder (its id and token). */
+  port?: number;
+  stateDir?: string;
 }
 
-export async function startNodeProcess(options: NodeOptions): Promise<RunningProcess> {
-  const port = await freePort();
-  const state = tempDir('node');
+export async function startNodeProcess(options: NodeOptions): Promise<RunningProcess & { stateDir: string }> {
+  const port = options.port ?? (await freePort());
+  const state = options.stateDir ?? tempDir('node');
   const proc = launch(
     nodeCli,
     [],
@@ -185,7 +188,7 @@ export async function startNodeProcess(options: NodeOptions): Promise<RunningPro
     port,
   );
   await waitForHttp(`${proc.url}/health`);
-  return proc;
+  return { ...proc, stateDir: state };
 }
 
 export function runCli(cli: string, args: string[], env: Record<string, string>): Promise<string> {

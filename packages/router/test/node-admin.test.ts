@@ -74,16 +74,35 @@ describe('fleet administration', () => {
     expect(statusOf(id)).toBe('offline');
     await beat(id, token);
     expect(statusOf(id)).toBe('pending');
-    // Re-registering does not skip it either.
-    await register({ node_id: id });
+    // Re-registering, even with its own token, does not skip it either.
+    await router.call('POST', '/v0/nodes', {
+      body: gpuNodeRegistration({ base_url: logsUrl, node_id: id }),
+      headers: { authorization: `Bearer ${nodeKey}`, 'x-node-token': token },
+    });
     expect(statusOf(id)).toBe('pending');
   });
 
-  it('an approved node stays approved when it re-registers', async () => {
+  it('an approved node stays approved when it re-registers with its token', async () => {
     const reg = await register();
     await router.call('POST', `/v0/nodes/${reg.body.node_id}/approve`, { headers: admin });
-    await register({ node_id: reg.body.node_id });
+    const again = await router.call('POST', '/v0/nodes', {
+      body: gpuNodeRegistration({ base_url: logsUrl, node_id: reg.body.node_id }),
+      headers: { authorization: `Bearer ${nodeKey}`, 'x-node-token': reg.body.node_token },
+    });
+    expect(again.status).toBe(200);
     expect(statusOf(reg.body.node_id)).toBe('online');
+  });
+
+  it('a node claimed by its id without its token loses its approval', async () => {
+    const reg = await register();
+    const id = reg.body.node_id;
+    await router.call('POST', `/v0/nodes/${id}/approve`, { headers: admin });
+    // Online: the id cannot be claimed at all.
+    expect((await register({ node_id: id })).status).toBe(409);
+    // Offline: it can, but an admin must approve it again.
+    await router.call('POST', `/v0/nodes/${id}/disconnect`, { headers: admin });
+    expect((await register({ node_id: id })).status).toBe(200);
+    expect(statusOf(id)).toBe('pending');
   });
 
   it('disconnect forces a node offline and its next heartbeat brings it back', async () => {

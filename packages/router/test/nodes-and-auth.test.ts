@@ -73,13 +73,36 @@ describe('node registration, heartbeats and the auth core', () => {
     expect(first.body.node_token).toMatch(/^nt_/);
     const again = await router.call('POST', '/v0/nodes', {
       body: gpuNodeRegistration({ node_id: first.body.node_id }),
-      headers: asNode(),
+      headers: { ...asNode(), 'x-node-token': first.body.node_token },
     });
     expect(again.status).toBe(200);
     expect(again.body.node_id).toBe(first.body.node_id);
     const twin = await router.call('POST', '/v0/nodes', { body: gpuNodeRegistration(), headers: asNode() });
     expect(twin.status).toBe(201);
     expect(twin.body.node_id).not.toBe(first.body.node_id);
+  });
+
+  it('does not let another caller take over an online node by its id', async () => {
+    const owner = await router.call('POST', '/v0/nodes', { body: gpuNodeRegistration(), headers: asNode() });
+    const id = owner.body.node_id;
+    const hijack = await router.call('POST', '/v0/nodes', {
+      body: gpuNodeRegistration({ node_id: id, base_url: 'http://127.0.0.1:6666' }),
+      headers: asNode(),
+    });
+    expect(hijack.status).toBe(409);
+    expect(hijack.body.error.code).toBe('node_id_in_use');
+    const wrongToken = await router.call('POST', '/v0/nodes', {
+      body: gpuNodeRegistration({ node_id: id, base_url: 'http://127.0.0.1:6666' }),
+      headers: { ...asNode(), 'x-node-token': 'nt_guess' },
+    });
+    expect(wrongToken.status).toBe(409);
+    expect(router.registry.get(id)?.baseUrl).toBe('http://127.0.0.1:11435');
+    // The owner's token still works.
+    const beat = await router.call('POST', '/v0/health', {
+      body: heartbeat(id),
+      headers: { ...asNode(), 'x-node-token': owner.body.node_token },
+    });
+    expect(beat.status).toBe(200);
   });
 
   it('uses the advertised base_url, else the address and node port', async () => {

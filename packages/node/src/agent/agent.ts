@@ -34,6 +34,8 @@ export class NodeAgent {
   modelsVersion: number | null = null;
   nodeStatus: string | null = null;
   private token: string | null = null;
+  /** The last token the router issued (kept across restarts), presented when registering again. */
+  private proofToken: string | null = null;
   private state = '';
   private failures = 0;
   private readonly stopController = new AbortController();
@@ -87,7 +89,8 @@ export class NodeAgent {
 
   private async loadNodeId(): Promise<string> {
     try {
-      const { id, created } = await loadOrCreateNodeId(this.options.stateDir, this.identity.port);
+      const { id, created, token } = await loadOrCreateNodeId(this.options.stateDir, this.identity.port);
+      this.proofToken = token;
       this.log.info({ nodeId: id, created }, created ? 'created node id' : 'using saved node id');
       return id;
     } catch (error) {
@@ -101,7 +104,11 @@ export class NodeAgent {
     const nodeId = this.nodeId!;
     const reply = await this.call((signal) =>
       this.readLoad().then((load) =>
-        this.client.register(buildRegisterBody(nodeId, this.identity, load), signal),
+        this.client.register(
+          buildRegisterBody(nodeId, this.identity, load),
+          signal,
+          this.token ?? this.proofToken,
+        ),
       ),
     );
     if (!reply) return false;
@@ -113,13 +120,14 @@ export class NodeAgent {
     };
     if (reply.status >= 200 && reply.status < 300 && typeof body.node_token === 'string') {
       this.token = body.node_token;
+      this.proofToken = body.node_token;
       this.failures = 0;
       this.noteModelsVersion(body.models_version);
-      if (typeof body.node_id === 'string' && UUID.test(body.node_id) && body.node_id !== nodeId) {
-        // The router is the authority on identity; keep its id for the next start too.
-        this.nodeId = body.node_id;
-        await saveNodeId(this.options.stateDir, this.identity.port, body.node_id).catch(() => undefined);
-      }
+      // The router is the authority on identity; keep its id (and our new token) for the next start.
+      if (typeof body.node_id === 'string' && UUID.test(body.node_id)) this.nodeId = body.node_id;
+      await saveNodeId(this.options.stateDir, this.identity.port, this.nodeId!, body.node_token).catch(
+        () => undefined,
+      );
       this.enter('registered', 'info', 'registered with the router', {
         nodeId: this.nodeId,
         status: body.status,

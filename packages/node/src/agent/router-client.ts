@@ -17,8 +17,9 @@ export class RouterClient {
     private readonly apiKey: string,
   ) {}
 
-  register(body: RegisterNodeRequest, signal: AbortSignal): Promise<RouterReply> {
-    return this.post('/v0/nodes', body, {}, signal);
+  /** `proofToken`: the token the router issued this node before, proving it is the same node. */
+  register(body: RegisterNodeRequest, signal: AbortSignal, proofToken?: string | null): Promise<RouterReply> {
+    return this.post('/v0/nodes', body, proofToken ? { 'x-node-token': proofToken } : {}, signal);
   }
 
   heartbeat(body: HeartbeatRequest, nodeToken: string, signal: AbortSignal): Promise<RouterReply> {

@@ -42,7 +42,16 @@ export function registerNodeRoutes(app: FastifyInstance, deps: NodeRoutesDeps): 
     const input = parseInput(RegisterNodeRequestSchema, request.body);
     const rejection = deps.allowNoGpu ? null : gpuRejection(input);
     if (rejection) throw new HttpError(403, rejection, 'gpu_required');
-    const { node, created, token } = await deps.registry.register(input);
+    const presented = request.headers['x-node-token'];
+    const result = await deps.registry.register(input, typeof presented === 'string' ? presented : undefined);
+    if ('conflict' in result) {
+      throw new HttpError(
+        409,
+        `Node ${input.node_id} is registered and online; re-register with its X-Node-Token, or wait until it goes offline`,
+        'node_id_in_use',
+      );
+    }
+    const { node, created, token } = result;
     return reply.code(created ? 201 : 200).send({
       node_id: node.id,
       status: created ? 'registered' : 'updated',

@@ -93,13 +93,24 @@ export class NodeRegistry implements FleetView {
     return registry;
   }
 
-  /** Registers a new node or updates a known one; always issues a fresh node token. */
+  /**
+   * Registers a new node or updates a known one; always issues a fresh node token.
+   *
+   * Re-registering a known id is how a restarted node comes back, but it must not let someone
+   * else take the node over: the caller proves it is that node with the node's current token.
+   * Without it, a node that is still online keeps its identity (`id_in_use`), and an offline one
+   * may be claimed but loses its approval (it waits for an admin again when approval is on).
+   */
   async register(
     input: RegisterInput,
+    presentedToken: string | undefined,
     now = Date.now(),
-  ): Promise<{ node: FleetNode; created: boolean; token: string }> {
+  ): Promise<{ node: FleetNode; created: boolean; token: string } | { conflict: 'id_in_use' }> {
     const id = input.node_id ?? randomUUID();
-    const previous = this.nodes.get(id);
+    const known = this.nodes.get(id);
+    const proven = known !== undefined && presentedToken !== undefined && this.tokenMatches(id, presentedToken);
+    if (known && !proven && known.status !== 'offline') return { conflict: 'id_in_use' };
+    const previous = known;
     const node: FleetNode = {
       id,
       machineName: input.machine_name,
@@ -109,7 +120,7 @@ export class NodeRegistry implements FleetView {
       runtimePort: input.runtime_port,
       nodeApiPort: input.node_api_port ?? null,
       status: 'registering',
-      approved: previous?.approved ?? !this.options.requireApproval,
+      approved: proven && previous ? previous.approved : !this.options.requireApproval,
       registeredAt: previous?.registeredAt ?? now,
       lastSeen: now,
       onlineSince: previous?.status === 'online' ? previous.onlineSince : null,
@@ -140,11 +151,15 @@ export class NodeRegistry implements FleetView {
     return { node, created: !previous, token };
   }
 
+  private tokenMatches(nodeId: string, token: string): boolean {
+    return this.tokenHashes.get(nodeId) === sha256Hex(token);
+  }
+
   /** Applies a heartbeat if the token belongs to this very node. */
   heartbeat(token: string, input: HeartbeatInput, now = Date.now()): HeartbeatResult {
     const node = this.nodes.get(input.node_id);
     if (!node) return { ok: false, reason: 'unknown_node' };
-    if (this.tokenHashes.get(node.id) !== sha256Hex(token)) return { ok: false, reason: 'bad_token' };
+    if (!this.tokenMatches(node.id, token)) return { ok: false, reason: 'bad_token' };
     node.lastSeen = now;
     node.metrics = {
       cpuUsage: input.cpu_usage,

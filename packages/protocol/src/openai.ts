@@ -33,7 +33,7 @@ const sampling = {
 
 export const ChatCompletionRequestSchema = z
   .object({
-    model: z.string().min(1),
+    model: z.string().min(1).max(256),
     messages: z.array(ChatMessageSchema).min(1),
     max_completion_tokens: z.number().int().positive().nullish(),
     ...sampling,
@@ -43,7 +43,7 @@ export type ChatCompletionRequest = z.infer<typeof ChatCompletionRequestSchema>;
 
 export const CompletionRequestSchema = z
   .object({
-    model: z.string().min(1),
+    model: z.string().min(1).max(256),
     prompt: z.union([z.string(), z.array(z.string()).min(1)]),
     ...sampling,
   })
@@ -52,7 +52,7 @@ export type CompletionRequest = z.infer<typeof CompletionRequestSchema>;
 
 export const EmbeddingRequestSchema = z
   .object({
-    model: z.string().min(1),
+    model: z.string().min(1).max(256),
     input: z.union([z.string(), z.array(z.string()).min(1)]),
     encoding_format: z.enum(['float', 'base64']).optional(),
     dimensions: z.number().int().positive().optional(),

@@ -108,7 +108,8 @@ export class NodeRegistry implements FleetView {
   ): Promise<{ node: FleetNode; created: boolean; token: string } | { conflict: 'id_in_use' }> {
     const id = input.node_id ?? randomUUID();
     const known = this.nodes.get(id);
-    const proven = known !== undefined && presentedToken !== undefined && this.tokenMatches(id, presentedToken);
+    const proven =
+      known !== undefined && presentedToken !== undefined && this.tokenMatches(id, presentedToken);
     if (known && !proven && known.status !== 'offline') return { conflict: 'id_in_use' };
     const previous = known;
     const node: FleetNode = {

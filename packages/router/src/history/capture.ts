@@ -12,6 +12,17 @@ import { cappedJson, redactPayloads } from './redact.js';
 /** Stored response bodies are capped; the history view needs a sample, not every embedding. */
 export const RESPONSE_BODY_CAP_BYTES = 64 * 1024;
 const REQUEST_BODY_CAP_BYTES = 256 * 1024;
+const TEXT_CAP_CHARS = 2000;
+
+/**
+ * Client-supplied text goes into plain columns: NUL bytes are removed (PostgreSQL refuses them
+ * in text) and the length is capped, so no request can stall or bloat the history table.
+ */
+function cleanText(value: string | null | undefined, cap = TEXT_CAP_CHARS): string | null {
+  if (value === null || value === undefined) return null;
+  const clean = value.replaceAll('\u0000', '');
+  return clean.length > cap ? `${clean.slice(0, cap)}…` : clean;
+}
 
 const REQUEST_TYPES = { chat: 'chat', completions: 'generate', embeddings: 'embeddings' } as const;
 
@@ -74,11 +85,11 @@ export class RequestCapture {
       id: randomUUID(),
       timestamp: completedAt - Math.round(finished.durationMs),
       request_type: REQUEST_TYPES[finished.kind],
-      model: finished.model,
+      model: cleanText(finished.model, 512) ?? '',
       node_id: cloudNode ?? finished.nodeId,
       node_machine_name: cloudNode ?? node?.machineName ?? null,
       node_ip: cloudNode ? null : (node?.ipAddress ?? null),
-      client_ip: finished.clientIp || null,
+      client_ip: cleanText(finished.clientIp) || null,
       api_key_id: finished.apiKeyId,
       stream: finished.streamed ? 1 : 0,
       request_body: cappedJson(redactPayloads(finished.requestBody), REQUEST_BODY_CAP_BYTES),
@@ -86,7 +97,7 @@ export class RequestCapture {
       duration_ms: Math.round(finished.durationMs),
       status: finished.success ? 'success' : 'error',
       status_code: finished.status,
-      error_message: finished.errorMessage,
+      error_message: cleanText(finished.errorMessage),
       prompt_tokens: finished.promptTokens ?? null,
       completion_tokens: finished.completionTokens ?? null,
       time_to_first_token_ms:

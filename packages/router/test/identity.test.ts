@@ -1,4 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { ApiKeyStore } from '../src/auth/api-keys.js';
 import { ADMIN_PASSWORD, startTestRouter, type TestRouter } from './support/router-harness.js';
 
 describe('users, sessions, invitations and API key administration', () => {
@@ -140,6 +141,23 @@ describe('users, sessions, invitations and API key administration', () => {
       }
     });
 
+    it('checks at most the allowed number of guesses when they arrive all at once', async () => {
+      const throttled = await startTestRouter();
+      try {
+        const burst = await Promise.all(
+          [...Array(40)].map(() =>
+            throttled.call('POST', '/v0/auth/login', { body: { username: 'admin', password: 'wrong' } }),
+          ),
+        );
+        const checked = burst.filter((r) => r.status === 401).length;
+        expect(checked).toBeGreaterThan(0);
+        expect(checked).toBeLessThanOrEqual(5);
+        expect(burst.filter((r) => r.status === 429).length).toBe(40 - checked);
+      } finally {
+        await throttled.stop();
+      }
+    });
+
     it('throttles one client IP that tries many usernames', async () => {
       const throttled = await startTestRouter();
       try {
@@ -237,6 +255,14 @@ describe('users, sessions, invitations and API key administration', () => {
       const after = await useIt();
       expect(after.status).toBe(401);
       expect(after.body.error.code).toBe('invalid_api_key');
+    });
+
+    it('revokes a key created elsewhere (another replica, the CLI) that this router has not loaded', async () => {
+      const elsewhere = await ApiKeyStore.load(router.db);
+      const { record } = await elsewhere.create({ name: 'from the CLI', scopes: ['api:inference'] });
+      await elsewhere.close();
+      expect((await router.call('DELETE', `/v0/api-keys/${record.id}`, { headers: admin })).status).toBe(204);
+      expect((await router.call('DELETE', `/v0/api-keys/${record.id}`, { headers: admin })).status).toBe(404);
     });
 
     it('answers 401 expired for a key past its expiry', async () => {

@@ -39,18 +39,19 @@ export interface AuthRoutesDeps {
 export function registerAuthRoutes(app: FastifyInstance, deps: AuthRoutesDeps): void {
   app.post('/v0/auth/login', async (request) => {
     const { username, password } = parseInput(LoginSchema, request.body);
-    const retryAfter = deps.throttle.retryAfterSeconds(username, request.ip);
+    const retryAfter = deps.throttle.begin(username, request.ip);
     if (retryAfter > 0) {
       throw new HttpError(429, 'Too many failed logins; try again later', 'too_many_attempts', null, {
         'retry-after': String(retryAfter),
       });
     }
-    const user = await authenticateUser(deps.db, username, password);
-    if (!user) {
-      deps.throttle.recordFailure(username, request.ip);
-      throw unauthorized('Invalid username or password', 'invalid_credentials');
+    let user: Awaited<ReturnType<typeof authenticateUser>> = null;
+    try {
+      user = await authenticateUser(deps.db, username, password);
+    } finally {
+      deps.throttle.finish(username, request.ip, user !== null);
     }
-    deps.throttle.recordSuccess(username);
+    if (!user) throw unauthorized('Invalid username or password', 'invalid_credentials');
     const token = await deps.jwt.sign({
       userId: user.id,
       role: user.role,

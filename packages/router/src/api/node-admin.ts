@@ -12,6 +12,33 @@ import { nodeToJson } from './node-view.js';
 import { parseInput } from './validate.js';
 
 const NODE_LOGS_TIMEOUT_MS = 10_000;
+/** 1000 log entries fit easily; a node sending more is misbehaving. */
+const NODE_LOGS_MAX_BYTES = 4 * 1024 * 1024;
+
+async function readJsonCapped(
+  body: AsyncIterable<Buffer> & { destroy(): void },
+  maxBytes: number,
+): Promise<unknown> {
+  const chunks: Buffer[] = [];
+  let size = 0;
+  for await (const chunk of body) {
+    size += chunk.length;
+    if (size > maxBytes) {
+      body.destroy();
+      throw new HttpError(
+        502,
+        'The node sent a log reply larger than the router accepts',
+        'node_upstream_error',
+      );
+    }
+    chunks.push(chunk);
+  }
+  try {
+    return JSON.parse(Buffer.concat(chunks).toString('utf8'));
+  } catch {
+    throw new HttpError(502, 'The node sent a log reply that is not JSON', 'node_upstream_error');
+  }
+}
 
 /** Trims text; an empty value clears the setting. */
 const clearable = z
@@ -90,7 +117,10 @@ export function registerNodeAdminRoutes(
         await res.body.dump();
         throw new HttpError(502, `Node answered ${res.statusCode} for its logs`, 'node_upstream_error');
       }
-      const body = (await res.body.json()) as { entries?: unknown[]; path?: string };
+      const body = (await readJsonCapped(res.body, NODE_LOGS_MAX_BYTES)) as {
+        entries?: unknown[];
+        path?: string;
+      };
       return { source: `node:${node.machineName}`, entries: body.entries ?? [], path: body.path ?? null };
     } catch (error) {
       if (error instanceof HttpError) throw error;

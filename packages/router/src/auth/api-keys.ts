@@ -184,6 +184,7 @@ export class ApiKeyStore {
       await this.db.updateTable('api_keys').set(set).where('id', '=', id).execute();
     if (changes.name !== undefined) record.name = changes.name;
     if (changes.expiresAt !== undefined) record.expiresAt = changes.expiresAt;
+    this.localChanges++;
     return record;
   }
 
@@ -192,12 +193,15 @@ export class ApiKeyStore {
     return undefined;
   }
 
-  /** Deletes the key; it stops working immediately. Returns false when no such key exists. */
+  /**
+   * Deletes the key; it stops working immediately. Also finds keys this store has not loaded
+   * yet (created by the CLI or another replica). Returns false when no such key exists.
+   */
   async revoke(id: string): Promise<boolean> {
     const entry = [...this.byHash.entries()].find(([, record]) => record.id === id);
-    if (!entry) return false;
-    await this.db.deleteFrom('api_keys').where('id', '=', id).execute();
-    this.byHash.delete(entry[0]);
+    const deleted = await this.db.deleteFrom('api_keys').where('id', '=', id).executeTakeFirst();
+    if (!entry && Number(deleted.numDeletedRows) === 0) return false;
+    if (entry) this.byHash.delete(entry[0]);
     this.localChanges++;
     return true;
   }

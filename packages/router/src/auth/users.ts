@@ -21,6 +21,13 @@ export class LastAdminError extends Error {
   }
 }
 
+let standIn: Promise<string> | undefined;
+/** An argon2id hash of a random password, made once, used to spend the same time on unknown users. */
+const standInHash = () => {
+  standIn ??= hashPassword(newPassword());
+  return standIn;
+};
+
 /**
  * Creates the first admin when the users table is empty. Never prompts: without
  * LLM_ROUTER_ADMIN_PASSWORD a password is generated and returned so the caller can print it once.
@@ -73,7 +80,10 @@ export async function authenticateUser(
   password: string,
 ): Promise<UserRow | null> {
   const user = await findUserByName(db, username);
-  if (!user || !(await verifyPassword(user.password_hash, password))) return null;
+  // Verify against a stand-in hash for unknown users too, so the answer time does not reveal
+  // which usernames exist.
+  const verified = await verifyPassword(user?.password_hash ?? (await standInHash()), password);
+  if (!user || !verified) return null;
   const now = Date.now();
   await db.updateTable('users').set({ last_login: now }).where('id', '=', user.id).execute();
   return { ...user, last_login: now };
@@ -118,11 +128,10 @@ export async function deleteUser(db: RouterDatabase, id: string): Promise<boolea
 
 /** Ends every session of the user (logout): their existing JWTs stop working. */
 export async function endSessions(db: RouterDatabase, id: string): Promise<void> {
-  const user = await findUserById(db, id);
-  if (!user) return;
+  // One statement, so a concurrent password change cannot lose the increment.
   await db
     .updateTable('users')
-    .set({ token_generation: user.token_generation + 1 })
+    .set((eb) => ({ token_generation: eb('token_generation', '+', 1) }))
     .where('id', '=', id)
     .execute();
 }

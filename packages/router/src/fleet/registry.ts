@@ -71,6 +71,7 @@ export class NodeRegistry implements FleetView {
   private readonly nodes = new Map<string, FleetNode>();
   private readonly tokenHashes = new Map<string, string>();
   private readonly metricsHistory = new Map<string, MetricsRing>();
+  private readonly writes = new Map<string, Promise<void>>();
 
   private constructor(
     private readonly db: RouterDatabase,
@@ -253,6 +254,8 @@ export class NodeRegistry implements FleetView {
     if (!this.nodes.delete(nodeId)) return false;
     this.tokenHashes.delete(nodeId);
     this.metricsHistory.delete(nodeId);
+    // A row write still in flight must land before the delete, or it would bring the node back.
+    await this.writes.get(nodeId);
     await this.db.deleteFrom('nodes').where('id', '=', nodeId).execute();
     return true;
   }
@@ -325,7 +328,21 @@ export class NodeRegistry implements FleetView {
     node.status = next;
   }
 
-  private async persist(node: FleetNode): Promise<void> {
+  /**
+   * Writes a node's row. Writes for one node run one after another (a later state never lands
+   * before an earlier one), and a node removed meanwhile is not written back.
+   */
+  private persist(node: FleetNode): Promise<void> {
+    const previous = this.writes.get(node.id) ?? Promise.resolve();
+    const next = previous.then(() => (this.nodes.has(node.id) ? this.writeRow(node) : undefined));
+    this.writes.set(node.id, next);
+    void next.finally(() => {
+      if (this.writes.get(node.id) === next) this.writes.delete(node.id);
+    });
+    return next;
+  }
+
+  private async writeRow(node: FleetNode): Promise<void> {
     const row = toRow(node, this.tokenHashes.get(node.id) ?? '');
     try {
       const { id: _id, ...changes } = row;

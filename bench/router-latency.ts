@@ -10,8 +10,6 @@
  *   BENCH_REQUESTS=1000 npx tsx bench/router-latency.ts
  */
 import { copyFileSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
-import { createServer } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -21,15 +19,11 @@ import { startNode } from '../packages/node/src/main.js';
 import { loadRouterConfig } from '../packages/router/src/config/config.js';
 import { startRouter } from '../packages/router/src/main.js';
 import { createRouterLogging } from '../packages/router/src/observability/logger.js';
+import { percentile, startInstantNode } from './support/instant-node.js';
 
 const repoRoot = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 const modelPath = resolve(repoRoot, '../shared/models/stories260K.gguf');
 const requests = Number(process.env.BENCH_REQUESTS ?? 300);
-
-const percentile = (values: number[], p: number) => {
-  const sorted = [...values].sort((a, b) => a - b);
-  return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))];
-};
 
 async function timeOne(url: string, headers: Record<string, string>, body: string): Promise<number> {
   const started = performance.now();
@@ -41,32 +35,6 @@ async function timeOne(url: string, headers: Record<string, string>, body: strin
   await res.body.text();
   if (res.statusCode !== 200) throw new Error(`${url} answered ${res.statusCode}`);
   return performance.now() - started;
-}
-
-function startFakeNode(): Promise<{ url: string; close(): Promise<void> }> {
-  const reply = JSON.stringify({
-    id: 'chatcmpl-bench',
-    object: 'chat.completion',
-    created: 0,
-    model: 'fake',
-    choices: [{ index: 0, message: { role: 'assistant', content: 'hello' }, finish_reason: 'stop' }],
-    usage: { prompt_tokens: 5, completion_tokens: 1, total_tokens: 6 },
-  });
-  const server = createServer((req, res) => {
-    req.resume();
-    req.on('end', () => {
-      res.setHeader('content-type', 'application/json');
-      res.end(reply);
-    });
-  });
-  return new Promise((ok) =>
-    server.listen(0, '127.0.0.1', () =>
-      ok({
-        url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`,
-        close: () => new Promise((done) => server.close(() => done())),
-      }),
-    ),
-  );
 }
 
 async function main() {
@@ -103,7 +71,7 @@ async function main() {
     }),
     logToStdout: false,
   });
-  const fake = await startFakeNode();
+  const fake = await startInstantNode();
   await router.registry.register(
     {
       machine_name: 'fake',

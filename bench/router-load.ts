@@ -8,44 +8,13 @@
  *   npx tsx bench/router-load.ts                        # 10 concurrent, 5 s per path
  *   BENCH_CONCURRENCY=32 BENCH_SECONDS=10 npx tsx bench/router-load.ts
  */
-import { createServer } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { Agent, request } from 'undici';
 import { openDatabase } from '../packages/router/src/store/database.js';
 import { startRouterProcess, stopAll } from '../test/support/processes.js';
+import { percentile, startInstantNode } from './support/instant-node.js';
 
 const concurrency = Number(process.env.BENCH_CONCURRENCY ?? 10);
 const seconds = Number(process.env.BENCH_SECONDS ?? 5);
-
-const REPLY = JSON.stringify({
-  id: 'chatcmpl-bench',
-  object: 'chat.completion',
-  created: 0,
-  model: 'fake',
-  choices: [{ index: 0, message: { role: 'assistant', content: 'hello' }, finish_reason: 'stop' }],
-  usage: { prompt_tokens: 5, completion_tokens: 1, total_tokens: 6 },
-});
-
-function startFakeNode(): Promise<{ url: string; close(): Promise<void> }> {
-  const server = createServer((req, res) => {
-    req.resume();
-    req.on('end', () => {
-      res.setHeader('content-type', 'application/json');
-      res.end(REPLY);
-    });
-  });
-  return new Promise((ok) =>
-    server.listen(0, '127.0.0.1', () =>
-      ok({
-        url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`,
-        close: () => new Promise((done) => server.close(() => done())),
-      }),
-    ),
-  );
-}
-
-const percentile = (sorted: number[], p: number) =>
-  sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))];
 
 async function load(url: string, headers: Record<string, string>, body: string) {
   const dispatcher = new Agent({ connections: concurrency });
@@ -70,7 +39,6 @@ async function load(url: string, headers: Record<string, string>, body: string) 
   await Promise.all(Array.from({ length: concurrency }, worker));
   const elapsed = (performance.now() - started) / 1000;
   await dispatcher.close();
-  latencies.sort((a, b) => a - b);
   return {
     requests: latencies.length,
     rps: latencies.length / elapsed,
@@ -86,7 +54,7 @@ async function main() {
   const router = await startRouterProcess({ LLM_ROUTER_LOG_LEVEL: 'warn' }, undefined, nodeArgs);
   const nodeKey = await router.createKey('node:register');
   const key = await router.createKey('api:inference');
-  const nodes = [await startFakeNode(), await startFakeNode()];
+  const nodes = [await startInstantNode(), await startInstantNode()];
   for (const node of nodes) {
     const res = await fetch(`${router.url}/v0/nodes`, {
       method: 'POST',

@@ -27,7 +27,8 @@ export interface FormatsRig {
   close(): Promise<void>;
 }
 
-export async function startFormatsRig(): Promise<FormatsRig> {
+/** `node: false` leaves out the llm-node (cloud-only tests). */
+export async function startFormatsRig(options: { node?: boolean } = {}): Promise<FormatsRig> {
   const upstream = await FakeUpstream.start();
   const router = await startTestRouter({
     LLM_ROUTER_ALLOW_NO_GPU: 'true',
@@ -39,6 +40,23 @@ export async function startFormatsRig(): Promise<FormatsRig> {
     GOOGLE_API_BASE_URL: upstream.url,
   });
   const dir = mkdtempSync(join(tmpdir(), 'llm-router-formats-'));
+  const keys = async () => ({
+    key: await router.createKey(['api:inference']),
+    otherKey: await router.createKey(['api:inference']),
+    admin: { authorization: `Bearer ${await router.adminToken()}` },
+  });
+  if (options.node === false) {
+    return {
+      router,
+      upstream,
+      ...(await keys()),
+      async close() {
+        await router.stop();
+        await upstream.close();
+        rmSync(dir, { recursive: true, force: true });
+      },
+    };
+  }
   mkdirSync(join(dir, 'models'));
   copyFileSync(modelPath, join(dir, 'models', 'stories260K.gguf'));
   const nodeKey = await router.createKey(['node:register']);
@@ -67,9 +85,7 @@ export async function startFormatsRig(): Promise<FormatsRig> {
   return {
     router,
     upstream,
-    key: await router.createKey(['api:inference']),
-    otherKey: await router.createKey(['api:inference']),
-    admin: { authorization: `Bearer ${await router.adminToken()}` },
+    ...(await keys()),
     async close() {
       await node.close();
       await router.stop();

@@ -14,7 +14,6 @@ import {
 } from '@llm-router/protocol';
 import type { FastifyInstance, FastifyReply, FastifyRequest, onRequestAsyncHookHandler } from 'fastify';
 import type { z } from 'zod';
-import type { Backend } from '../backends.js';
 import type { BalancerPolicy } from '../balancer/types.js';
 import { CLOUD_PROVIDERS } from '../cloud/descriptors.js';
 import type { CloudGateway, CloudModelEntry } from '../cloud/types.js';
@@ -22,7 +21,7 @@ import type { RouterConfig } from '../config/config.js';
 import type { FleetView } from '../fleet/types.js';
 import type { FinishedRequest, InferenceResult } from '../history/types.js';
 import type { RequireScope } from '../http/auth-context.js';
-import { badRequest, HttpError } from '../http/errors.js';
+import { badRequest } from '../http/errors.js';
 import { createNodeProxy, type NodeProxy } from '../proxy/forward.js';
 import type { ResponseStore } from '../responses/store.js';
 import { createInferenceRouting, modelNotFound } from './inference-routing.js';
@@ -268,7 +267,8 @@ function cloudModelObject(entry: CloudModelEntry): ModelObject {
 }
 
 /** Anthropic SDKs send `anthropic-version`; they get the model list in Anthropic's shape. */
-const wantsAnthropicShape = (request: FastifyRequest) => typeof request.headers['anthropic-version'] === 'string';
+const wantsAnthropicShape = (request: FastifyRequest) =>
+  typeof request.headers['anthropic-version'] === 'string';
 
 function anthropicModel(model: ModelObject) {
   return {

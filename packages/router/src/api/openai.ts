@@ -17,6 +17,7 @@ import type { RouterConfig } from '../config/config.js';
 import type { FleetView } from '../fleet/types.js';
 import type { RequireScope } from '../http/auth-context.js';
 import { badRequest, HttpError } from '../http/errors.js';
+import { describeRoutes, inferenceDoc } from '../http/openapi.js';
 import { createNodeProxy, type NodeProxy } from '../proxy/forward.js';
 import type { AttemptFailure } from '../proxy/types.js';
 
@@ -123,6 +124,25 @@ export function registerOpenAIRoutes(app: FastifyInstance, deps: OpenAIRouteDeps
   const proxy = deps.proxy ?? createNodeProxy({ fleet, balancer: deps.balancer, config: deps.config });
   if (!deps.proxy) app.addHook('onClose', async () => proxy.close());
   const requireInference = deps.requireScope('api:inference');
+  describeRoutes(app, {
+    'POST /v1/chat/completions': inferenceDoc(
+      'Chat completion (SSE with `stream: true`)',
+      ChatCompletionRequestSchema,
+    ),
+    'POST /v1/completions': inferenceDoc(
+      'Text completion (SSE with `stream: true`)',
+      CompletionRequestSchema,
+    ),
+    'POST /v1/embeddings': inferenceDoc('Embeddings', EmbeddingRequestSchema),
+    'GET /v1/models': {
+      summary: 'Fleet, registered and cloud models, with `ready`, `lifecycle_status` and `download_progress`',
+    },
+    'GET /v1/models/*': {
+      summary: 'One model',
+      wildcard: 'model',
+      responses: { 200: 'The model object', 404: 'model_not_found' },
+    },
+  });
   const requireModelsAccess = deps.requireModelsAccess ?? requireInference;
 
   async function routeInference(

@@ -15,7 +15,7 @@ $(STAMP): package.json package-lock.json packages/*/package.json
 install: $(STAMP)
 
 build: install
-	npx tsc -b packages/protocol packages/router packages/node
+	npx tsc -b packages/protocol packages/router packages/node packages/mcp-server
 
 start: build
 	bash scripts/start.sh
@@ -25,7 +25,7 @@ test: build
 
 lint: install
 	npx biome check .
-	npx tsc -b packages/protocol packages/router packages/node
+	npx tsc -b packages/protocol packages/router packages/node packages/mcp-server
 
 format: install
 	npx biome check --write .

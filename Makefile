@@ -16,6 +16,8 @@ install: $(STAMP)
 
 build: install
 	npx tsc -b packages/protocol packages/router packages/node packages/mcp-server
+	@# Links and marks executable the MCP server's bin (dist/ did not exist when npm install ran).
+	npm rebuild --ignore-scripts @llm-router/mcp-server >/dev/null
 
 start: build
 	bash scripts/start.sh

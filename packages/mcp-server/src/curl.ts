@@ -67,6 +67,16 @@ function parseBody(text: string, contentType: string | undefined): unknown {
   return shown;
 }
 
+const LOCAL = new Set(['localhost', '127.0.0.1', '[::1]']);
+
+/** Whether a URL names the router (localhost and 127.0.0.1 are the same machine). */
+function isRouterUrl(url: URL, config: McpConfig): boolean {
+  const router = new URL(config.routerUrl);
+  const port = (u: URL) => u.port || (u.protocol === 'https:' ? '443' : '80');
+  if (port(url) !== port(router)) return false;
+  return url.hostname === router.hostname || (LOCAL.has(url.hostname) && LOCAL.has(router.hostname));
+}
+
 export async function executeCurl(
   config: McpConfig,
   input: { command: string; auto_auth?: boolean; timeout?: number },
@@ -91,7 +101,12 @@ export async function executeCurl(
     throw error;
   }
   const injected: string[] = [];
-  if (input.auto_auth !== false && !checked.hasAuthHeader) {
+  // Credentials go to the router only, never to another service on localhost.
+  if (
+    input.auto_auth !== false &&
+    !checked.hasAuthHeader &&
+    checked.urls.every((u) => isRouterUrl(u, config))
+  ) {
     const credential = credentialFor(config, checked.urls[0].pathname);
     if (credential) injected.push('-H', `${credential.header}: ${credential.value}`);
   }

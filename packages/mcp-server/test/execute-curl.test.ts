@@ -55,7 +55,9 @@ beforeAll(async () => {
       body += d;
     });
     req.on('end', () => {
-      sinkRequests.push(`${req.method} ${req.url} ${body}`);
+      sinkRequests.push(
+        `${req.method} ${req.url} ${body}${req.headers['x-api-key'] || req.headers.authorization ? ' (with credentials)' : ''}`,
+      );
       res.end('ok');
     });
   });

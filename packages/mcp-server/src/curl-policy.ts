@@ -196,6 +196,11 @@ const LOCALHOSTS = new Set(['localhost', '127.0.0.1', '[::1]']);
 
 function checkUrl(raw: string, routerHost: string): URL {
   if (raw.includes('\\')) throw new CurlRefused(`Refused URL '${raw}': backslashes are not allowed in URLs.`);
+  // Parsers disagree about user info and fragments (the old curl-vs-WHATWG host confusions).
+  if (/[@#]/.test(raw))
+    throw new CurlRefused(
+      `Refused URL '${raw}': '@' and '#' are not allowed in URLs (no user info, no fragments).`,
+    );
   const authority = /^(https?):\/\/([^/?#]*)/i.exec(raw);
   if (!authority)
     throw new CurlRefused(

@@ -17,6 +17,7 @@ import {
   tempDir,
   waitUntil,
 } from '../../../test/support/processes.js';
+import { FakeUpstream } from '../../router/test/cloud/support/fake-upstream.js';
 import { FakeHub } from '../../router/test/models/support/fake-hub.js';
 import { connectMcp, type McpSession, textOf } from './support/mcp-client.js';
 
@@ -25,6 +26,8 @@ type Json = any;
 
 const REPO = 'ggml-org/tiny-llamas';
 let hub: FakeHub;
+/** A fake Anthropic API, so a cloud-prefixed chat has an upstream to reach. */
+let anthropic: FakeUpstream;
 let router: RouterProcess;
 let jwt: string;
 let adminKey: string;
@@ -43,7 +46,13 @@ beforeAll(async () => {
     id: REPO,
     files: [{ path: 'stories260K.gguf', content: readFileSync(sharedModel) }],
   });
-  router = await startRouterProcess({ LLM_ROUTER_ALLOW_NO_GPU: 'true', HF_BASE_URL: hub.url });
+  anthropic = await FakeUpstream.start();
+  router = await startRouterProcess({
+    LLM_ROUTER_ALLOW_NO_GPU: 'true',
+    HF_BASE_URL: hub.url,
+    ANTHROPIC_API_KEY: 'test-anthropic-key',
+    ANTHROPIC_API_BASE_URL: anthropic.url,
+  });
   adminKey = await router.createKey('admin:*');
   const nodeKey = await router.createKey('node:register');
   const inferenceKey = await router.createKey('api:inference');
@@ -76,6 +85,7 @@ afterAll(async () => {
   await Promise.all([mcp?.close(), limited?.close(), down?.close()]);
   await stopAll();
   await hub?.close();
+  await anthropic?.close();
 });
 
 describe('tool list', () => {
@@ -168,6 +178,32 @@ describe('inference tools', () => {
     expect(reply.usage.completion_tokens).toBeGreaterThan(0);
     expect(reply.usage.completion_tokens).toBeLessThanOrEqual(12);
     expect(textOf(result)).toContain(reply.content);
+  });
+
+  it('chat with a cloud prefix reaches the provider through the router', async () => {
+    anthropic.on('/v1/messages', {
+      kind: 'json',
+      body: {
+        id: 'msg_1',
+        type: 'message',
+        role: 'assistant',
+        model: 'claude-test',
+        content: [{ type: 'text', text: 'Hello from Claude' }],
+        stop_reason: 'end_turn',
+        stop_sequence: null,
+        usage: { input_tokens: 11, output_tokens: 4 },
+      },
+    });
+    const result = await mcp.call('chat', {
+      model: 'anthropic:claude-test',
+      system: 'Be brief.',
+      messages: [{ role: 'user', content: 'hi' }],
+      max_tokens: 20,
+    });
+    expect(result.isError, textOf(result)).toBeFalsy();
+    expect(structured(result)).toMatchObject({ content: 'Hello from Claude', finish_reason: 'stop' });
+    const sent = anthropic.requests.at(-1)?.json as Json;
+    expect(sent).toMatchObject({ model: 'claude-test', system: 'Be brief.', max_tokens: 20 });
   });
 
   it('chat with an unknown model, a cloud model without its key, or no prompt is an error', async () => {

@@ -14,6 +14,7 @@ Environment:
   LLM_ROUTER_URL        router base URL (default http://localhost:8080)
   LLM_ROUTER_API_KEY    API key (sk_…) for /v1 and admin routes (admin:* for management)
   LLM_ROUTER_JWT_TOKEN  admin session token (POST /v0/auth/login), used for users and keys
+  LLM_ROUTER_OPENAPI_PATH  serve this OpenAPI file instead of the router's /openapi.json
 
 Usage: llm-router-mcp            (started by an MCP client such as Claude Code or Codex)
        llm-router-mcp --help | --version

@@ -7,6 +7,8 @@ export interface McpConfig {
   routerHost: string;
   apiKey?: string;
   jwtToken?: string;
+  /** A local OpenAPI file served instead of the router's live `/openapi.json` (upstream's variable). */
+  openApiPath?: string;
 }
 
 const DEFAULT_URL = 'http://localhost:8080';
@@ -28,6 +30,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): McpConfig {
     routerHost: `${url.hostname}:${port}`,
     apiKey: env.LLM_ROUTER_API_KEY?.trim() || undefined,
     jwtToken: env.LLM_ROUTER_JWT_TOKEN?.trim() || undefined,
+    openApiPath: env.LLM_ROUTER_OPENAPI_PATH?.trim() || undefined,
   };
 }
 

@@ -23,10 +23,20 @@ export function registerResources(server: McpServer, config: McpConfig): void {
     'llm-router://api/openapi',
     {
       title: 'LLM Router OpenAPI document',
-      description: `The OpenAPI 3.1 document of the router at ${config.routerUrl}: every /v0 and /v1 route, its inputs and the credential it needs.`,
+      description: `The OpenAPI 3.1 document of the router at ${config.routerUrl}${config.openApiPath ? ` (from ${config.openApiPath})` : ''}: every /v0 and /v1 route, its inputs and the credential it needs.`,
       mimeType: 'application/json',
     },
     async (uri) => {
+      if (config.openApiPath) {
+        try {
+          const text = readFileSync(config.openApiPath, 'utf8');
+          return { contents: [{ uri: uri.href, mimeType: 'application/json', text }] };
+        } catch (error) {
+          throw new Error(
+            `Could not read LLM_ROUTER_OPENAPI_PATH (${config.openApiPath}): ${(error as Error).message}. Unset it to fetch the router's live /openapi.json.`,
+          );
+        }
+      }
       let text: string;
       try {
         const response = await fetch(`${config.routerUrl}/openapi.json`, {

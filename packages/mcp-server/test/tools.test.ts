@@ -4,7 +4,8 @@
  * path and an error path, reads the resources, and sees every failure come back as
  * `isError: true` — including a router that is not running.
  */
-import { readFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
   freePort,
@@ -361,6 +362,16 @@ describe('router down', () => {
     await expect(down.client.readResource({ uri: 'llm-router://api/openapi' })).rejects.toThrow(
       /Is the router running/,
     );
+    // With LLM_ROUTER_OPENAPI_PATH the document comes from that file, router or not.
+    const file = join(tempDir('openapi'), 'openapi.json');
+    writeFileSync(file, JSON.stringify({ openapi: '3.1.0', info: { title: 'from a file' } }));
+    const offline = await connectMcp(
+      { LLM_ROUTER_URL: 'http://127.0.0.1:1', LLM_ROUTER_OPENAPI_PATH: file },
+      tempDir('mcp'),
+    );
+    const { contents } = await offline.client.readResource({ uri: 'llm-router://api/openapi' });
+    expect(JSON.parse(String(contents[0].text)).info.title).toBe('from a file');
+    await offline.close();
     // The server is still alive and answering after all of that.
     expect((await down.client.listTools()).tools.length).toBe(12);
   });

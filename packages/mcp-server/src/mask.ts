@@ -10,7 +10,7 @@ const PATTERNS: Array<[RegExp, string]> = [
   [/(Bearer\s+)[^\s'",]+/gi, `$1${MASK}`],
   [/(X-API-Key\s*:\s*)[^\s'",]+/gi, `$1${MASK}`],
   [/(X-Node-Token\s*:\s*)[^\s'",]+/gi, `$1${MASK}`],
-  // JSON bodies and header objects: "x-api-key": "…", "authorization": "…"
+  // JSON text: "x-api-key": "…", "authorization": "…"
   [/("(?:x-api-key|x-node-token|authorization)"\s*:\s*")[^"]*/gi, `$1${MASK}`],
   [/\bsk_[A-Za-z0-9_-]+/g, `sk_${MASK}`],
   [/\bnt_[A-Za-z0-9_-]+/g, `nt_${MASK}`],
@@ -27,5 +27,15 @@ export function maskSecrets(text: string, literals: ReadonlyArray<string | undef
 
 /** Masks every string inside a JSON value (keys and values). */
 export function maskDeep<T>(value: T, literals: ReadonlyArray<string | undefined> = []): T {
-  return JSON.parse(maskSecrets(JSON.stringify(value) ?? 'null', literals)) as T;
+  if (typeof value === 'string') return maskSecrets(value, literals) as T;
+  if (value === null || typeof value !== 'object') return value;
+  if (Array.isArray(value)) return value.map((v) => maskDeep(v, literals)) as T;
+  return Object.fromEntries(
+    Object.entries(value).map(([k, v]) => {
+      const key = maskSecrets(k, literals);
+      // A credential header's value is secret whatever it looks like.
+      const secretHeader = /^(authorization|x-api-key|x-node-token|cookie|set-cookie)$/i.test(k);
+      return [key, secretHeader && typeof v === 'string' ? '****' : maskDeep(v, literals)];
+    }),
+  ) as T;
 }

@@ -2,7 +2,7 @@
 import { describe, expect, it } from 'vitest';
 import { credentialFor, loadConfig } from '../src/config.js';
 import { CurlRefused, checkCurlCommand, splitWords } from '../src/curl-policy.js';
-import { maskSecrets } from '../src/mask.js';
+import { maskDeep, maskSecrets } from '../src/mask.js';
 
 const HOST = 'router.lan:8080';
 
@@ -64,6 +64,15 @@ describe('maskSecrets', () => {
       'Authorization: Bearer **** X-API-Key: **** x-node-token: **** {"x-api-key":"****"} **** ****',
     );
     expect(maskSecrets('key sk_abcdef and token nt_xyz')).toBe('key sk_**** and token nt_****');
+  });
+
+  it('masks inside structured values, credential headers whatever their value', () => {
+    expect(
+      maskDeep(
+        { headers: { 'X-API-Key': 'anything', cookie: 'session=1' }, list: ['Bearer t0k3n', 3, null] },
+        [],
+      ),
+    ).toEqual({ headers: { 'X-API-Key': '****', cookie: '****' }, list: ['Bearer ****', 3, null] });
   });
 });
 

@@ -3,6 +3,8 @@
  * added without a descriptor fails here), its inputs are the zod schemas the routes validate
  * with, and its security follows each route's guard.
  */
+import Ajv2020 from 'ajv/dist/2020.js';
+import addFormats from 'ajv-formats';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { openApiPath, undocumentedRoutes } from '../src/http/openapi.js';
 import { registeredRoutes } from '../src/http/server.js';
@@ -95,5 +97,49 @@ describe('GET /openapi.json', () => {
   it('names model wildcards so ids with slashes are documented', () => {
     expect(doc.paths['/v0/models/{model}'].delete.summary).toMatch(/Delete/);
     expect(doc.paths['/v1/models/{model}'].get.parameters[0].description).toMatch(/slash/);
+  });
+});
+
+describe('schemas in the document', () => {
+  /** Every JSON Schema the document holds (bodies, parameters, responses, components). */
+  function* schemasOf(value: Json, inSchema = false): Generator<Json> {
+    if (!value || typeof value !== 'object') return;
+    for (const [key, child] of Object.entries<Json>(value)) {
+      if (key === 'schema' && !inSchema) yield child;
+      else if (!inSchema) yield* schemasOf(child);
+    }
+  }
+
+  it('are valid JSON Schema 2020-12 (the OpenAPI 3.1 dialect)', () => {
+    const ajv = new Ajv2020({ strict: false });
+    addFormats(ajv);
+    ajv.addSchema({ $id: 'doc', components: doc.components });
+    let count = 0;
+    for (const schema of schemasOf(doc.paths)) {
+      const resolved = JSON.parse(JSON.stringify(schema).replaceAll('"#/components/', '"doc#/components/'));
+      expect(() => ajv.compile(resolved)).not.toThrow();
+      count++;
+    }
+    expect(count).toBeGreaterThan(40);
+  });
+
+  it('accept what the route accepts and refuse what it refuses', async () => {
+    const ajv = new Ajv2020({ strict: false });
+    addFormats(ajv);
+    const body = (path: string, method: string) =>
+      ajv.compile(doc.paths[path][method].requestBody.content['application/json'].schema);
+    const chat = body('/v1/chat/completions', 'post');
+    const good = { model: 'm', messages: [{ role: 'user', content: 'hi' }], max_tokens: 5, extra: true };
+    const bad = { model: 'm', messages: [], temperature: 3 };
+    expect(chat(good)).toBe(true);
+    expect(chat(bad)).toBe(false);
+    const headers = { authorization: `Bearer ${await router.createKey(['admin:*'])}` };
+    // The router agrees: the bad body is a 400 naming a field, the good one gets past validation.
+    expect((await router.call('POST', '/v1/chat/completions', { body: bad, headers })).status).toBe(400);
+    expect((await router.call('POST', '/v1/chat/completions', { body: good, headers })).status).toBe(404);
+    const createUser = body('/v0/users', 'post');
+    expect(createUser({ username: 'ann', password: 'long enough', role: 'viewer' })).toBe(true);
+    expect(createUser({ username: 'ann', password: 'short', role: 'viewer' })).toBe(false);
+    expect(createUser({ username: 'ann', password: 'long enough', role: 'root' })).toBe(false);
   });
 });

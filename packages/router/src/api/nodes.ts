@@ -6,7 +6,9 @@
 import {
   HeartbeatRequestSchema,
   type HeartbeatResponse,
+  HeartbeatResponseSchema,
   RegisterNodeRequestSchema,
+  RegisterNodeResponseSchema,
 } from '@llm-router/protocol';
 import type { FastifyInstance } from 'fastify';
 import type { NodeRegistry, RegisterInput } from '../fleet/registry.js';
@@ -43,8 +45,8 @@ export function registerNodeRoutes(app: FastifyInstance, deps: NodeRoutesDeps): 
       summary: 'Register a node (called by nodes); returns its `nt_…` node token',
       body: RegisterNodeRequestSchema,
       responses: {
-        200: 'Known node updated',
-        201: 'Node registered',
+        200: { description: 'Known node updated', schema: RegisterNodeResponseSchema },
+        201: { description: 'Node registered', schema: RegisterNodeResponseSchema },
         403: 'No usable GPU (unless the router allows CPU-only nodes)',
         409: 'Node id in use by an online node',
       },
@@ -53,7 +55,10 @@ export function registerNodeRoutes(app: FastifyInstance, deps: NodeRoutesDeps): 
       summary: 'Node heartbeat with metrics (called by nodes)',
       body: HeartbeatRequestSchema,
       headers: { 'X-Node-Token': 'The node token issued at registration' },
-      responses: { 200: '`{node_status, models_version}`', 404: 'Unknown node: register again' },
+      responses: {
+        200: { description: 'Accepted', schema: HeartbeatResponseSchema },
+        404: 'Unknown node: register again',
+      },
     },
     'GET /v0/nodes': {
       summary: 'List nodes with status, models and latest metrics',

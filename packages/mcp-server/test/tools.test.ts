@@ -63,16 +63,23 @@ beforeAll(async () => {
     body: JSON.stringify({ username: 'admin', password: 'e2e-admin-password' }),
   });
   jwt = ((await login.json()) as { token: string }).token;
-  await startNodeProcess({ routerUrl: router.url, apiKey: nodeKey, models: modelsDir(['stories260K']) });
+  const node = await startNodeProcess({
+    routerUrl: router.url,
+    apiKey: nodeKey,
+    models: modelsDir(['stories260K']),
+  });
   await waitUntil(
     async () => {
       const res = await fetch(`${router.url}/v1/models`, { headers: { 'x-api-key': inferenceKey } });
       const { data } = (await res.json()) as { data: Array<{ id: string; ready: boolean }> };
       return data.some((m) => m.id === 'stories260K' && m.ready);
     },
-    60_000,
+    150_000,
     'the node online with stories260K',
-  );
+  ).catch((error: Error) => {
+    // On a loaded machine this is the slow step: say what the node was doing.
+    throw new Error(`${error.message}\nnode output (tail):\n${node.output().slice(-3000)}`);
+  });
   const cwd = tempDir('mcp');
   mcp = await connectMcp(
     { LLM_ROUTER_URL: router.url, LLM_ROUTER_API_KEY: adminKey, LLM_ROUTER_JWT_TOKEN: jwt },
@@ -80,7 +87,7 @@ beforeAll(async () => {
   );
   limited = await connectMcp({ LLM_ROUTER_URL: router.url, LLM_ROUTER_API_KEY: inferenceKey }, cwd);
   down = await connectMcp({ LLM_ROUTER_URL: `http://127.0.0.1:${await freePort()}` }, cwd);
-});
+}, 240_000);
 
 afterAll(async () => {
   await Promise.all([mcp?.close(), limited?.close(), down?.close()]);

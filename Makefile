@@ -15,7 +15,9 @@ $(STAMP): package.json package-lock.json packages/*/package.json
 install: $(STAMP)
 
 build: install
-	npx tsc -b packages/protocol packages/router packages/node
+	npx tsc -b packages/protocol packages/router packages/node packages/mcp-server
+	@# Links and marks executable the MCP server's bin (dist/ did not exist when npm install ran).
+	npm rebuild --ignore-scripts @llm-router/mcp-server >/dev/null
 
 start: build
 	bash scripts/start.sh
@@ -25,7 +27,7 @@ test: build
 
 lint: install
 	npx biome check .
-	npx tsc -b packages/protocol packages/router packages/node
+	npx tsc -b packages/protocol packages/router packages/node packages/mcp-server
 
 format: install
 	npx biome check --write .

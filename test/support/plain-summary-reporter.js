@@ -12,8 +12,9 @@ export default class PlainSummaryReporter {
         else if (state === 'failed') failed++;
         else skipped++;
       }
-      // A file that failed to load has no tests but must still count as a failure.
-      if (m.state() === 'failed' && tests.length === 0) failed++;
+      // A file that failed to load, or whose beforeAll failed (its tests are then all skipped),
+      // has no failed test but must still count as a failure.
+      if (m.state() === 'failed' && !tests.some((t) => t.result().state === 'failed')) failed++;
     }
     failed += unhandledErrors.length;
     console.log(`${passed} passed, ${failed} failed, ${skipped} skipped`);

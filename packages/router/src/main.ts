@@ -26,6 +26,7 @@ import { RequestCapture } from './history/capture.js';
 import { HistoryRecorder } from './history/recorder.js';
 import { startHistoryRetention } from './history/retention.js';
 import { createRequireModelsAccess, createRequireScope, createRequireUser } from './http/auth-guard.js';
+import { describeRoutes } from './http/openapi.js';
 import { createHttpServer } from './http/server.js';
 import { ModelService } from './models/service.js';
 import { createRouterLogging, type RouterLogging } from './observability/logger.js';
@@ -94,6 +95,7 @@ export async function startRouter(
 
   const app = createHttpServer({ bodyLimitBytes: config.bodyLimitBytes, log });
   app.get('/health', async () => ({ status: 'ok' }));
+  describeRoutes(app, { 'GET /health': { summary: 'Liveness: `{"status":"ok"}`', tags: ['meta'] } });
   registerAuthRoutes(app, { db, jwt, throttle: new LoginThrottle(), requireUser });
   registerUserRoutes(app, { db, requireScope });
   registerInvitationRoutes(app, { db, requireScope });

@@ -20,6 +20,7 @@ const ID = '00000000-0000-4000-8000-000000000000';
 
 const ROUTES: RouteCase[] = [
   { method: 'GET', url: '/health', access: 'public' },
+  { method: 'GET', url: '/openapi.json', access: 'public' },
   { method: 'POST', url: '/v0/auth/login', access: 'public' },
   { method: 'POST', url: '/v0/auth/register', access: 'public' },
   { method: 'GET', url: '/v0/auth/me', access: 'user' },

@@ -5,6 +5,7 @@ import { z } from 'zod';
 import type { ApiKeyRecord, ApiKeyStore } from '../auth/api-keys.js';
 import { actingUserId, type RequireScope } from '../http/auth-context.js';
 import { badRequest, notFound } from '../http/errors.js';
+import { describeRoutes } from '../http/openapi.js';
 import { isoTime } from './json-time.js';
 import { parseInput } from './validate.js';
 
@@ -49,6 +50,26 @@ export function registerApiKeyRoutes(
   deps: { apiKeys: ApiKeyStore; requireScope: RequireScope },
 ): void {
   const admin = deps.requireScope('admin:*');
+  describeRoutes(app, {
+    'POST /v0/api-keys': {
+      summary: 'Create an API key (`sk_…`, shown only in this reply)',
+      body: CreateApiKeySchema,
+      responses: { 201: 'The key record with its plaintext `key`' },
+    },
+    'GET /v0/api-keys': {
+      summary: 'List API keys (prefixes only)',
+      responses: { 200: '`{api_keys: [...]}`' },
+    },
+    'PUT /v0/api-keys/:id': {
+      summary: 'Rename an API key or change its expiry',
+      body: UpdateApiKeySchema,
+      responses: { 200: 'The key record', 404: 'No such key' },
+    },
+    'DELETE /v0/api-keys/:id': {
+      summary: 'Revoke an API key',
+      responses: { 204: 'Revoked', 404: 'No such key' },
+    },
+  });
 
   app.post('/v0/api-keys', { onRequest: admin }, async (request, reply) => {
     const input = parseInput(CreateApiKeySchema, request.body);

@@ -9,6 +9,7 @@ import { JWT_LIFETIME_SECONDS, type JwtIssuer } from '../auth/jwt.js';
 import type { LoginThrottle } from '../auth/login-throttle.js';
 import { authenticateUser, endSessions } from '../auth/users.js';
 import { badRequest, HttpError, unauthorized } from '../http/errors.js';
+import { describeRoutes } from '../http/openapi.js';
 import type { RouterDatabase } from '../store/database.js';
 import { isoTime } from './json-time.js';
 import { parseInput } from './validate.js';
@@ -37,6 +38,23 @@ export interface AuthRoutesDeps {
 }
 
 export function registerAuthRoutes(app: FastifyInstance, deps: AuthRoutesDeps): void {
+  describeRoutes(app, {
+    'POST /v0/auth/login': {
+      summary: 'Sign in to the dashboard; returns a session JWT (24 h)',
+      body: LoginSchema,
+      responses: { 200: '`{token, expires_in, user}`', 429: 'Too many failed logins (Retry-After)' },
+    },
+    'GET /v0/auth/me': { summary: 'The signed-in user', responses: { 200: '`{user_id, username, role}`' } },
+    'POST /v0/auth/logout': {
+      summary: 'Sign out: revokes every session token of this user',
+      responses: { 204: 'Signed out' },
+    },
+    'POST /v0/auth/register': {
+      summary: 'Create an account (role viewer) with an invitation code',
+      body: RegisterSchema,
+      responses: { 201: 'The new user', 409: 'Username already exists' },
+    },
+  });
   app.post('/v0/auth/login', async (request) => {
     const { username, password } = parseInput(LoginSchema, request.body);
     const retryAfter = deps.throttle.begin(username, request.ip);

@@ -18,6 +18,7 @@ import {
 } from '../history/queries.js';
 import type { RequireScope } from '../http/auth-context.js';
 import { badRequest, notFound } from '../http/errors.js';
+import { describeRoutes } from '../http/openapi.js';
 import type { RouterLogging } from '../observability/logger.js';
 import type { RouterDatabase } from '../store/database.js';
 import { isoTime } from './json-time.js';
@@ -64,6 +65,8 @@ const ListSchema = FiltersSchema.extend({
     .default(25),
 });
 
+const RouterLogsQuery = z.object({ limit: z.coerce.number().int().default(200) });
+
 const ExportSchema = FiltersSchema.extend({ format: z.enum(['csv', 'json']).default('csv') });
 
 function parseQuery<S extends z.ZodType>(schema: S, query: unknown): z.output<S> {
@@ -92,6 +95,29 @@ const average = (values: Array<number | null>) => {
 
 export function registerDashboardRoutes(app: FastifyInstance, deps: DashboardDeps): void {
   const admin = deps.requireScope('admin:*');
+  describeRoutes(app, {
+    'GET /v0/dashboard/stats': { summary: 'Fleet and request totals, cloud key presence' },
+    'GET /v0/dashboard/nodes': { summary: 'Nodes as the dashboard shows them' },
+    'GET /v0/dashboard/request-history': { summary: 'Requests per minute over the last 60 minutes' },
+    'GET /v0/dashboard/overview': { summary: 'Nodes, stats and the per-minute chart in one call' },
+    'GET /v0/dashboard/request-responses': {
+      summary: 'Request history: filtered, paged (per_page 10/25/50/100)',
+      query: ListSchema,
+    },
+    'GET /v0/dashboard/request-responses/export': {
+      summary: 'Export request history as CSV or JSON (same filters)',
+      query: ExportSchema,
+      responses: { 200: { description: 'The export file', contentType: 'text/csv' } },
+    },
+    'GET /v0/dashboard/request-responses/:id': {
+      summary: 'One request history record',
+      responses: { 200: 'The record', 404: 'No such record' },
+    },
+    'GET /v0/dashboard/logs/router': {
+      summary: "Tail the router's log (limit 1..1000, default 200)",
+      query: RouterLogsQuery,
+    },
+  });
   const staleMs = deps.metricsStaleMs ?? 120_000;
 
   const dashboardNode = (node: FleetNode, now: number) => ({
@@ -198,7 +224,7 @@ export function registerDashboardRoutes(app: FastifyInstance, deps: DashboardDep
   );
 
   app.get('/v0/dashboard/logs/router', { onRequest: admin }, async (request) => {
-    const q = parseQuery(z.object({ limit: z.coerce.number().int().default(200) }), request.query);
+    const q = parseQuery(RouterLogsQuery, request.query);
     const limit = Math.min(1000, Math.max(1, q.limit));
     return { source: 'router', entries: deps.logging.ring.tail(limit), path: deps.logging.currentFile() };
   });

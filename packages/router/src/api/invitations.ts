@@ -9,6 +9,7 @@ import {
 } from '../auth/invitations.js';
 import { actingUserId, type RequireScope } from '../http/auth-context.js';
 import { notFound } from '../http/errors.js';
+import { describeRoutes } from '../http/openapi.js';
 import type { RouterDatabase } from '../store/database.js';
 import { isoTime } from './json-time.js';
 import { parseInput } from './validate.js';
@@ -39,6 +40,18 @@ export function registerInvitationRoutes(
   deps: { db: RouterDatabase; requireScope: RequireScope },
 ): void {
   const admin = deps.requireScope('admin:*');
+  describeRoutes(app, {
+    'GET /v0/invitations': { summary: 'List invitations', responses: { 200: '`{invitations: [...]}`' } },
+    'POST /v0/invitations': {
+      summary: 'Create a one-use invitation code (`inv_…`, shown once)',
+      body: CreateInvitationSchema,
+      responses: { 201: 'The invitation with its `code`' },
+    },
+    'DELETE /v0/invitations/:id': {
+      summary: 'Revoke an invitation',
+      responses: { 204: 'Revoked', 404: 'No such invitation' },
+    },
+  });
 
   app.get('/v0/invitations', { onRequest: admin }, async () => ({
     invitations: (await listInvitations(deps.db)).map((row) => invitationToJson(row)),

@@ -7,6 +7,7 @@
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import type { RequireScope } from '../http/auth-context.js';
 import { notFound } from '../http/errors.js';
+import { describeRoutes } from '../http/openapi.js';
 import { DiscoverSchema } from '../models/discover.js';
 import { sendModelFile } from '../models/file-serving.js';
 import { modelIdFromSegments, parseRegistryPath, rawSegmentsAfter } from '../models/ids.js';
@@ -26,6 +27,48 @@ export function registerModelRoutes(app: FastifyInstance, deps: ModelRoutesDeps)
   const { models } = deps;
   const admin = deps.requireScope('admin:*');
   const node = deps.requireScope('node:register');
+  describeRoutes(app, {
+    'POST /v0/models/register': {
+      summary: 'Register a Hugging Face model; it is cached in the background',
+      body: RegisterModelSchema,
+      responses: {
+        201: 'The model with lifecycle_status and warnings',
+        400: 'Invalid input or already registered',
+      },
+    },
+    'POST /v0/models/discover-gguf': {
+      summary: 'Find GGUF repositories for a model (trusted providers first)',
+      body: DiscoverSchema,
+    },
+    'GET /v0/models': { summary: 'Registered models with lifecycle and progress (also the node sync feed)' },
+    'GET /v0/models/registry/*': {
+      summary: "A model's manifest.json or one of its files (node sync)",
+      wildcard: 'file_path',
+      params: { file_path: '`<model>/manifest.json` or `<model>/files/<file>`' },
+      responses: {
+        200: { description: 'Manifest JSON or file bytes', contentType: 'application/octet-stream' },
+        404: 'Unknown model or file',
+      },
+    },
+    'GET /v0/models/blob/*': {
+      summary: "A model's GGUF file (legacy node sync)",
+      wildcard: 'model',
+      responses: {
+        200: { description: 'The file', contentType: 'application/octet-stream' },
+        404: 'Unknown model',
+      },
+    },
+    'GET /v0/models/*': {
+      summary: 'One registered model: lifecycle_status, download progress, error',
+      wildcard: 'model',
+      responses: { 200: 'The model', 404: 'Not registered' },
+    },
+    'DELETE /v0/models/*': {
+      summary: 'Delete a registered model and its cached files',
+      wildcard: 'model',
+      responses: { 204: 'Deleted', 404: 'Not registered' },
+    },
+  });
 
   app.post('/v0/models/register', { onRequest: admin }, async (request, reply) => {
     const input = parseInput(RegisterModelSchema, request.body);

@@ -8,6 +8,7 @@ import { z } from 'zod';
 import type { NodeRegistry } from '../fleet/registry.js';
 import type { RequireScope } from '../http/auth-context.js';
 import { badRequest, HttpError, notFound } from '../http/errors.js';
+import { describeRoutes } from '../http/openapi.js';
 import { nodeToJson } from './node-view.js';
 import { parseInput } from './validate.js';
 
@@ -67,6 +68,37 @@ export function registerNodeAdminRoutes(
   deps: { registry: NodeRegistry; requireScope: RequireScope },
 ): void {
   const admin = deps.requireScope('admin:*');
+  describeRoutes(app, {
+    'DELETE /v0/nodes/:id': { summary: 'Delete a node', responses: { 204: 'Deleted', 404: 'No such node' } },
+    'POST /v0/nodes/:id/disconnect': {
+      summary: 'Mark a node offline',
+      responses: { 202: 'The node', 404: 'No such node' },
+    },
+    'POST /v0/nodes/:id/approve': {
+      summary: 'Approve a pending node',
+      responses: { 200: 'The node', 400: 'Node is not pending', 404: 'No such node' },
+    },
+    'PUT /v0/nodes/:id/settings': {
+      summary: 'Set custom_name, tags, notes (null or empty clears)',
+      body: SettingsSchema,
+      responses: { 200: 'The node', 404: 'No such node' },
+    },
+    'GET /v0/nodes/:id/logs': {
+      summary: "Tail a node's log (proxied from the node; limit 1..1000, default 200)",
+      query: LogsQuery,
+      responses: {
+        200: '`{source, entries, path}`',
+        404: 'No such node',
+        502: 'Node unreachable or bad reply',
+        503: 'Node offline',
+        504: 'Node too slow',
+      },
+    },
+    'GET /v0/dashboard/metrics/:node_id': {
+      summary: "A node's metrics history (heartbeat samples)",
+      responses: { 200: '`{node_id, samples}`', 404: 'No such node' },
+    },
+  });
   const { registry } = deps;
   const nodeOr404 = (id: string) => {
     const node = registry.get(id);

@@ -6,12 +6,15 @@
 import {
   HeartbeatRequestSchema,
   type HeartbeatResponse,
+  HeartbeatResponseSchema,
   RegisterNodeRequestSchema,
+  RegisterNodeResponseSchema,
 } from '@llm-router/protocol';
 import type { FastifyInstance } from 'fastify';
 import type { NodeRegistry, RegisterInput } from '../fleet/registry.js';
 import type { RequireScope } from '../http/auth-context.js';
 import { HttpError, notFound, unauthorized } from '../http/errors.js';
+import { describeRoutes } from '../http/openapi.js';
 import { nodeToJson } from './node-view.js';
 import { parseInput } from './validate.js';
 
@@ -37,6 +40,31 @@ export function gpuRejection(input: RegisterInput): string | null {
 
 export function registerNodeRoutes(app: FastifyInstance, deps: NodeRoutesDeps): void {
   const nodeKey = deps.requireScope('node:register');
+  describeRoutes(app, {
+    'POST /v0/nodes': {
+      summary: 'Register a node (called by nodes); returns its `nt_…` node token',
+      body: RegisterNodeRequestSchema,
+      responses: {
+        200: { description: 'Known node updated', schema: RegisterNodeResponseSchema },
+        201: { description: 'Node registered', schema: RegisterNodeResponseSchema },
+        403: 'No usable GPU (unless the router allows CPU-only nodes)',
+        409: 'Node id in use by an online node',
+      },
+    },
+    'POST /v0/health': {
+      summary: 'Node heartbeat with metrics (called by nodes)',
+      body: HeartbeatRequestSchema,
+      headers: { 'X-Node-Token': 'The node token issued at registration' },
+      responses: {
+        200: { description: 'Accepted', schema: HeartbeatResponseSchema },
+        404: 'Unknown node: register again',
+      },
+    },
+    'GET /v0/nodes': {
+      summary: 'List nodes with status, models and latest metrics',
+      responses: { 200: 'Array of nodes' },
+    },
+  });
 
   app.post('/v0/nodes', { onRequest: nodeKey }, async (request, reply) => {
     const input = parseInput(RegisterNodeRequestSchema, request.body);

@@ -6,11 +6,14 @@
 import {
   ChatCompletionRequestSchema,
   CompletionRequestSchema,
+  CountTokensRequestSchema,
   describeValidationError,
   EmbeddingRequestSchema,
   INFERENCE_ENDPOINTS,
   type InferenceEndpoint,
   type InferenceKind,
+  MessagesRequestSchema,
+  ResponsesRequestSchema,
 } from '@llm-router/protocol';
 import type { FastifyInstance, FastifyReply, FastifyRequest, onRequestAsyncHookHandler } from 'fastify';
 import type { z } from 'zod';
@@ -22,6 +25,7 @@ import type { FleetView } from '../fleet/types.js';
 import type { FinishedRequest, InferenceResult } from '../history/types.js';
 import type { RequireScope } from '../http/auth-context.js';
 import { badRequest } from '../http/errors.js';
+import { describeRoutes, inferenceDoc } from '../http/openapi.js';
 import { createNodeProxy, type NodeProxy } from '../proxy/forward.js';
 import type { ResponseStore } from '../responses/store.js';
 import { createInferenceRouting, modelNotFound } from './inference-routing.js';
@@ -68,6 +72,51 @@ export function registerOpenAIRoutes(app: FastifyInstance, deps: OpenAIRouteDeps
   if (!deps.proxy) app.addHook('onClose', async () => proxy.close());
   const requireInference = deps.requireScope('api:inference');
   const routing = createInferenceRouting({ ...deps, proxy });
+  describeRoutes(app, {
+    'POST /v1/chat/completions': inferenceDoc(
+      'Chat completion (SSE with `stream: true`)',
+      ChatCompletionRequestSchema,
+    ),
+    'POST /v1/completions': inferenceDoc(
+      'Text completion (SSE with `stream: true`)',
+      CompletionRequestSchema,
+    ),
+    'POST /v1/embeddings': inferenceDoc('Embeddings', EmbeddingRequestSchema),
+    'POST /v1/messages': {
+      ...inferenceDoc('Anthropic Messages (SSE events with `stream: true`)', MessagesRequestSchema),
+      headers: { 'anthropic-version': 'Accepted and ignored; `x-api-key` works as the credential too' },
+    },
+    'POST /v1/messages/count_tokens': {
+      summary: "Count a Messages request's input tokens with the model's own tokenizer",
+      body: CountTokensRequestSchema,
+      responses: { 200: '`{ input_tokens }`', 404: 'not_found_error' },
+    },
+    'POST /v1/responses': inferenceDoc(
+      'OpenAI Responses (SSE events with `stream: true`)',
+      ResponsesRequestSchema,
+    ),
+    'GET /v1/responses/:id': {
+      summary: 'A stored response created with the same API key or user',
+      params: { id: 'The `resp_…` id' },
+      responses: { 200: 'The response object', 404: 'Unknown, expired or foreign id' },
+    },
+    'DELETE /v1/responses/:id': {
+      summary: 'Delete a stored response',
+      params: { id: 'The `resp_…` id' },
+      responses: {
+        200: '`{ id, object: "response.deleted", deleted: true }`',
+        404: 'Unknown, expired or foreign id',
+      },
+    },
+    'GET /v1/models': {
+      summary: 'Fleet, registered and cloud models, with `ready`, `lifecycle_status` and `download_progress`',
+    },
+    'GET /v1/models/*': {
+      summary: 'One model',
+      wildcard: 'model',
+      responses: { 200: 'The model object', 404: 'model_not_found' },
+    },
+  });
   const requireModelsAccess = deps.requireModelsAccess ?? requireInference;
 
   async function routeInference(

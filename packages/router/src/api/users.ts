@@ -12,6 +12,7 @@ import {
 } from '../auth/users.js';
 import type { RequireScope } from '../http/auth-context.js';
 import { badRequest, HttpError, notFound } from '../http/errors.js';
+import { describeRoutes } from '../http/openapi.js';
 import type { RouterDatabase } from '../store/database.js';
 import { PasswordSchema, UsernameSchema } from './auth.js';
 import { isoTime } from './json-time.js';
@@ -42,6 +43,23 @@ export function registerUserRoutes(
   deps: { db: RouterDatabase; requireScope: RequireScope },
 ) {
   const admin = deps.requireScope('admin:*');
+  describeRoutes(app, {
+    'GET /v0/users': { summary: 'List users', responses: { 200: '`{users: [...]}`' } },
+    'POST /v0/users': {
+      summary: 'Create a user',
+      body: CreateUserSchema,
+      responses: { 201: 'The user', 409: 'Username already exists' },
+    },
+    'PUT /v0/users/:id': {
+      summary: 'Change a user (name, password, role); the last admin cannot be demoted',
+      body: UpdateUserSchema,
+      responses: { 200: 'The user', 404: 'No such user', 409: 'Username already exists' },
+    },
+    'DELETE /v0/users/:id': {
+      summary: 'Delete a user (not the last admin)',
+      responses: { 204: 'Deleted', 404: 'No such user' },
+    },
+  });
 
   app.get('/v0/users', { onRequest: admin }, async () => ({
     users: (await listUsers(deps.db)).map(userToJson),

@@ -23,3 +23,21 @@ export function actingUserId(principal: Principal | undefined): string | null {
   if (principal?.kind === 'api_key') return principal.createdBy;
   return null;
 }
+
+/**
+ * What a route's auth guard demands: a scope, a dashboard session (`user`), or `models`
+ * (an inference caller or a node token). Guards carry it so the OpenAPI document
+ * (`http/openapi.ts`) reads security off the route itself instead of a second list.
+ */
+export type AuthRequirement = ApiKeyScope | 'user' | 'models';
+
+const AUTH_REQUIREMENT = Symbol('authRequirement');
+
+export function tagAuthRequirement<F extends object>(guard: F, requirement: AuthRequirement): F {
+  return Object.assign(guard, { [AUTH_REQUIREMENT]: requirement });
+}
+
+export function authRequirementOf(hook: unknown): AuthRequirement | undefined {
+  if (typeof hook !== 'function') return undefined;
+  return (hook as unknown as Record<symbol, AuthRequirement | undefined>)[AUTH_REQUIREMENT];
+}

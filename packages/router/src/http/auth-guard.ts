@@ -10,7 +10,7 @@ import type { ApiKeyStore } from '../auth/api-keys.js';
 import type { JwtIssuer } from '../auth/jwt.js';
 import { findUserById } from '../auth/users.js';
 import type { RouterDatabase } from '../store/database.js';
-import type { Principal, RequireScope } from './auth-context.js';
+import { type Principal, type RequireScope, tagAuthRequirement } from './auth-context.js';
 import { forbidden, unauthorized } from './errors.js';
 
 export interface AuthDeps {
@@ -69,25 +69,26 @@ export function principalAllows(principal: Principal, scope: ApiKeyScope): boole
 }
 
 export function createRequireScope(deps: AuthDeps): RequireScope {
-  return (scope) => async (request) => {
-    const principal = await authenticate(deps, request);
-    if (!principalAllows(principal, scope)) {
-      throw principal.kind === 'user'
-        ? forbidden('Admin access required', 'admin_required')
-        : forbidden(`This API key lacks the '${scope}' scope`, 'insufficient_scope');
-    }
-    request.principal = principal;
-  };
+  return (scope) =>
+    tagAuthRequirement(async (request: FastifyRequest) => {
+      const principal = await authenticate(deps, request);
+      if (!principalAllows(principal, scope)) {
+        throw principal.kind === 'user'
+          ? forbidden('Admin access required', 'admin_required')
+          : forbidden(`This API key lacks the '${scope}' scope`, 'insufficient_scope');
+      }
+      request.principal = principal;
+    }, scope);
 }
 
 /** An onRequest hook for routes about the signed-in dashboard user themself (`/v0/auth/me`, logout). */
 export function createRequireUser(deps: AuthDeps) {
-  return async (request: FastifyRequest) => {
+  return tagAuthRequirement(async (request: FastifyRequest) => {
     const principal = await authenticate(deps, request);
     if (principal.kind !== 'user')
       throw unauthorized('This route needs a dashboard session token', 'session_required');
     request.principal = principal;
-  };
+  }, 'user');
 }
 
 /**
@@ -99,7 +100,7 @@ export function createRequireModelsAccess(
   nodeForToken: (token: string) => { id: string } | undefined,
 ) {
   const requireInference = requireScope('api:inference');
-  return async function requireModelsAccess(
+  return tagAuthRequirement(async function requireModelsAccess(
     this: FastifyInstance,
     request: FastifyRequest,
     reply: FastifyReply,
@@ -110,5 +111,5 @@ export function createRequireModelsAccess(
       return;
     }
     await requireInference.call(this, request, reply);
-  };
+  }, 'models');
 }

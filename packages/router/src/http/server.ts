@@ -13,6 +13,7 @@ import Fastify, {
 } from 'fastify';
 import type { Logger } from 'pino';
 import { HttpError } from './errors.js';
+import { registerOpenApi } from './openapi.js';
 import { registerJsonBodyParser } from './raw-body.js';
 
 export interface ServerOptions {
@@ -108,6 +109,8 @@ export function createHttpServer(options: ServerOptions): FastifyInstance {
     for (const method of [route.method].flat())
       if (method !== 'HEAD') routes.push({ method, url: route.url });
   });
+  // Collects every route's descriptor from here on and serves them as GET /openapi.json.
+  registerOpenApi(app as unknown as FastifyInstance);
 
   app.setErrorHandler((error: FastifyError | HttpError, request, reply) => {
     if (error instanceof HttpError) {

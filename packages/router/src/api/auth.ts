@@ -1,6 +1,7 @@
 /**
  * Dashboard sessions: login (throttled against guessing), the current user, logout (which
- * really revokes the token) and sign-up with an invitation code.
+ * really revokes the token) and sign-up with an invitation code. Login also sets the browser
+ * session cookie (HttpOnly, SameSite=Strict) and returns its CSRF token; logout clears it.
  */
 import type { FastifyInstance, onRequestAsyncHookHandler } from 'fastify';
 import { z } from 'zod';
@@ -9,6 +10,7 @@ import { JWT_LIFETIME_SECONDS, type JwtIssuer } from '../auth/jwt.js';
 import type { LoginThrottle } from '../auth/login-throttle.js';
 import { authenticateUser, endSessions } from '../auth/users.js';
 import { badRequest, HttpError, unauthorized } from '../http/errors.js';
+import type { SessionCookies } from '../http/session.js';
 import type { RouterDatabase } from '../store/database.js';
 import { isoTime } from './json-time.js';
 import { parseInput } from './validate.js';
@@ -34,10 +36,11 @@ export interface AuthRoutesDeps {
   jwt: JwtIssuer;
   throttle: LoginThrottle;
   requireUser: onRequestAsyncHookHandler;
+  session?: SessionCookies;
 }
 
 export function registerAuthRoutes(app: FastifyInstance, deps: AuthRoutesDeps): void {
-  app.post('/v0/auth/login', async (request) => {
+  app.post('/v0/auth/login', async (request, reply) => {
     const { username, password } = parseInput(LoginSchema, request.body);
     const retryAfter = deps.throttle.begin(username, request.ip);
     if (retryAfter > 0) {
@@ -57,10 +60,12 @@ export function registerAuthRoutes(app: FastifyInstance, deps: AuthRoutesDeps): 
       role: user.role,
       generation: user.token_generation,
     });
+    const csrf = deps.session?.start(request, reply, token, JWT_LIFETIME_SECONDS);
     return {
       token,
       expires_in: JWT_LIFETIME_SECONDS,
       user: { id: user.id, username: user.username, role: user.role },
+      ...(csrf ? { csrf_token: csrf } : {}),
     };
   });
 
@@ -72,6 +77,7 @@ export function registerAuthRoutes(app: FastifyInstance, deps: AuthRoutesDeps): 
 
   app.post('/v0/auth/logout', { onRequest: deps.requireUser }, async (request, reply) => {
     if (request.principal?.kind === 'user') await endSessions(deps.db, request.principal.userId);
+    deps.session?.end(reply);
     return reply.code(204).send();
   });
 

@@ -2,7 +2,7 @@
  * Fleet administration for admins: remove, disconnect, approve, label nodes, read a node's log
  * tail and its metrics history.
  */
-import type { FastifyInstance } from 'fastify';
+import type { FastifyInstance, onRequestAsyncHookHandler } from 'fastify';
 import { request as undiciRequest } from 'undici';
 import { z } from 'zod';
 import type { NodeRegistry } from '../fleet/registry.js';
@@ -64,9 +64,10 @@ type IdParams = { Params: { id: string } };
 
 export function registerNodeAdminRoutes(
   app: FastifyInstance,
-  deps: { registry: NodeRegistry; requireScope: RequireScope },
+  deps: { registry: NodeRegistry; requireScope: RequireScope; requireReader?: onRequestAsyncHookHandler },
 ): void {
   const admin = deps.requireScope('admin:*');
+  const reader = deps.requireReader ?? admin;
   const { registry } = deps;
   const nodeOr404 = (id: string) => {
     const node = registry.get(id);
@@ -136,7 +137,7 @@ export function registerNodeAdminRoutes(
 
   app.get<{ Params: { node_id: string } }>(
     '/v0/dashboard/metrics/:node_id',
-    { onRequest: admin },
+    { onRequest: reader },
     async (request) => {
       const samples = registry.metricsFor(request.params.node_id);
       if (!samples) throw notFound('Node not found', 'node_not_found');

@@ -8,7 +8,7 @@ import {
   type HeartbeatResponse,
   RegisterNodeRequestSchema,
 } from '@llm-router/protocol';
-import type { FastifyInstance } from 'fastify';
+import type { FastifyInstance, onRequestAsyncHookHandler } from 'fastify';
 import type { NodeRegistry, RegisterInput } from '../fleet/registry.js';
 import type { RequireScope } from '../http/auth-context.js';
 import { HttpError, notFound, unauthorized } from '../http/errors.js';
@@ -18,6 +18,8 @@ import { parseInput } from './validate.js';
 export interface NodeRoutesDeps {
   registry: NodeRegistry;
   requireScope: RequireScope;
+  /** Who may list the fleet (viewers too); defaults to admin only. */
+  requireReader?: onRequestAsyncHookHandler;
   allowNoGpu: boolean;
   heartbeatIntervalSecs: number;
   /** Version of the router's model set; nodes re-sync when it changes. */
@@ -80,7 +82,7 @@ export function registerNodeRoutes(app: FastifyInstance, deps: NodeRoutesDeps): 
     return body;
   });
 
-  app.get('/v0/nodes', { onRequest: deps.requireScope('admin:*') }, async () =>
+  app.get('/v0/nodes', { onRequest: deps.requireReader ?? deps.requireScope('admin:*') }, async () =>
     deps.registry.all().map(nodeToJson),
   );
 }

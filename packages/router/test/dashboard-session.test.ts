@@ -138,7 +138,9 @@ describe('dashboard session cookie', () => {
     });
     expect(res.status).toBe(204);
     const cleared = res.headers.getSetCookie();
-    expect(cleared.find((c) => c.startsWith('llm_router_session='))).toMatch(/^llm_router_session=;.*Max-Age=0/);
+    expect(cleared.find((c) => c.startsWith('llm_router_session='))).toMatch(
+      /^llm_router_session=;.*Max-Age=0/,
+    );
     const after = await router.call('GET', '/v0/auth/me', { headers: { cookie: admin.cookie } });
     expect(after.status).toBe(401);
   });

@@ -34,14 +34,16 @@ export class JwtIssuer {
   constructor(private readonly secret: Uint8Array) {}
 
   sign(claims: UserTokenClaims): Promise<string> {
-    return new SignJWT({ role: claims.role, gen: claims.generation })
-      .setProtectedHeader({ alg: 'HS256' })
-      .setSubject(claims.userId)
-      // A unique id per login, so two sessions never share a token (nor its CSRF token).
-      .setJti(randomUUID())
-      .setIssuedAt()
-      .setExpirationTime(`${JWT_LIFETIME_SECONDS}s`)
-      .sign(this.secret);
+    return (
+      new SignJWT({ role: claims.role, gen: claims.generation })
+        .setProtectedHeader({ alg: 'HS256' })
+        .setSubject(claims.userId)
+        // A unique id per login, so two sessions never share a token (nor its CSRF token).
+        .setJti(randomUUID())
+        .setIssuedAt()
+        .setExpirationTime(`${JWT_LIFETIME_SECONDS}s`)
+        .sign(this.secret)
+    );
   }
 
   /** The claims of a valid token, or null for anything invalid or expired. */

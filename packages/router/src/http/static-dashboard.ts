@@ -81,7 +81,11 @@ export function registerDashboard(app: FastifyInstance, options: { dir?: string;
       try {
         html = await readFile(indexFile, 'utf8');
       } catch {
-        return reply.code(503).header('cache-control', 'no-store').type('text/html; charset=utf-8').send(NOT_BUILT_PAGE);
+        return reply
+          .code(503)
+          .header('cache-control', 'no-store')
+          .type('text/html; charset=utf-8')
+          .send(NOT_BUILT_PAGE);
       }
       return reply.header('cache-control', 'no-cache').type('text/html; charset=utf-8').send(html);
     };

@@ -16,6 +16,9 @@ install: $(STAMP)
 
 build: install
 	npx tsc -b packages/protocol packages/router packages/node
+	@# The dashboard SPA: type-checked, then built into packages/router/public (served at /dashboard).
+	npx tsc -p packages/dashboard
+	npm run build --silent -w @llm-router/dashboard
 
 start: build
 	bash scripts/start.sh
@@ -26,9 +29,10 @@ test: build
 lint: install
 	npx biome check .
 	npx tsc -b packages/protocol packages/router packages/node
+	npx tsc -p packages/dashboard
 
 format: install
 	npx biome check --write .
 
 clean:
-	rm -rf packages/*/dist
+	rm -rf packages/*/dist packages/router/public

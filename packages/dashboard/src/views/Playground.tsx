@@ -78,10 +78,16 @@ export default function Playground() {
   const active = conversations.find((c) => c.id === activeId) ?? null;
   const model = active?.model || shown.find((m) => m.ready !== false)?.id || shown[0]?.id || '';
 
-  useEffect(() => saveConversations(conversations), [conversations]);
-  useEffect(() => localStorage.setItem(KEY_STORAGE, apiKey), [apiKey]);
+  useEffect(() => {
+    saveConversations(conversations);
+  }, [conversations]);
+  useEffect(() => {
+    localStorage.setItem(KEY_STORAGE, apiKey);
+  }, [apiKey]);
   // biome-ignore lint/correctness/useExhaustiveDependencies: scroll as the reply grows.
-  useEffect(() => bottom.current?.scrollIntoView({ block: 'end' }), [active?.messages]);
+  useEffect(() => {
+    bottom.current?.scrollIntoView({ block: 'end' });
+  }, [active?.messages]);
 
   const update = (id: string, change: (c: Conversation) => Conversation) =>
     setConversations((list) => list.map((c) => (c.id === id ? { ...change(c), updatedAt: Date.now() } : c)));

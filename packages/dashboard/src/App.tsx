@@ -38,7 +38,8 @@ export function App() {
       client.setQueryData(['me'], null);
       client.removeQueries({ predicate: (q) => q.queryKey[0] !== 'me' });
       const here = location.pathname + location.search;
-      if (!here.startsWith('/dashboard/login')) {
+      // The sign-in and sign-up pages are where a stranger belongs already.
+      if (!/^\/dashboard\/(login|register)/.test(here)) {
         navigate(`/dashboard/login?next=${encodeURIComponent(here)}`, { replace: true });
       }
     });

@@ -7,7 +7,6 @@
 import { mkdirSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import OpenAI from 'openai';
-import { stopAll, waitUntil } from '../test/support/processes.js';
 import {
   ADMIN_PASSWORD,
   HUB_MODEL,
@@ -16,6 +15,7 @@ import {
   signIn,
   startDashboardFleet,
 } from '../test/e2e/support/dashboard-fleet.js';
+import { stopAll, waitUntil } from '../test/support/processes.js';
 
 const out = resolve(process.argv[2] ?? '/tmp/dashboard-shots');
 const docs = resolve(import.meta.dirname, '../docs/dashboard');
@@ -25,7 +25,8 @@ const fleet = await startDashboardFleet();
 const base = fleet.router.url;
 try {
   // Something to look at: traffic, a registered model, keys, a viewer, an invitation.
-  const key = (await fleet.admin('POST', '/v0/api-keys', { name: 'web-app', scopes: ['api:inference'] })).body.key;
+  const key = (await fleet.admin('POST', '/v0/api-keys', { name: 'web-app', scopes: ['api:inference'] })).body
+    .key;
   await fleet.admin('POST', '/v0/api-keys', { name: 'ci-nodes', scopes: ['node:register'] });
   await fleet.admin('POST', '/v0/users', { username: 'viewer', password: 'viewer-password', role: 'viewer' });
   await fleet.admin('POST', '/v0/invitations', {});
@@ -38,8 +39,13 @@ try {
       stream: i % 2 === 0,
     });
   }
-  await client.chat.completions.create({ model: 'missing-model', messages: [{ role: 'user', content: 'x' }] }).catch(() => {});
-  const registered = await fleet.admin('POST', '/v0/models/register', { repo: HUB_MODEL, gguf_policy: 'quality' });
+  await client.chat.completions
+    .create({ model: 'missing-model', messages: [{ role: 'user', content: 'x' }] })
+    .catch(() => {});
+  const registered = await fleet.admin('POST', '/v0/models/register', {
+    repo: HUB_MODEL,
+    gguf_policy: 'quality',
+  });
   if (registered.status !== 201) throw new Error(`register: ${JSON.stringify(registered.body)}`);
   await waitUntil(
     async () => {
@@ -50,10 +56,18 @@ try {
     'model registered',
   );
   const nodeId = (await fleet.admin('GET', '/v0/nodes')).body[0].id;
-  await fleet.admin('PUT', `/v0/nodes/${nodeId}/settings`, { custom_name: 'gpu-box-1', tags: ['rack-a', 'llama'] });
+  await fleet.admin('PUT', `/v0/nodes/${nodeId}/settings`, {
+    custom_name: 'gpu-box-1',
+    tags: ['rack-a', 'llama'],
+  });
   await new Promise((r) => setTimeout(r, 4000)); // a few heartbeats for the charts
 
-  const views: Array<{ name: string; path: string; admin?: boolean; open?: (p: import('playwright-core').Page) => Promise<void> }> = [
+  const views: Array<{
+    name: string;
+    path: string;
+    admin?: boolean;
+    open?: (p: import('playwright-core').Page) => Promise<void>;
+  }> = [
     { name: 'overview', path: '/dashboard' },
     { name: 'nodes', path: '/dashboard/nodes' },
     { name: 'node-detail', path: `/dashboard/nodes/${nodeId}` },
@@ -130,7 +144,11 @@ try {
         await page.getByRole('menuitem', { name: 'Log out' }).click();
         await page.getByRole('button', { name: 'Sign in' }).waitFor();
       }
-      if (browser.pageErrors.length) console.error('page errors:', browser.pageErrors.map((e) => e.message));
+      if (browser.pageErrors.length)
+        console.error(
+          'page errors:',
+          browser.pageErrors.map((e) => e.message),
+        );
       await browser.close();
     }
   }

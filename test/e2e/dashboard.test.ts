@@ -24,7 +24,8 @@ let page: Page;
 let base: string;
 const VIEWER = { username: 'viewer-e2e', password: 'viewer-password-1' };
 
-const nav = (name: string) => page.getByRole('navigation', { name: 'Main' }).getByRole('link', { name, exact: true });
+const nav = (name: string) =>
+  page.getByRole('navigation', { name: 'Main' }).getByRole('link', { name, exact: true });
 
 beforeAll(async () => {
   fleet = await startDashboardFleet();
@@ -66,8 +67,14 @@ describe('dashboard end to end', () => {
     const node = (await fleet.admin('GET', '/v0/nodes')).body[0];
     await page.getByRole('button', { name: node.machine_name }).click();
     const dialog = page.getByRole('dialog');
-    await dialog.getByRole('img', { name: /CPU, memory and GPU use/ }).locator('canvas').first().waitFor();
-    await expect.poll(async () => (await dialog.getByRole('log').locator('div').count()) > 0, { timeout: 20_000 }).toBe(true);
+    await dialog
+      .getByRole('img', { name: /CPU, memory and GPU use/ })
+      .locator('canvas')
+      .first()
+      .waitFor();
+    await expect
+      .poll(async () => (await dialog.getByRole('log').locator('div').count()) > 0, { timeout: 20_000 })
+      .toBe(true);
     await dialog.getByLabel('Tags').fill('e2e, fast-lane');
     await dialog.getByRole('button', { name: 'Save' }).click();
     await dialog.getByRole('status').filter({ hasText: 'Saved' }).waitFor();
@@ -90,7 +97,10 @@ describe('dashboard end to end', () => {
     const key = (await dialog.getByTestId('new-api-key').textContent())?.trim() ?? '';
     expect(key).toMatch(/^sk_/);
     await dialog.getByRole('button', { name: 'Done' }).click();
-    await page.getByRole('cell', { name: /e2e-app/ }).first().waitFor();
+    await page
+      .getByRole('cell', { name: /e2e-app/ })
+      .first()
+      .waitFor();
     const client = new OpenAI({ apiKey: key, baseURL: `${base}/v1`, maxRetries: 0 });
     const reply = await client.chat.completions.create({
       model: LOCAL_MODEL,
@@ -149,10 +159,15 @@ describe('dashboard end to end', () => {
   it('shows the request and its body in history', async () => {
     await nav('History').click();
     await page.getByRole('heading', { name: 'History' }).waitFor();
-    await page.getByRole('cell', { name: new RegExp(LOCAL_MODEL) }).first().waitFor();
+    await page
+      .getByRole('cell', { name: new RegExp(LOCAL_MODEL) })
+      .first()
+      .waitFor();
     await page.getByRole('cell').getByRole('button').first().click();
     const dialog = page.getByRole('dialog');
-    await expect.poll(() => dialog.getByLabel('Request body', { exact: true }).textContent()).toContain('"messages"');
+    await expect
+      .poll(() => dialog.getByLabel('Request body', { exact: true }).textContent())
+      .toContain('"messages"');
     await page.keyboard.press('Escape');
   });
 
@@ -166,7 +181,9 @@ describe('dashboard end to end', () => {
     await dialog.waitFor({ state: 'detached' });
     const row = page.locator(`[data-model="${HUB_MODEL}"]`);
     const bar = row.getByRole('progressbar');
-    await expect.poll(async () => Number(await bar.getAttribute('value')), { timeout: 30_000 }).toBeGreaterThan(0);
+    await expect
+      .poll(async () => Number(await bar.getAttribute('value')), { timeout: 30_000 })
+      .toBeGreaterThan(0);
     expect(await row.textContent()).toMatch(/caching|pending/);
     fleet.hub.unstall('stories260K.gguf');
     await row.getByText('registered', { exact: true }).waitFor({ timeout: 60_000 });
@@ -175,7 +192,9 @@ describe('dashboard end to end', () => {
 
   it('shows the router log, remembers the theme, and logs out for real', async () => {
     await nav('Logs').click();
-    await expect.poll(() => page.getByRole('log', { name: 'Router log' }).textContent()).toContain('router listening');
+    await expect
+      .poll(() => page.getByRole('log', { name: 'Router log' }).textContent())
+      .toContain('router listening');
 
     const dark = await page.evaluate(() => document.documentElement.classList.contains('dark'));
     await page.getByRole('button', { name: /Switch to (dark|light) theme/ }).click();

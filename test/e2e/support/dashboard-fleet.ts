@@ -41,12 +41,15 @@ export interface DashboardFleet {
   hub: FakeHub;
   adminKey: string;
   /** GET/POST against the router as an `admin:*` key. */
+  // biome-ignore lint/suspicious/noExplicitAny: tests read arbitrary JSON replies field by field.
   admin(method: string, path: string, body?: unknown): Promise<{ status: number; body: any }>;
 }
 
 export function assertDashboardBuilt(): void {
   if (!existsSync(join(repoRoot, 'packages/router/public/index.html'))) {
-    throw new Error('The dashboard is not built: run `make build` (it builds packages/dashboard into the router).');
+    throw new Error(
+      'The dashboard is not built: run `make build` (it builds packages/dashboard into the router).',
+    );
   }
 }
 
@@ -63,7 +66,11 @@ export async function startDashboardFleet(): Promise<DashboardFleet> {
   const router = await startRouterProcess({ LLM_ROUTER_ALLOW_NO_GPU: 'true', HF_BASE_URL: hub.url });
   const adminKey = await router.createKey('admin:*');
   const nodeKey = await router.createKey('node:register');
-  const node = await startNodeProcess({ routerUrl: router.url, apiKey: nodeKey, models: modelsDir([LOCAL_MODEL]) });
+  const node = await startNodeProcess({
+    routerUrl: router.url,
+    apiKey: nodeKey,
+    models: modelsDir([LOCAL_MODEL]),
+  });
   const admin = async (method: string, path: string, body?: unknown) => {
     const res = await fetch(`${router.url}${path}`, {
       method,
@@ -77,7 +84,10 @@ export async function startDashboardFleet(): Promise<DashboardFleet> {
     return { status: res.status, body: text ? JSON.parse(text) : null };
   };
   await waitUntil(
-    async () => ((await admin('GET', '/v0/nodes')).body as Array<{ status: string }>).some((n) => n.status === 'online'),
+    async () =>
+      ((await admin('GET', '/v0/nodes')).body as Array<{ status: string }>).some(
+        (n) => n.status === 'online',
+      ),
     60_000,
     'the node to come online',
   );

@@ -1,4 +1,5 @@
 /** Previous/next paging with the page size choice. */
+import { useId } from 'react';
 import { Button, Select } from './ui';
 
 export function Pager({
@@ -18,22 +19,28 @@ export function Pager({
   onPage: (page: number) => void;
   onPerPage: (size: number) => void;
 }) {
+  const sizeId = useId();
   return (
     <div className="flex flex-wrap items-center justify-between gap-3 border-t border-zinc-200 px-4 py-2.5 text-sm dark:border-zinc-800">
       <span className="text-zinc-500 dark:text-zinc-400">
         {total} total · page {page} of {pages}
       </span>
       <div className="flex items-center gap-2">
-        <label className="flex items-center gap-2 text-xs text-zinc-500">
+        <label htmlFor={sizeId} className="text-xs text-zinc-500">
           Per page
-          <Select className="w-20 py-1" value={perPage} onChange={(e) => onPerPage(Number(e.target.value))}>
-            {sizes.map((s) => (
-              <option key={s} value={s}>
-                {s}
-              </option>
-            ))}
-          </Select>
         </label>
+        <Select
+          id={sizeId}
+          className="w-20 py-1"
+          value={perPage}
+          onChange={(e) => onPerPage(Number(e.target.value))}
+        >
+          {sizes.map((s) => (
+            <option key={s} value={s}>
+              {s}
+            </option>
+          ))}
+        </Select>
         <Button size="sm" disabled={page <= 1} onClick={() => onPage(page - 1)}>
           Previous
         </Button>

@@ -269,6 +269,8 @@ export function Dialog({
     if (!open && dialog.open) dialog.close();
   }, [open]);
   return (
+    // A click on the backdrop closes, like Escape (which the native dialog handles for keyboards).
+    // biome-ignore lint/a11y/useKeyWithClickEvents: the keyboard way out is Escape or the Close button.
     <dialog
       ref={ref}
       aria-labelledby={titleId}

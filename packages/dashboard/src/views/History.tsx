@@ -42,8 +42,12 @@ function JsonBlock({ label, value }: { label: string; value: unknown }) {
         <h3 className="text-xs font-semibold uppercase tracking-wide text-zinc-500">{label}</h3>
         {text ? <CopyButton text={text} label={`Copy ${label.toLowerCase()}`} /> : null}
       </div>
+      {/* biome-ignore lint/a11y/useSemanticElements: a named, focusable scroll region around preformatted JSON. */}
       <pre
+        role="region"
         aria-label={label}
+        // biome-ignore lint/a11y/noNoninteractiveTabindex: long bodies scroll, so keyboard users must reach them.
+        tabIndex={0}
         className="max-h-72 overflow-auto whitespace-pre-wrap break-all rounded-lg bg-zinc-950 p-3 font-mono text-xs text-zinc-200"
       >
         {text || 'Not stored (streamed or failed requests keep no response body).'}

@@ -133,7 +133,8 @@ export default function Nodes({ param, role }: { param?: string; role: Role }) {
       {error ? <ErrorMessage error={error} title="Refresh failed" /> : null}
       <Card>
         <div className="flex flex-wrap items-center gap-3 border-b border-zinc-200 p-3 dark:border-zinc-800">
-          <div role="group" aria-label="Status filter" className="flex flex-wrap gap-1">
+          <fieldset className="flex flex-wrap gap-1">
+            <legend className="sr-only">Status filter</legend>
             {STATUSES.map((s) => (
               <button
                 key={s}
@@ -153,7 +154,7 @@ export default function Nodes({ param, role }: { param?: string; role: Role }) {
                 {s} {s === 'all' ? nodes.length : nodes.filter((n) => n.status === s).length}
               </button>
             ))}
-          </div>
+          </fieldset>
           <TextInput
             type="search"
             aria-label="Search"

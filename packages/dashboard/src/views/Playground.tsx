@@ -194,6 +194,7 @@ export default function Playground() {
     }
   };
 
+  // biome-ignore lint/correctness/useExhaustiveDependencies: recomputed from what the request would contain.
   const curl = useMemo(() => {
     const conv = active ?? newConversation(model);
     const pending: ChatMessage[] = input.trim() ? [{ role: 'user', content: input }] : [];
@@ -202,7 +203,6 @@ export default function Playground() {
       requestBody({ ...conv, model: conv.model || model }, [...conv.messages, ...pending]),
       apiKey.trim(),
     );
-    // biome-ignore lint/correctness/useExhaustiveDependencies: recomputed from what the request would contain.
   }, [active, model, input, temperature, maxTokens, stream, apiKey]);
 
   const selectedModel: ApiModel | undefined = allModels.find((m) => m.id === model);

@@ -11,17 +11,26 @@ import { ErrorMessage, Spinner } from './components/ui';
 import { matchRoute, navigate, usePath } from './lib/route';
 import { LoginPage } from './views/Login';
 
-const views = {
-  overview: lazy(() => import('./views/Overview')),
-  nodes: lazy(() => import('./views/Nodes')),
-  models: lazy(() => import('./views/Models')),
-  history: lazy(() => import('./views/History')),
-  logs: lazy(() => import('./views/Logs')),
-  'api-keys': lazy(() => import('./views/ApiKeys')),
-  users: lazy(() => import('./views/Users')),
-  invitations: lazy(() => import('./views/Invitations')),
-  playground: lazy(() => import('./views/Playground')),
+const loaders = {
+  overview: () => import('./views/Overview'),
+  nodes: () => import('./views/Nodes'),
+  models: () => import('./views/Models'),
+  history: () => import('./views/History'),
+  logs: () => import('./views/Logs'),
+  'api-keys': () => import('./views/ApiKeys'),
+  users: () => import('./views/Users'),
+  invitations: () => import('./views/Invitations'),
+  playground: () => import('./views/Playground'),
 };
+type Page = keyof typeof loaders;
+const views = Object.fromEntries(Object.entries(loaders).map(([page, load]) => [page, lazy(load)])) as Record<
+  Page,
+  ReturnType<typeof lazy<(props: { param?: string; role: 'admin' | 'viewer' }) => React.ReactNode>>
+>;
+
+// Fetch the opening view's chunk at once, in parallel with the session check, not after it.
+const opening = matchRoute(location.pathname).page;
+if (opening in loaders) void loaders[opening as Page]().catch(() => {});
 const RegisterPage = lazy(() => import('./views/Register'));
 
 /** Pages only an admin can use; a viewer who opens one is shown the overview. */

@@ -119,9 +119,15 @@ try {
         await page.waitForTimeout(600);
         const file = join(out, `${name}-${width}-${theme}.png`);
         await page.screenshot({ path: file, fullPage: width < 500 });
-        if (process.env.COMMIT_SET && width === 1280 && theme === 'light') {
+        // The committed set: admin views, the sign-in pages and one viewer picture (the overview).
+        const committed = !name.startsWith('viewer-') || name === 'viewer-overview';
+        if (process.env.COMMIT_SET && committed && width === 1280 && theme === 'light') {
           mkdirSync(docs, { recursive: true });
-          await page.screenshot({ path: join(docs, `${name}.png`) });
+          // The sign-in pages' full-screen gradient compresses badly: keep only the card.
+          const card = ['login', 'register'].includes(name)
+            ? { x: 400, y: 150, width: 480, height: 560 }
+            : undefined;
+          await page.screenshot({ path: join(docs, `${name}.png`), clip: card });
         }
       };
       await page.goto(`${base}/dashboard/login`);

@@ -236,4 +236,16 @@ describe('dashboard end to end', () => {
     await page.getByText('This page needs an admin account.').waitFor();
     expect(await page.evaluate(async () => (await fetch('/v0/users')).status)).toBe(403);
   });
+
+  it('fits a 390 px phone without horizontal scrolling', async () => {
+    await page.setViewportSize({ width: 390, height: 844 });
+    for (const path of ['/dashboard', '/dashboard/nodes', '/dashboard/models', '/playground']) {
+      await page.goto(`${base}${path}`);
+      await page.getByRole('navigation', { name: 'Main' }).waitFor();
+      await page.waitForLoadState('networkidle');
+      const overflow = await page.evaluate(() => document.documentElement.scrollWidth - window.innerWidth);
+      expect({ path, overflow }).toEqual({ path, overflow: 0 });
+    }
+    await page.setViewportSize({ width: 1280, height: 900 });
+  });
 });

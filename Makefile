@@ -18,6 +18,9 @@ build: install
 	npx tsc -b packages/protocol packages/router packages/node packages/mcp-server
 	@# Links and marks executable the MCP server's bin (dist/ did not exist when npm install ran).
 	npm rebuild --ignore-scripts @llm-router/mcp-server >/dev/null
+	@# The dashboard SPA: type-checked, then built into packages/router/public (served at /dashboard).
+	npx tsc -p packages/dashboard
+	npm run build --silent -w @llm-router/dashboard
 
 start: build
 	bash scripts/start.sh
@@ -28,9 +31,10 @@ test: build
 lint: install
 	npx biome check .
 	npx tsc -b packages/protocol packages/router packages/node packages/mcp-server
+	npx tsc -p packages/dashboard
 
 format: install
 	npx biome check --write .
 
 clean:
-	rm -rf packages/*/dist
+	rm -rf packages/*/dist packages/router/public

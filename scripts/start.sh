@@ -94,6 +94,7 @@ fi
 cat <<INFO
 
 LLM Router is running.
+  Dashboard:  $ROUTER_URL/dashboard   (sign in as admin; chat at $ROUTER_URL/playground)
   API:        $ROUTER_URL/v1   (OpenAI-compatible)
   Management: $ROUTER_URL/v0   (admin API; log in with POST /v0/auth/login)
   Node:       http://127.0.0.1:$NODE_PORT  (models in $MODELS_DIR)

@@ -76,6 +76,12 @@ describe('make start', () => {
       max_tokens: 8,
     });
     expect(res.usage?.completion_tokens).toBeGreaterThan(0);
+    // `make start` built the dashboard and the router serves it at the printed URL.
+    const dashboardUrl = /Dashboard:\s+(\S+)/.exec(output())?.[1];
+    expect(dashboardUrl).toBe(`http://127.0.0.1:${routerPort}/dashboard`);
+    const page = await fetch(dashboardUrl!);
+    expect(page.status).toBe(200);
+    expect(await page.text()).toContain('<div id="root">');
   });
 
   it('online: registers a small real model that the node pulls and serves', {

@@ -25,9 +25,16 @@ import { NodeRegistry } from './fleet/registry.js';
 import { RequestCapture } from './history/capture.js';
 import { HistoryRecorder } from './history/recorder.js';
 import { startHistoryRetention } from './history/retention.js';
-import { createRequireModelsAccess, createRequireScope, createRequireUser } from './http/auth-guard.js';
+import {
+  createRequireModelsAccess,
+  createRequireReader,
+  createRequireScope,
+  createRequireUser,
+} from './http/auth-guard.js';
 import { describeRoutes } from './http/openapi.js';
 import { createHttpServer } from './http/server.js';
+import { SessionCookies } from './http/session.js';
+import { registerDashboard } from './http/static-dashboard.js';
 import { ModelService } from './models/service.js';
 import { createRouterLogging, type RouterLogging } from './observability/logger.js';
 import { ResponseStore } from './responses/store.js';
@@ -70,7 +77,9 @@ export async function startRouter(
   for (const warning of config.warnings) log.warn(warning);
   const db = await openDatabase(config.databaseUrl);
   const apiKeys = await ApiKeyStore.load(db);
-  const jwt = new JwtIssuer(loadJwtSecret(config.jwtSecret, config.dataDir));
+  const jwtSecret = loadJwtSecret(config.jwtSecret, config.dataDir);
+  const jwt = new JwtIssuer(jwtSecret);
+  const session = new SessionCookies(jwtSecret);
   const firstAdmin = await ensureFirstAdmin(db, config.adminUsername, config.adminPassword);
   const registry = await NodeRegistry.load(db, log.child({ component: 'fleet' }), {
     requireApproval: config.requireNodeApproval,
@@ -82,8 +91,10 @@ export async function startRouter(
     log: log.child({ component: 'models' }),
   });
   const stopMonitor = startHealthMonitor(registry, config.healthCheckIntervalMs, config.nodeTimeoutMs);
-  const requireScope = createRequireScope({ apiKeys, jwt, db });
-  const requireUser = createRequireUser({ apiKeys, jwt, db });
+  const authDeps = { apiKeys, jwt, db, session };
+  const requireScope = createRequireScope(authDeps);
+  const requireUser = createRequireUser(authDeps);
+  const requireReader = createRequireReader(authDeps);
   const cloud = createCloudGateway(config.env);
   const recorder = new HistoryRecorder(db, log.child({ component: 'history' }));
   const capture = new RequestCapture(recorder, registry);
@@ -96,18 +107,19 @@ export async function startRouter(
   const app = createHttpServer({ bodyLimitBytes: config.bodyLimitBytes, log });
   app.get('/health', async () => ({ status: 'ok' }));
   describeRoutes(app, { 'GET /health': { summary: 'Liveness: `{"status":"ok"}`', tags: ['meta'] } });
-  registerAuthRoutes(app, { db, jwt, throttle: new LoginThrottle(), requireUser });
+  registerAuthRoutes(app, { db, jwt, throttle: new LoginThrottle(), requireUser, session });
   registerUserRoutes(app, { db, requireScope });
   registerInvitationRoutes(app, { db, requireScope });
   registerApiKeyRoutes(app, { apiKeys, requireScope });
   registerNodeRoutes(app, {
     registry,
     requireScope,
+    requireReader,
     allowNoGpu: config.allowNoGpu,
     heartbeatIntervalSecs: suggestedHeartbeatSecs(config),
     modelsVersion: () => models.modelsVersion(),
   });
-  registerNodeAdminRoutes(app, { registry, requireScope });
+  registerNodeAdminRoutes(app, { registry, requireScope, requireReader });
   registerOpenAIRoutes(app, {
     fleet: registry,
     config,
@@ -133,9 +145,10 @@ export async function startRouter(
       apiKeyId: request.principal.kind === 'api_key' ? request.principal.apiKeyId : null,
     });
   });
-  registerDashboardRoutes(app, { db, registry, capture, logging, cloud, requireScope });
+  registerDashboardRoutes(app, { db, registry, capture, logging, cloud, requireScope, requireReader });
   registerCloudMetricsRoute(app, { cloud, requireScope });
   registerModelRoutes(app, { models, requireScope });
+  registerDashboard(app, { dir: config.env.LLM_ROUTER_DASHBOARD_DIR || undefined, log });
 
   const address = await app.listen({ host: config.host, port: config.port });
   const url = address.replace('[::1]', '127.0.0.1').replace('0.0.0.0', '127.0.0.1');

@@ -7,7 +7,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { registeredRoutes } from '../src/http/server.js';
 import { gpuNodeRegistration, startTestRouter, type TestRouter } from './support/router-harness.js';
 
-type Access = 'public' | 'user' | 'admin' | 'node' | 'inference';
+/** `reader`: the read-only operational views, open to viewers' JWTs and to `admin:*` keys. */
+type Access = 'public' | 'user' | 'admin' | 'reader' | 'node' | 'inference';
 
 interface RouteCase {
   method: string;
@@ -21,6 +22,11 @@ const ID = '00000000-0000-4000-8000-000000000000';
 const ROUTES: RouteCase[] = [
   { method: 'GET', url: '/health', access: 'public' },
   { method: 'GET', url: '/openapi.json', access: 'public' },
+  { method: 'GET', url: '/dashboard', access: 'public' },
+  { method: 'GET', url: '/dashboard/nodes', access: 'public' },
+  { method: 'GET', url: '/dashboard/assets/app.js', access: 'public' },
+  { method: 'GET', url: '/playground', access: 'public' },
+  { method: 'GET', url: '/playground/chat', access: 'public' },
   { method: 'POST', url: '/v0/auth/login', access: 'public' },
   { method: 'POST', url: '/v0/auth/register', access: 'public' },
   { method: 'GET', url: '/v0/auth/me', access: 'user' },
@@ -38,17 +44,17 @@ const ROUTES: RouteCase[] = [
   { method: 'DELETE', url: `/v0/api-keys/${ID}`, access: 'admin' },
   { method: 'POST', url: '/v0/nodes', access: 'node', body: {} },
   { method: 'POST', url: '/v0/health', access: 'node', body: {} },
-  { method: 'GET', url: '/v0/nodes', access: 'admin' },
+  { method: 'GET', url: '/v0/nodes', access: 'reader' },
   { method: 'DELETE', url: `/v0/nodes/${ID}`, access: 'admin' },
   { method: 'POST', url: `/v0/nodes/${ID}/disconnect`, access: 'admin' },
   { method: 'POST', url: `/v0/nodes/${ID}/approve`, access: 'admin' },
   { method: 'PUT', url: `/v0/nodes/${ID}/settings`, access: 'admin', body: {} },
   { method: 'GET', url: `/v0/nodes/${ID}/logs`, access: 'admin' },
-  { method: 'GET', url: '/v0/dashboard/overview', access: 'admin' },
-  { method: 'GET', url: '/v0/dashboard/stats', access: 'admin' },
-  { method: 'GET', url: '/v0/dashboard/nodes', access: 'admin' },
-  { method: 'GET', url: '/v0/dashboard/request-history', access: 'admin' },
-  { method: 'GET', url: `/v0/dashboard/metrics/${ID}`, access: 'admin' },
+  { method: 'GET', url: '/v0/dashboard/overview', access: 'reader' },
+  { method: 'GET', url: '/v0/dashboard/stats', access: 'reader' },
+  { method: 'GET', url: '/v0/dashboard/nodes', access: 'reader' },
+  { method: 'GET', url: '/v0/dashboard/request-history', access: 'reader' },
+  { method: 'GET', url: `/v0/dashboard/metrics/${ID}`, access: 'reader' },
   { method: 'GET', url: '/v0/dashboard/request-responses', access: 'admin' },
   { method: 'GET', url: `/v0/dashboard/request-responses/${ID}`, access: 'admin' },
   { method: 'GET', url: '/v0/dashboard/request-responses/export', access: 'admin' },
@@ -81,7 +87,10 @@ function patternOf(url: string): string {
     .replace('/v1/models/some-model', '/v1/models/*')
     .replace('/v0/models/registry/org/model/manifest.json', '/v0/models/registry/*')
     .replace('/v0/models/blob/org/model', '/v0/models/blob/*')
-    .replace('/v0/models/org/model', '/v0/models/*');
+    .replace('/v0/models/org/model', '/v0/models/*')
+    .replace(/^\/dashboard\/assets\/app\.js$/, '/dashboard/assets/*')
+    .replace(/^\/dashboard\/nodes$/, '/dashboard/*')
+    .replace(/^\/playground\/chat$/, '/playground/*');
 }
 
 describe('auth matrix over every route', () => {
@@ -185,8 +194,42 @@ describe('auth matrix over every route', () => {
     expect([401, 403]).not.toContain(status);
   });
 
-  it('the admin JWT also passes every admin route', async () => {
-    for (const route of ROUTES.filter((r) => r.access === 'admin')) {
+  it('a viewer reads exactly the operational views, and nothing admin-only', async () => {
+    const readable = ROUTES.filter((r) => r.access === 'reader').map(name);
+    expect(readable.sort()).toEqual(
+      [
+        'GET /v0/nodes',
+        'GET /v0/dashboard/overview',
+        'GET /v0/dashboard/stats',
+        'GET /v0/dashboard/nodes',
+        'GET /v0/dashboard/request-history',
+        `GET /v0/dashboard/metrics/${ID}`,
+      ].sort(),
+    );
+    // The logout case above ended the shared viewer session: sign in again.
+    const login = await router.call('POST', '/v0/auth/login', {
+      body: { username: 'viewer', password: 'viewer-password' },
+    });
+    const viewer = { authorization: `Bearer ${login.body.token}` };
+    const overview = await router.call('GET', '/v0/dashboard/overview', { headers: viewer });
+    expect(overview.status).toBe(200);
+    expect(overview.body.stats).toHaveProperty('total_nodes');
+    for (const url of [
+      '/v0/dashboard/request-responses',
+      '/v0/dashboard/logs/router',
+      '/v0/users',
+      '/v0/api-keys',
+      '/v0/invitations',
+    ]) {
+      expect({ url, status: (await router.call('GET', url, { headers: viewer })).status }).toEqual({
+        url,
+        status: 403,
+      });
+    }
+  });
+
+  it('the admin JWT also passes every admin and reader route', async () => {
+    for (const route of ROUTES.filter((r) => r.access === 'admin' || r.access === 'reader')) {
       const status = (await send(route, creds.adminJwt)).status;
       expect({ route: name(route), status }).not.toMatchObject({ status: 401 });
       expect({ route: name(route), status }).not.toMatchObject({ status: 403 });

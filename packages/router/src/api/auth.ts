@@ -1,6 +1,7 @@
 /**
  * Dashboard sessions: login (throttled against guessing), the current user, logout (which
- * really revokes the token) and sign-up with an invitation code.
+ * really revokes the token) and sign-up with an invitation code. Login also sets the browser
+ * session cookie (HttpOnly, SameSite=Strict) and returns its CSRF token; logout clears it.
  */
 import type { FastifyInstance, onRequestAsyncHookHandler } from 'fastify';
 import { z } from 'zod';
@@ -10,6 +11,7 @@ import type { LoginThrottle } from '../auth/login-throttle.js';
 import { authenticateUser, endSessions } from '../auth/users.js';
 import { badRequest, HttpError, unauthorized } from '../http/errors.js';
 import { describeRoutes } from '../http/openapi.js';
+import type { SessionCookies } from '../http/session.js';
 import type { RouterDatabase } from '../store/database.js';
 import { isoTime } from './json-time.js';
 import { parseInput } from './validate.js';
@@ -35,6 +37,7 @@ export interface AuthRoutesDeps {
   jwt: JwtIssuer;
   throttle: LoginThrottle;
   requireUser: onRequestAsyncHookHandler;
+  session?: SessionCookies;
 }
 
 export function registerAuthRoutes(app: FastifyInstance, deps: AuthRoutesDeps): void {
@@ -55,7 +58,7 @@ export function registerAuthRoutes(app: FastifyInstance, deps: AuthRoutesDeps): 
       responses: { 201: 'The new user', 409: 'Username already exists' },
     },
   });
-  app.post('/v0/auth/login', async (request) => {
+  app.post('/v0/auth/login', async (request, reply) => {
     const { username, password } = parseInput(LoginSchema, request.body);
     const retryAfter = deps.throttle.begin(username, request.ip);
     if (retryAfter > 0) {
@@ -75,10 +78,12 @@ export function registerAuthRoutes(app: FastifyInstance, deps: AuthRoutesDeps): 
       role: user.role,
       generation: user.token_generation,
     });
+    const csrf = deps.session?.start(request, reply, token, JWT_LIFETIME_SECONDS);
     return {
       token,
       expires_in: JWT_LIFETIME_SECONDS,
       user: { id: user.id, username: user.username, role: user.role },
+      ...(csrf ? { csrf_token: csrf } : {}),
     };
   });
 
@@ -90,6 +95,7 @@ export function registerAuthRoutes(app: FastifyInstance, deps: AuthRoutesDeps): 
 
   app.post('/v0/auth/logout', { onRequest: deps.requireUser }, async (request, reply) => {
     if (request.principal?.kind === 'user') await endSessions(deps.db, request.principal.userId);
+    deps.session?.end(reply);
     return reply.code(204).send();
   });
 

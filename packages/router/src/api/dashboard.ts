@@ -3,7 +3,7 @@
  * history (filtered pages, one record, streamed export) and the router's log tail.
  */
 import { Readable } from 'node:stream';
-import type { FastifyInstance } from 'fastify';
+import type { FastifyInstance, onRequestAsyncHookHandler } from 'fastify';
 import { z } from 'zod';
 import type { CloudGateway } from '../cloud/types.js';
 import type { NodeRegistry } from '../fleet/registry.js';
@@ -31,6 +31,8 @@ export interface DashboardDeps {
   logging: RouterLogging;
   cloud?: CloudGateway;
   requireScope: RequireScope;
+  /** Read-only access for viewers too (overview, stats, nodes, chart); defaults to admin only. */
+  requireReader?: onRequestAsyncHookHandler;
   /** Metrics older than this are stale (upstream: 120 s). */
   metricsStaleMs?: number;
 }
@@ -88,6 +90,9 @@ const toFilters = (q: z.output<typeof FiltersSchema>): HistoryFilters => ({
   to: q.to,
 });
 
+/** The window of `tokens_per_second`. */
+const TOKENS_WINDOW_MS = 60 * 60 * 1000;
+
 const average = (values: Array<number | null>) => {
   const present = values.filter((v): v is number => v !== null);
   return present.length === 0 ? null : present.reduce((a, b) => a + b, 0) / present.length;
@@ -95,6 +100,7 @@ const average = (values: Array<number | null>) => {
 
 export function registerDashboardRoutes(app: FastifyInstance, deps: DashboardDeps): void {
   const admin = deps.requireScope('admin:*');
+  const reader = deps.requireReader ?? admin;
   describeRoutes(app, {
     'GET /v0/dashboard/stats': { summary: 'Fleet and request totals, cloud key presence' },
     'GET /v0/dashboard/nodes': { summary: 'Nodes as the dashboard shows them' },
@@ -150,6 +156,19 @@ export function registerDashboardRoutes(app: FastifyInstance, deps: DashboardDep
         : (Number(of('success')?.avg_ms ?? 0) * successful + Number(of('error')?.avg_ms ?? 0) * failed) /
           total;
     const lastAt = Math.max(Number(of('success')?.last_at ?? 0), Number(of('error')?.last_at ?? 0));
+    // Throughput of the last hour: completion tokens over the time spent producing them.
+    const [recent] = await deps.db
+      .selectFrom('request_history')
+      .where('status', '=', 'success')
+      .where('timestamp', '>=', Date.now() - TOKENS_WINDOW_MS)
+      .where('completion_tokens', 'is not', null)
+      .select((eb) => [
+        eb.fn.sum<number>('completion_tokens').as('tokens'),
+        eb.fn.sum<number>('duration_ms').as('ms'),
+      ])
+      .execute();
+    const tokens = Number(recent?.tokens ?? 0);
+    const ms = Number(recent?.ms ?? 0);
     const metricsTimes = nodes.map((n) => n.metrics.updatedAt).filter((t): t is number => t !== null);
     return {
       total_nodes: nodes.length,
@@ -162,6 +181,7 @@ export function registerDashboardRoutes(app: FastifyInstance, deps: DashboardDep
       failed_requests: failed,
       total_active_requests: nodes.reduce((sum, n) => sum + n.stats.inFlight, 0),
       average_response_time_ms: weightedAvg === null ? null : Math.round(weightedAvg),
+      tokens_per_second: tokens > 0 && ms > 0 ? Math.round((tokens / ms) * 10_000) / 10 : null,
       average_gpu_usage: average(nodes.map((n) => n.metrics.gpuUsage)),
       average_gpu_memory_usage: average(nodes.map((n) => n.metrics.gpuMemoryUsage)),
       last_request_at: lastAt > 0 ? new Date(lastAt).toISOString() : null,
@@ -174,16 +194,16 @@ export function registerDashboardRoutes(app: FastifyInstance, deps: DashboardDep
     };
   };
 
-  app.get('/v0/dashboard/stats', { onRequest: admin }, stats);
+  app.get('/v0/dashboard/stats', { onRequest: reader }, stats);
 
-  app.get('/v0/dashboard/nodes', { onRequest: admin }, async () => {
+  app.get('/v0/dashboard/nodes', { onRequest: reader }, async () => {
     const now = Date.now();
     return deps.registry.all().map((n) => dashboardNode(n, now));
   });
 
-  app.get('/v0/dashboard/request-history', { onRequest: admin }, async () => deps.capture.minutes.series());
+  app.get('/v0/dashboard/request-history', { onRequest: reader }, async () => deps.capture.minutes.series());
 
-  app.get('/v0/dashboard/overview', { onRequest: admin }, async () => {
+  app.get('/v0/dashboard/overview', { onRequest: reader }, async () => {
     const started = performance.now();
     const now = Date.now();
     return {

@@ -2,7 +2,7 @@
  * Fleet administration for admins: remove, disconnect, approve, label nodes, read a node's log
  * tail and its metrics history.
  */
-import type { FastifyInstance } from 'fastify';
+import type { FastifyInstance, onRequestAsyncHookHandler } from 'fastify';
 import { request as undiciRequest } from 'undici';
 import { z } from 'zod';
 import type { NodeRegistry } from '../fleet/registry.js';
@@ -65,9 +65,10 @@ type IdParams = { Params: { id: string } };
 
 export function registerNodeAdminRoutes(
   app: FastifyInstance,
-  deps: { registry: NodeRegistry; requireScope: RequireScope },
+  deps: { registry: NodeRegistry; requireScope: RequireScope; requireReader?: onRequestAsyncHookHandler },
 ): void {
   const admin = deps.requireScope('admin:*');
+  const reader = deps.requireReader ?? admin;
   describeRoutes(app, {
     'DELETE /v0/nodes/:id': { summary: 'Delete a node', responses: { 204: 'Deleted', 404: 'No such node' } },
     'POST /v0/nodes/:id/disconnect': {
@@ -168,7 +169,7 @@ export function registerNodeAdminRoutes(
 
   app.get<{ Params: { node_id: string } }>(
     '/v0/dashboard/metrics/:node_id',
-    { onRequest: admin },
+    { onRequest: reader },
     async (request) => {
       const samples = registry.metricsFor(request.params.node_id);
       if (!samples) throw notFound('Node not found', 'node_not_found');

@@ -10,7 +10,7 @@ import {
   RegisterNodeRequestSchema,
   RegisterNodeResponseSchema,
 } from '@llm-router/protocol';
-import type { FastifyInstance } from 'fastify';
+import type { FastifyInstance, onRequestAsyncHookHandler } from 'fastify';
 import type { NodeRegistry, RegisterInput } from '../fleet/registry.js';
 import type { RequireScope } from '../http/auth-context.js';
 import { HttpError, notFound, unauthorized } from '../http/errors.js';
@@ -21,6 +21,8 @@ import { parseInput } from './validate.js';
 export interface NodeRoutesDeps {
   registry: NodeRegistry;
   requireScope: RequireScope;
+  /** Who may list the fleet (viewers too); defaults to admin only. */
+  requireReader?: onRequestAsyncHookHandler;
   allowNoGpu: boolean;
   heartbeatIntervalSecs: number;
   /** Version of the router's model set; nodes re-sync when it changes. */
@@ -108,7 +110,7 @@ export function registerNodeRoutes(app: FastifyInstance, deps: NodeRoutesDeps): 
     return body;
   });
 
-  app.get('/v0/nodes', { onRequest: deps.requireScope('admin:*') }, async () =>
+  app.get('/v0/nodes', { onRequest: deps.requireReader ?? deps.requireScope('admin:*') }, async () =>
     deps.registry.all().map(nodeToJson),
   );
 }

@@ -3,7 +3,7 @@
  * file in the data directory, else it is generated once and written to that file, so tokens
  * survive restarts without any configuration.
  */
-import { randomBytes } from 'node:crypto';
+import { randomBytes, randomUUID } from 'node:crypto';
 import { chmodSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { jwtVerify, SignJWT } from 'jose';
@@ -34,12 +34,16 @@ export class JwtIssuer {
   constructor(private readonly secret: Uint8Array) {}
 
   sign(claims: UserTokenClaims): Promise<string> {
-    return new SignJWT({ role: claims.role, gen: claims.generation })
-      .setProtectedHeader({ alg: 'HS256' })
-      .setSubject(claims.userId)
-      .setIssuedAt()
-      .setExpirationTime(`${JWT_LIFETIME_SECONDS}s`)
-      .sign(this.secret);
+    return (
+      new SignJWT({ role: claims.role, gen: claims.generation })
+        .setProtectedHeader({ alg: 'HS256' })
+        .setSubject(claims.userId)
+        // A unique id per login, so two sessions never share a token (nor its CSRF token).
+        .setJti(randomUUID())
+        .setIssuedAt()
+        .setExpirationTime(`${JWT_LIFETIME_SECONDS}s`)
+        .sign(this.secret)
+    );
   }
 
   /** The claims of a valid token, or null for anything invalid or expired. */

@@ -1,8 +1,9 @@
 /**
  * Turns request credentials into a Principal and enforces scopes.
  * - API keys (`sk_…`) come as `X-API-Key` or `Authorization: Bearer`, checked in memory.
- * - Dashboard users send their JWT as `Authorization: Bearer`; admins pass every scope
- *   check, viewers may use inference only.
+ * - Dashboard users send their JWT as `Authorization: Bearer` or ride on the router's
+ *   HttpOnly session cookie (then writes need the CSRF token, see session.ts). Admins pass
+ *   every scope check; viewers may use inference and read the fleet's operational data.
  */
 import { type ApiKeyScope, scopeAllows } from '@llm-router/protocol';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
@@ -12,11 +13,14 @@ import { findUserById } from '../auth/users.js';
 import type { RouterDatabase } from '../store/database.js';
 import { type Principal, type RequireScope, tagAuthRequirement } from './auth-context.js';
 import { forbidden, unauthorized } from './errors.js';
+import { readCookie, SESSION_COOKIE, type SessionCookies } from './session.js';
 
 export interface AuthDeps {
   apiKeys: ApiKeyStore;
   jwt: JwtIssuer;
   db: RouterDatabase;
+  /** When set, the dashboard's session cookie is accepted (with CSRF checks on writes). */
+  session?: SessionCookies;
 }
 
 export function readCredential(request: FastifyRequest): string | undefined {
@@ -34,20 +38,21 @@ const looksLikeJwt = (value: string) => value.split('.').length === 3 && !value.
 
 export async function authenticate(deps: AuthDeps, request: FastifyRequest): Promise<Principal> {
   const credential = readCredential(request);
+  const cookie = !credential && deps.session ? readCookie(request, SESSION_COOKIE) : undefined;
+  if (cookie && deps.session) {
+    const principal = await userFromToken(deps, cookie);
+    if (!deps.session.csrfOk(request, cookie)) {
+      throw forbidden('Missing or wrong X-CSRF-Token for this session', 'csrf_failed');
+    }
+    return principal;
+  }
   if (!credential) {
     throw unauthorized(
       'Missing API key: send it as Authorization: Bearer <key> or X-API-Key',
       'missing_api_key',
     );
   }
-  if (looksLikeJwt(credential)) {
-    const claims = await deps.jwt.verify(credential);
-    const user = claims ? await findUserById(deps.db, claims.userId) : undefined;
-    if (!claims || !user || user.token_generation !== claims.generation) {
-      throw unauthorized('Invalid or expired session token', 'invalid_token');
-    }
-    return { kind: 'user', userId: user.id, username: user.username, role: user.role };
-  }
+  if (looksLikeJwt(credential)) return userFromToken(deps, credential);
   const check = await deps.apiKeys.check(credential);
   if (!check.ok) {
     throw check.reason === 'expired'
@@ -60,6 +65,15 @@ export async function authenticate(deps: AuthDeps, request: FastifyRequest): Pro
     scopes: check.key.scopes,
     createdBy: check.key.createdBy,
   };
+}
+
+async function userFromToken(deps: AuthDeps, token: string): Promise<Principal> {
+  const claims = await deps.jwt.verify(token);
+  const user = claims ? await findUserById(deps.db, claims.userId) : undefined;
+  if (!claims || !user || user.token_generation !== claims.generation) {
+    throw unauthorized('Invalid or expired session token', 'invalid_token');
+  }
+  return { kind: 'user', userId: user.id, username: user.username, role: user.role };
 }
 
 export function principalAllows(principal: Principal, scope: ApiKeyScope): boolean {
@@ -79,6 +93,21 @@ export function createRequireScope(deps: AuthDeps): RequireScope {
       }
       request.principal = principal;
     }, scope);
+}
+
+/**
+ * An onRequest hook for the read-only operational views (fleet, overview, charts): any
+ * signed-in dashboard user (admin or viewer) or an `admin:*` key. Bodies, logs, users, keys,
+ * invitations and every write stay behind `requireScope('admin:*')`.
+ */
+export function createRequireReader(deps: AuthDeps) {
+  return async (request: FastifyRequest) => {
+    const principal = await authenticate(deps, request);
+    if (principal.kind === 'api_key' && !scopeAllows(principal.scopes, 'admin:*')) {
+      throw forbidden("This API key lacks the 'admin:*' scope", 'insufficient_scope');
+    }
+    request.principal = principal;
+  };
 }
 
 /** An onRequest hook for routes about the signed-in dashboard user themself (`/v0/auth/me`, logout). */

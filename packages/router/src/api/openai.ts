@@ -39,6 +39,8 @@ export interface FinishedRequest {
   completionTokens?: number;
   /** Time to the first streamed byte from the node (streams only). */
   timeToFirstTokenMs?: number;
+  /** Time spent waiting on the backend (request sent to last byte received), when known. */
+  upstreamMs?: number;
   /** Nodes that were tried and failed over, in order (empty when the first node served it). */
   failedAttempts: AttemptFailure[];
   /** The parsed JSON body as the client sent it. */

@@ -53,7 +53,7 @@ Usage:
   llm-router [serve]                         Start the router
   llm-router api-key create --name NAME --scopes SCOPES [--expires-in-days N] [--json]
                                              Create an API key in the database and print it once
-                                             (SCOPES: comma list of node:register, api:inference, admin:*)
+                                             (SCOPES: comma list of node:register, api:inference, metrics:read, admin:*)
   llm-router api-key list | api-key revoke ID
   llm-router user list
   llm-router user add NAME (--password P | --password-stdin) [--role admin|viewer]

@@ -25,6 +25,8 @@ export class HistoryRecorder {
   private queue: HistoryRow[] = [];
   private flushing: Promise<void> | null = null;
   private failedBatchAttempts = 0;
+  /** Rows lost so far (queue overflow or refused by the database), for `/metrics`. */
+  droppedRows = 0;
   private readonly timer: NodeJS.Timeout;
 
   constructor(
@@ -40,6 +42,7 @@ export class HistoryRecorder {
     if (this.queue.length > MAX_QUEUED_ROWS) {
       const dropped = this.queue.length - MAX_QUEUED_ROWS;
       this.queue.splice(0, dropped);
+      this.droppedRows += dropped;
       this.log.error(
         { dropped },
         'request history queue full (database unavailable?); dropped the oldest rows',
@@ -97,8 +100,10 @@ export class HistoryRecorder {
       }
     }
     if (retry.length === batch.length) this.queue = batch.concat(this.queue);
-    else if (retry.length > 0)
+    else if (retry.length > 0) {
+      this.droppedRows += retry.length;
       this.log.error({ rows: retry.length }, 'dropped request history rows the database refuses');
+    }
   }
 
   private async insert(rows: HistoryRow[]): Promise<void> {

@@ -9,7 +9,7 @@
  * queue or a cache can publish its state without touching this file.
  */
 import { Counter, collectDefaultMetrics, Gauge, Histogram, Registry } from 'prom-client';
-import type { FinishedRequest } from '../api/openai.js';
+import type { FinishedRequest } from '../history/types.js';
 import type { FleetView } from '../fleet/types.js';
 
 /** Distinct model label values kept; later models are counted as `other`. */

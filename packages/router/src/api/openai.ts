@@ -12,7 +12,14 @@ import {
   type InferenceEndpoint,
   type InferenceKind,
 } from '@llm-router/protocol';
-import type { FastifyInstance, FastifyReply, FastifyRequest, onRequestAsyncHookHandler } from 'fastify';
+import type {
+  FastifyInstance,
+  FastifyReply,
+  FastifyRequest,
+  onRequestAsyncHookHandler,
+  onRequestHookHandler,
+  onSendHookHandler,
+} from 'fastify';
 import type { z } from 'zod';
 import type { Backend } from '../backends.js';
 import type { BalancerPolicy } from '../balancer/types.js';
@@ -23,6 +30,8 @@ import type { FleetView } from '../fleet/types.js';
 import type { FinishedRequest, InferenceResult } from '../history/types.js';
 import type { RequireScope } from '../http/auth-context.js';
 import { badRequest, HttpError } from '../http/errors.js';
+import { RequestTiming } from '../observability/request-timing.js';
+import { traceContextOf } from '../observability/trace-context.js';
 import { createNodeProxy, type NodeProxy } from '../proxy/forward.js';
 
 export type { FinishedRequest } from '../history/types.js';
@@ -91,6 +100,22 @@ export function registerOpenAIRoutes(app: FastifyInstance, deps: OpenAIRouteDeps
   if (!deps.proxy) app.addHook('onClose', async () => proxy.close());
   const requireInference = deps.requireScope('api:inference');
   const requireModelsAccess = deps.requireModelsAccess ?? requireInference;
+  // Timing and the trace start before auth, so `auth` is measured and even a 401 carries them.
+  const beginObservation: onRequestHookHandler = (request, reply, done) => {
+    request.timing = new RequestTiming();
+    request.trace = traceContextOf(request);
+    reply.header('x-trace-id', request.trace.traceId);
+    done();
+  };
+  const markAuthenticated: onRequestHookHandler = (request, _reply, done) => {
+    request.timing?.markAuthenticated();
+    done();
+  };
+  // Streams write their head through `openSseReply`, which adds the header itself.
+  const addServerTiming: onSendHookHandler = (request, reply, payload, done) => {
+    if (request.timing) reply.header('server-timing', request.timing.header());
+    done(null, payload);
+  };
 
   /** Cloud-prefixed models go to the cloud gateway, every other model to the node fleet. */
   function backendFor(model: string): Backend {
@@ -127,7 +152,11 @@ export function registerOpenAIRoutes(app: FastifyInstance, deps: OpenAIRouteDeps
   }
 
   for (const endpoint of OPENAI_ENDPOINTS) {
-    app.post(endpoint.path, { onRequest: requireInference }, async (request, reply) => {
+    const hooks = {
+      onRequest: [beginObservation, requireInference, markAuthenticated],
+      onSend: addServerTiming,
+    };
+    app.post(endpoint.path, hooks, async (request, reply) => {
       const startedAt = performance.now();
       const body = request.body;
       const record = (outcome: InferenceResult) => {
@@ -143,6 +172,10 @@ export function registerOpenAIRoutes(app: FastifyInstance, deps: OpenAIRouteDeps
             requestBody: body ?? null,
             clientIp: request.ip,
             apiKeyId: principal?.kind === 'api_key' ? principal.apiKeyId : null,
+            requestId: String(request.id),
+            traceId: request.trace?.traceId,
+            timing: request.timing?.breakdown(),
+            upstreamMs: request.timing?.upstreamMs || undefined,
           });
         } catch (error) {
           request.log.error({ err: error }, 'recording a finished request failed');

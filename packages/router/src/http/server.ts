@@ -3,6 +3,7 @@
  * renders every failure in the shape of its route family, and a JSON 404.
  */
 
+import { randomUUID } from 'node:crypto';
 import type { IncomingMessage } from 'node:http';
 import { managementError, openAIError } from '@llm-router/protocol';
 import Fastify, {
@@ -19,6 +20,9 @@ export interface ServerOptions {
   bodyLimitBytes: number;
   log: Logger;
 }
+
+/** Printable ASCII without spaces, at most 200 characters: safe to echo, log and store. */
+const REQUEST_ID = /^[\x21-\x7e]{1,200}$/;
 
 const isOpenAIRoute = (url: string) => url.startsWith('/v1/') || url === '/v1';
 
@@ -88,6 +92,17 @@ export function createHttpServer(options: ServerOptions): FastifyInstance {
     bodyLimit: options.bodyLimitBytes,
     // Model ids contain slashes and arrive URL-encoded (`org%2Fname`); keep them routable.
     routerOptions: { maxParamLength: 1024 },
+    // The client's `x-request-id` (when it is a sane token) names the request in logs, history
+    // and the node's logs; otherwise the router makes one up.
+    genReqId: (req) => {
+      const given = req.headers['x-request-id'];
+      return typeof given === 'string' && REQUEST_ID.test(given) ? given : randomUUID();
+    },
+    requestIdLogLabel: 'request_id',
+  });
+  app.addHook('onRequest', (request, reply, done) => {
+    reply.header('x-request-id', request.id);
+    done();
   });
   registerJsonBodyParser(app);
   // Declared-too-large bodies are refused only after they have been received (and discarded).

@@ -86,6 +86,7 @@ describe('router /metrics', () => {
     expect(sample(text, 'llm_router_request_duration_seconds_count{kind="chat",streamed="false"}')).toBe(2);
     expect(sample(text, 'llm_router_request_duration_seconds_count{kind="chat",streamed="true"}')).toBe(1);
     expect(sample(text, 'llm_router_time_to_first_token_seconds_count{kind="chat"}')).toBe(1);
+    expect(sample(text, 'llm_router_overhead_seconds_count{kind="chat"}')).toBe(2);
     expect(sample(text, 'llm_router_tokens_total{kind="chat",model="m1",type="prompt"}')).toBeGreaterThan(0);
     expect(sample(text, 'llm_router_nodes{state="online"}')).toBe(1);
     expect(sample(text, `llm_router_node_in_flight_requests{node="${nodeId}"}`)).toBe(0);

@@ -52,7 +52,10 @@ const FiltersSchema = z.object({
   status: z.enum(['success', 'error']).optional(),
   api_key_id: z.string().min(1).max(128).optional(),
   request_id: z.string().min(1).max(200).optional(),
-  trace_id: z.string().regex(/^[0-9a-f]{32}$/, 'must be 32 lowercase hex digits').optional(),
+  trace_id: z
+    .string()
+    .regex(/^[0-9a-f]{32}$/, 'must be 32 lowercase hex digits')
+    .optional(),
   from: timeParam,
   to: timeParam,
 });

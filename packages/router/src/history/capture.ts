@@ -32,7 +32,8 @@ function cleanText(value: string | null | undefined, cap = TEXT_CAP_CHARS): stri
 
 /** The request type of each kind's OpenAI endpoint, for records that do not name their own. */
 /** Milliseconds to the microsecond: enough for a breakdown, short in the database. */
-const roundMs = (ms: number | null | undefined) => (ms === null || ms === undefined ? null : Math.round(ms * 1000) / 1000);
+const roundMs = (ms: number | null | undefined) =>
+  ms === null || ms === undefined ? null : Math.round(ms * 1000) / 1000;
 
 const REQUEST_TYPES = Object.fromEntries(
   INFERENCE_ENDPOINTS.filter((e) => e.format === 'openai').map((e) => [e.kind, e.requestType]),

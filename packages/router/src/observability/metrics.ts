@@ -9,8 +9,8 @@
  * queue or a cache can publish its state without touching this file.
  */
 import { Counter, collectDefaultMetrics, Gauge, Histogram, Registry } from 'prom-client';
-import type { FinishedRequest } from '../history/types.js';
 import type { FleetView } from '../fleet/types.js';
+import type { FinishedRequest } from '../history/types.js';
 
 /** Distinct model label values kept; later models are counted as `other`. */
 const MAX_MODEL_LABELS = 100;

@@ -59,7 +59,9 @@ export function traceContextOf(request: FastifyRequest): TraceContext {
 /** Headers that carry the trace to a backend, with the router's span as the parent. */
 export function outgoingTraceHeaders(trace: TraceContext | undefined): Record<string, string> {
   if (!trace) return {};
-  const headers: Record<string, string> = { traceparent: `00-${trace.traceId}-${trace.spanId}-${trace.flags}` };
+  const headers: Record<string, string> = {
+    traceparent: `00-${trace.traceId}-${trace.spanId}-${trace.flags}`,
+  };
   if (trace.tracestate) headers.tracestate = trace.tracestate;
   return headers;
 }

@@ -9,8 +9,8 @@ import type { FastifyReply } from 'fastify';
 import { type Dispatcher, request } from 'undici';
 import type { FleetNode } from '../fleet/types.js';
 import type { AttemptFailure } from '../history/types.js';
-import { CLIENT_CLOSED_STATUS, openSseReply, writeToClient } from '../transport/client.js';
 import type { RequestTiming } from '../observability/request-timing.js';
+import { CLIENT_CLOSED_STATUS, openSseReply, writeToClient } from '../transport/client.js';
 import { DeadlineTimer } from '../transport/deadline.js';
 import { sseErrorTail } from '../transport/sse.js';
 import { describeNodeError, SseFramer } from '../transport/sse-passthrough.js';
@@ -300,7 +300,8 @@ async function streamToClient(
     streamed: true,
     usage: framer.usage,
     responseBody: framer.reassembled(),
-    timeToFirstTokenMs: framer.firstContentAt === null ? null : framer.firstContentAt - input.requestStartedAt,
+    timeToFirstTokenMs:
+      framer.firstContentAt === null ? null : framer.firstContentAt - input.requestStartedAt,
   };
   if (input.clientSignal.aborted || raw.destroyed) {
     raw.destroy();

@@ -129,8 +129,13 @@ export function createNodeProxy(options: NodeProxyOptions): NodeProxy {
           balancer.onFinish?.(node, finished);
         }
         if (outcome.replied) {
-          const { nodeFailed: _nodeFailed, usage, timeToFirstByteMs: _ttfb, timeToFirstTokenMs, ...reply } =
-            outcome.reply;
+          const {
+            nodeFailed: _nodeFailed,
+            usage,
+            timeToFirstByteMs: _ttfb,
+            timeToFirstTokenMs,
+            ...reply
+          } = outcome.reply;
           return {
             nodeId: node.id,
             ...reply,

@@ -193,7 +193,11 @@ const migrations: Record<string, Migration> = {
       for (const [name, type] of columns) {
         await db.schema.alterTable('request_history').addColumn(name, type).execute();
       }
-      await db.schema.createIndex('request_history_request_id').on('request_history').column('request_id').execute();
+      await db.schema
+        .createIndex('request_history_request_id')
+        .on('request_history')
+        .column('request_id')
+        .execute();
     },
   },
 };

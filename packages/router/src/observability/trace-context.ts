@@ -5,6 +5,7 @@
  * starts a new trace, so every request has a trace id to look up in logs and history.
  */
 import { randomUUID } from 'node:crypto';
+import { parseTraceparent } from '@llm-router/protocol';
 import type { FastifyRequest } from 'fastify';
 
 declare module 'fastify' {
@@ -25,24 +26,10 @@ export interface TraceContext {
   tracestate: string | null;
 }
 
-const TRACEPARENT = /^([0-9a-f]{2})-([0-9a-f]{32})-([0-9a-f]{16})-([0-9a-f]{2})(?:-.*)?$/;
-const ALL_ZERO = /^0+$/;
 /** tracestate is at most 32 list members; 512 characters is the spec's suggested floor to keep. */
 const MAX_TRACESTATE = 512;
 
 const hexId = (chars: number) => randomUUID().replaceAll('-', '').slice(0, chars);
-
-/** The parts of a valid `traceparent`, or null (the spec says: ignore an invalid one). */
-export function parseTraceparent(value: unknown): { traceId: string; spanId: string; flags: string } | null {
-  if (typeof value !== 'string') return null;
-  const match = TRACEPARENT.exec(value.trim());
-  if (!match) return null;
-  const [, version, traceId, spanId, flags] = match;
-  // Version ff is invalid; version 00 has exactly four fields.
-  if (version === 'ff' || (version === '00' && value.trim().length !== 55)) return null;
-  if (ALL_ZERO.test(traceId) || ALL_ZERO.test(spanId)) return null;
-  return { traceId, spanId, flags };
-}
 
 export function traceContextOf(request: FastifyRequest): TraceContext {
   const parent = parseTraceparent(request.headers.traceparent);

@@ -135,6 +135,23 @@ describe('request tracing', () => {
     expect((await historyRow('traced-1')).trace_id).toBe(traceId);
   });
 
+  it('logs a failed request with its request id and trace id', async () => {
+    node.fault = { kind: 'status', status: 500, body: 'boom' };
+    try {
+      const res = await chat({
+        'x-request-id': 'failing-1',
+        traceparent: '00-11111111111111111111111111111111-2222222222222222-01',
+      });
+      expect(res.status).toBe(502);
+      await res.text();
+    } finally {
+      node.fault = { kind: 'none' };
+    }
+    const line = router.logging.ring.tail(500).find((e) => e.fields.request_id === 'failing-1');
+    expect(line?.message).toBe('inference request failed');
+    expect(line!.fields.trace_id).toBe('11111111111111111111111111111111');
+  });
+
   it('starts a new trace for a request without a valid traceparent', async () => {
     const res = await chat({
       traceparent: '00-00000000000000000000000000000000-00f067aa0ba902b7-01',

@@ -189,6 +189,23 @@ export function registerOpenAIRoutes(app: FastifyInstance, deps: OpenAIRouteDeps
         throw error;
       }
       record(outcome);
+      // Failures the router or a backend caused are worth a line naming the request and trace;
+      // successes are in history (a line each would cost more than the routing itself).
+      if (outcome.status >= 500 && outcome.status !== 499)
+        request.log.warn(
+          {
+            trace_id: request.trace?.traceId,
+            status: outcome.status,
+            node_id: outcome.nodeId,
+            err: outcome.errorMessage,
+          },
+          'inference request failed',
+        );
+      else
+        request.log.debug(
+          { trace_id: request.trace?.traceId, status: outcome.status, node_id: outcome.nodeId },
+          'inference request finished',
+        );
       if (outcome.failure) throw outcome.failure;
       return reply;
     });

@@ -147,7 +147,7 @@ describe('request tracing', () => {
     } finally {
       node.fault = { kind: 'none' };
     }
-    const line = router.logging.ring.tail(500).find((e) => e.fields.request_id === 'failing-1');
+    const line = router.logging.ring.tail(500).find((e) => e.fields.reqId === 'failing-1');
     expect(line?.message).toBe('inference request failed');
     expect(line!.fields.trace_id).toBe('11111111111111111111111111111111');
   });

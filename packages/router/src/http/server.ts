@@ -98,7 +98,6 @@ export function createHttpServer(options: ServerOptions): FastifyInstance {
       const given = req.headers['x-request-id'];
       return typeof given === 'string' && REQUEST_ID.test(given) ? given : randomUUID();
     },
-    requestIdLogLabel: 'request_id',
   });
   app.addHook('onRequest', (request, reply, done) => {
     reply.header('x-request-id', request.id);

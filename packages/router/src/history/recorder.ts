@@ -3,8 +3,10 @@
  * batches (every 250 ms, or at once when a batch fills). A failed write is retried with the
  * rows kept, and `close()` flushes what is queued, so a graceful shutdown loses nothing.
  */
+
+import type SQLite from 'better-sqlite3';
 import type { Logger } from 'pino';
-import type { RouterDatabase } from '../store/database.js';
+import { type RouterDatabase, sqliteHandleOf } from '../store/database.js';
 import type { RequestHistoryTable } from '../store/schema.js';
 
 export type HistoryRow = RequestHistoryTable;
@@ -28,6 +30,12 @@ export class HistoryRecorder {
   /** Rows lost so far (queue overflow or refused by the database), for `/metrics`. */
   droppedRows = 0;
   private readonly timer: NodeJS.Timeout;
+  /**
+   * SQLite: one prepared single-row INSERT run in a transaction. Building and preparing a
+   * 40-row statement through Kysely for every batch cost more main-thread time than the
+   * inserts themselves (about 6 % of the router's CPU under load); this costs a few µs a row.
+   */
+  private readonly sqliteInsert: ((rows: HistoryRow[]) => void) | null;
 
   constructor(
     private readonly db: RouterDatabase,
@@ -35,6 +43,8 @@ export class HistoryRecorder {
   ) {
     this.timer = setInterval(() => void this.flush(), FLUSH_INTERVAL_MS);
     this.timer.unref();
+    const sqlite = sqliteHandleOf(db);
+    this.sqliteInsert = sqlite ? preparedSqliteInsert(sqlite) : null;
   }
 
   record(row: HistoryRow): void {
@@ -107,6 +117,10 @@ export class HistoryRecorder {
   }
 
   private async insert(rows: HistoryRow[]): Promise<void> {
+    if (this.sqliteInsert) {
+      this.sqliteInsert(rows);
+      return;
+    }
     await this.db.transaction().execute(async (tx) => {
       for (let i = 0; i < rows.length; i += ROWS_PER_STATEMENT) {
         await tx
@@ -116,4 +130,52 @@ export class HistoryRecorder {
       }
     });
   }
+}
+
+/** Every column of a history row, in the order the prepared statement binds them. */
+const HISTORY_COLUMNS = [
+  'id',
+  'timestamp',
+  'request_type',
+  'model',
+  'node_id',
+  'node_machine_name',
+  'node_ip',
+  'client_ip',
+  'api_key_id',
+  'stream',
+  'request_body',
+  'response_body',
+  'duration_ms',
+  'status',
+  'status_code',
+  'error_message',
+  'prompt_tokens',
+  'completion_tokens',
+  'time_to_first_token_ms',
+  'completed_at',
+  'request_id',
+  'trace_id',
+  'timing_auth_ms',
+  'timing_select_ms',
+  'timing_connect_ms',
+  'timing_ttfb_ms',
+] as const satisfies ReadonlyArray<keyof HistoryRow>;
+// A column added to the table but not here fails to compile instead of going unwritten.
+const everyColumnListed: [Exclude<keyof HistoryRow, (typeof HISTORY_COLUMNS)[number]>] extends [never]
+  ? true
+  : never = true;
+void everyColumnListed;
+
+function preparedSqliteInsert(sqlite: SQLite.Database): (rows: HistoryRow[]) => void {
+  const statement = sqlite.prepare(
+    `INSERT INTO request_history (${HISTORY_COLUMNS.join(', ')}) VALUES (${HISTORY_COLUMNS.map(() => '?').join(', ')})`,
+  );
+  const values = new Array<unknown>(HISTORY_COLUMNS.length);
+  return sqlite.transaction((rows: HistoryRow[]) => {
+    for (const row of rows) {
+      for (let i = 0; i < HISTORY_COLUMNS.length; i++) values[i] = row[HISTORY_COLUMNS[i]] ?? null;
+      statement.run(values);
+    }
+  });
 }

@@ -12,6 +12,16 @@ import type { Database } from './schema.js';
 
 export type RouterDatabase = Kysely<Database>;
 
+const sqliteHandles = new WeakMap<RouterDatabase, SQLite.Database>();
+
+/**
+ * The better-sqlite3 handle behind a SQLite router database (undefined for PostgreSQL), for
+ * the one hot write that cannot afford Kysely's per-query compile and prepare: request history.
+ */
+export function sqliteHandleOf(db: RouterDatabase): SQLite.Database | undefined {
+  return sqliteHandles.get(db);
+}
+
 // PostgreSQL returns bigint (int8) as strings; our bigints are millisecond timestamps that fit
 // comfortably in a double, so read them as numbers like SQLite does.
 pg.types.setTypeParser(20, (value) => Number.parseInt(value, 10));
@@ -30,7 +40,9 @@ function openSqlite(path: string): RouterDatabase {
   sqlite.pragma('synchronous = NORMAL');
   sqlite.pragma('foreign_keys = ON');
   sqlite.pragma('busy_timeout = 5000');
-  return new Kysely<Database>({ dialect: new SqliteDialect({ database: sqlite }) });
+  const db = new Kysely<Database>({ dialect: new SqliteDialect({ database: sqlite }) });
+  sqliteHandles.set(db, sqlite);
+  return db;
 }
 
 function openPostgres(url: string): RouterDatabase {

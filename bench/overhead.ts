@@ -13,10 +13,24 @@
  *   npx tsx bench/overhead.ts                 # 5 s per path and concurrency
  *   BENCH_SECONDS=10 npx tsx bench/overhead.ts
  *   BENCH_ROUTER_NODE_ARGS="--cpu-prof --cpu-prof-dir=/tmp/prof" npx tsx bench/overhead.ts
+ *   BENCH_BASELINE_ROUTER=/tmp/old/packages/router/dist/cli.js npx tsx bench/overhead.ts
+ * The last form adds a row for another build of the router (a before/after in one run).
+ *
+ * Besides latency, each Node.js path reports its CPU time per request (user + system, from
+ * /proc): on a shared machine that is steadier than latency, which other processes disturb.
  */
 import { spawn } from 'node:child_process';
+import { readFileSync } from 'node:fs';
 import { openDatabase } from '../packages/router/src/store/database.js';
-import { freePort, repoRoot, startRouterProcess, stopAll } from '../test/support/processes.js';
+import {
+  freePort,
+  repoRoot,
+  runCli,
+  startRouterProcess,
+  stopAll,
+  tempDir,
+  waitForHttp,
+} from '../test/support/processes.js';
 import { startInstantNode } from './support/instant-node.js';
 import { startNginx } from './support/nginx.js';
 import { runWrk, type WrkResult } from './support/wrk.js';
@@ -25,7 +39,41 @@ const seconds = Number(process.env.BENCH_SECONDS ?? 5);
 const CONCURRENCY = [1, 10, 64];
 const GOALS = { addedP50AtC1Ms: 0.2, p99AtC64VsFloor: 3, rpsAtC10VsFloor: 0.75 };
 
-function startPassthrough(upstream: string): Promise<{ url: string; stop(): void }> {
+/** CPU seconds (user + system) a process has used so far. */
+function cpuSeconds(pid: number | undefined): number {
+  if (!pid) return Number.NaN;
+  const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1].split(' ');
+  return (Number(fields[11]) + Number(fields[12])) / 100; // utime, stime in clock ticks (USER_HZ 100)
+}
+
+/** Another build of the router (BENCH_BASELINE_ROUTER), started like `llm-router serve`. */
+async function startBaselineRouter(cli: string) {
+  const port = await freePort();
+  const dataDir = tempDir('baseline-router');
+  const env = {
+    PATH: process.env.PATH ?? '',
+    HOME: dataDir,
+    LLM_ROUTER_HOST: '127.0.0.1',
+    LLM_ROUTER_PORT: String(port),
+    LLM_ROUTER_DATA_DIR: dataDir,
+    LLM_ROUTER_ADMIN_PASSWORD: 'bench-admin-password',
+    LLM_ROUTER_LOG_LEVEL: 'warn',
+  };
+  const child = spawn(process.execPath, [cli, 'serve'], { env, stdio: 'ignore' });
+  const url = `http://127.0.0.1:${port}`;
+  await waitForHttp(`${url}/health`);
+  const createKey = (scopes: string) =>
+    runCli(cli, ['api-key', 'create', '--name', `bench ${scopes}`, '--scopes', scopes], env);
+  return {
+    url,
+    dataDir,
+    child,
+    createKey,
+    stop: () => new Promise<void>((r) => (child.once('exit', () => r()), child.kill('SIGTERM'))),
+  };
+}
+
+function startPassthrough(upstream: string): Promise<{ url: string; pid?: number; stop(): void }> {
   const child = spawn(process.execPath, ['--import', 'tsx', 'bench/support/passthrough.ts', upstream], {
     cwd: repoRoot,
     stdio: ['ignore', 'pipe', 'inherit'],
@@ -34,7 +82,7 @@ function startPassthrough(upstream: string): Promise<{ url: string; stop(): void
     child.once('exit', (code) => reject(new Error(`passthrough exited with ${code}`)));
     child.stdout?.on('data', (d: Buffer) => {
       const match = /listening (\S+)/.exec(String(d));
-      if (match) resolve({ url: match[1], stop: () => child.kill() });
+      if (match) resolve({ url: match[1], pid: child.pid, stop: () => child.kill() });
     });
   });
 }
@@ -45,35 +93,53 @@ async function main() {
   const passthrough = await startPassthrough(fake.url);
   const nodeArgs = (process.env.BENCH_ROUTER_NODE_ARGS ?? '').split(' ').filter(Boolean);
   const router = await startRouterProcess({ LLM_ROUTER_LOG_LEVEL: 'warn' }, undefined, nodeArgs);
-  const nodeKey = await router.createKey('node:register');
-  const key = await router.createKey('api:inference');
-  const registered = await fetch(`${router.url}/v0/nodes`, {
-    method: 'POST',
-    headers: { authorization: `Bearer ${nodeKey}`, 'content-type': 'application/json' },
-    body: JSON.stringify({
-      machine_name: 'fake',
-      ip_address: '127.0.0.1',
-      runtime_port: 0,
-      base_url: fake.url,
-      gpu_available: true,
-      gpu_devices: [{ model: 'bench', count: 1 }],
-      models: [{ id: 'fake', ready: true }],
-    }),
-  });
-  if (registered.status !== 201) throw new Error(`registration failed: ${registered.status}`);
+  const baselineCli = process.env.BENCH_BASELINE_ROUTER;
+  const baseline = baselineCli ? await startBaselineRouter(baselineCli) : null;
+  const register = async (target: { url: string; createKey(scopes: string): Promise<string> }) => {
+    const nodeKey = await target.createKey('node:register');
+    const registered = await fetch(`${target.url}/v0/nodes`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${nodeKey}`, 'content-type': 'application/json' },
+      body: JSON.stringify({
+        machine_name: 'fake',
+        ip_address: '127.0.0.1',
+        runtime_port: 0,
+        base_url: fake.url,
+        gpu_available: true,
+        gpu_devices: [{ model: 'bench', count: 1 }],
+        models: [{ id: 'fake', ready: true }],
+      }),
+    });
+    if (registered.status !== 201) throw new Error(`registration failed: ${registered.status}`);
+    return target.createKey('api:inference');
+  };
+  const key = await register(router);
+  const baselineKey = baseline ? await register(baseline) : null;
 
   const body = JSON.stringify({
     model: 'fake',
     messages: [{ role: 'user', content: 'hello' }],
     max_tokens: 8,
   });
-  const paths = [
+  const paths: Array<{ name: string; url: string; headers: Record<string, string>; pid?: number }> = [
     { name: 'direct to the instant node', url: fake.url, headers: {} },
     { name: 'nginx proxy_pass, 1 worker', url: nginx.url, headers: {} },
-    { name: 'Fastify + undici passthrough', url: passthrough.url, headers: {} },
-    { name: 'llm-router', url: router.url, headers: { authorization: `Bearer ${key}` } },
+    { name: 'Fastify + undici passthrough', url: passthrough.url, headers: {}, pid: passthrough.pid },
+    {
+      name: 'llm-router',
+      url: router.url,
+      headers: { authorization: `Bearer ${key}` },
+      pid: router.child.pid,
+    },
   ];
-  const results = new Map<string, WrkResult>();
+  if (baseline)
+    paths.push({
+      name: 'llm-router (baseline build)',
+      url: baseline.url,
+      headers: { authorization: `Bearer ${baselineKey}` },
+      pid: baseline.child.pid,
+    });
+  const results = new Map<string, WrkResult & { cpuUsPerRequest: number }>();
   let routedRequests = 0;
   let routedConnections = 0;
   for (const path of paths) {
@@ -90,17 +156,21 @@ async function main() {
   }
   for (const connections of CONCURRENCY) {
     for (const path of paths) {
+      const cpuBefore = cpuSeconds(path.pid);
       const r = await runWrk(`${path.url}/v1/chat/completions`, {
         connections,
         seconds,
         body,
         headers: path.headers,
       });
-      results.set(`${path.name}@${connections}`, r);
+      const cpuUsPerRequest = ((cpuSeconds(path.pid) - cpuBefore) * 1e6) / r.requests;
+      results.set(`${path.name}@${connections}`, { ...r, cpuUsPerRequest });
       if (path.name === 'llm-router') {
         routedRequests += r.requests;
         routedConnections += connections;
       }
+      if (r.failures > 0)
+        console.error(`${path.name} at c=${connections}: ${r.failures} failures (${r.failureKinds})`);
     }
   }
 
@@ -116,16 +186,19 @@ async function main() {
   console.log(
     `\nwrk, 1 thread, ${seconds} s per path and concurrency; chat completions to an instant fake node\n`,
   );
-  console.log('| path | c | req/s | p50 ms | p99 ms | added p50 ms | added p99 ms | failures |');
-  console.log('|---|---:|---:|---:|---:|---:|---:|---:|');
+  console.log(
+    '| path | c | req/s | p50 ms | p99 ms | added p50 ms | added p99 ms | CPU µs/request | failures |',
+  );
+  console.log('|---|---:|---:|---:|---:|---:|---:|---:|---:|');
   let failures = 0;
   for (const c of CONCURRENCY) {
     const direct = results.get(`${paths[0].name}@${c}`) as WrkResult;
     for (const path of paths) {
-      const r = results.get(`${path.name}@${c}`) as WrkResult;
+      const r = results.get(`${path.name}@${c}`)!;
       failures += r.failures;
+      const cpu = Number.isFinite(r.cpuUsPerRequest) ? r.cpuUsPerRequest.toFixed(0) : '–';
       console.log(
-        `| ${path.name} | ${c} | ${r.rps.toFixed(0)} | ${r.p50Ms.toFixed(3)} | ${r.p99Ms.toFixed(3)} | ${(r.p50Ms - direct.p50Ms).toFixed(3)} | ${(r.p99Ms - direct.p99Ms).toFixed(3)} | ${r.failures} |`,
+        `| ${path.name} | ${c} | ${r.rps.toFixed(0)} | ${r.p50Ms.toFixed(3)} | ${r.p99Ms.toFixed(3)} | ${(r.p50Ms - direct.p50Ms).toFixed(3)} | ${(r.p99Ms - direct.p99Ms).toFixed(3)} | ${cpu} | ${r.failures} |`,
       );
     }
   }
@@ -163,6 +236,7 @@ async function main() {
   for (const [goal, measured, met] of goals)
     console.log(`| ${goal} | ${measured} | ${met ? 'yes' : '**no**'} |`);
 
+  await baseline?.stop();
   passthrough.stop();
   await nginx.stop();
   await fake.close();

@@ -15,6 +15,8 @@ export interface WrkResult {
   p99Ms: number;
   /** Answers outside 2xx/3xx plus socket errors (connect, read, write, timeout). */
   failures: number;
+  /** Which failures: non-2xx/3xx status, connect, read, write, timeout. */
+  failureKinds: string;
 }
 
 const luaString = (s: string) => `"${s.replace(/\\/g, '\\\\').replace(/"/g, '\\"')}"`;
@@ -35,9 +37,9 @@ ${Object.entries(headers)
   .join('\n')}
 done = function(summary, latency, requests)
   local e = summary.errors
-  io.write(string.format('WRK {"requests":%d,"us":%d,"p50":%d,"p99":%d,"failures":%d}\\n',
+  io.write(string.format('WRK {"requests":%d,"us":%d,"p50":%d,"p99":%d,"failures":%d,"kinds":"status %d, connect %d, read %d, write %d, timeout %d"}\\n',
     summary.requests, summary.duration, latency:percentile(50), latency:percentile(99),
-    e.status + e.connect + e.read + e.write + e.timeout))
+    e.status + e.connect + e.read + e.write + e.timeout, e.status, e.connect, e.read, e.write, e.timeout))
 end
 `,
   );
@@ -57,6 +59,7 @@ end
           p50Ms: r.p50 / 1000,
           p99Ms: r.p99 / 1000,
           failures: r.failures,
+          failureKinds: r.kinds,
         });
       },
     );

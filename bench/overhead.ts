@@ -58,6 +58,7 @@ async function startBaselineRouter(cli: string) {
     LLM_ROUTER_DATA_DIR: dataDir,
     LLM_ROUTER_ADMIN_PASSWORD: 'bench-admin-password',
     LLM_ROUTER_LOG_LEVEL: 'warn',
+    LLM_ROUTER_NODE_TIMEOUT: '3600',
   };
   const child = spawn(process.execPath, [cli, 'serve'], { env, stdio: 'ignore' });
   const url = `http://127.0.0.1:${port}`;
@@ -92,7 +93,12 @@ async function main() {
   const nginx = await startNginx(fake.url, await freePort());
   const passthrough = await startPassthrough(fake.url);
   const nodeArgs = (process.env.BENCH_ROUTER_NODE_ARGS ?? '').split(' ').filter(Boolean);
-  const router = await startRouterProcess({ LLM_ROUTER_LOG_LEVEL: 'warn' }, undefined, nodeArgs);
+  const router = await startRouterProcess(
+    // The fake node never heartbeats: keep it online for the whole run.
+    { LLM_ROUTER_LOG_LEVEL: 'warn', LLM_ROUTER_NODE_TIMEOUT: '3600' },
+    undefined,
+    nodeArgs,
+  );
   const baselineCli = process.env.BENCH_BASELINE_ROUTER;
   const baseline = baselineCli ? await startBaselineRouter(baselineCli) : null;
   const register = async (target: { url: string; createKey(scopes: string): Promise<string> }) => {

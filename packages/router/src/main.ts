@@ -31,6 +31,7 @@ import { createHttpServer } from './http/server.js';
 import { ModelService } from './models/service.js';
 import { createRouterLogging, type RouterLogging } from './observability/logger.js';
 import { RouterMetrics } from './observability/metrics.js';
+import { ResponseStore } from './responses/store.js';
 import { openDatabase, type RouterDatabase } from './store/database.js';
 
 export interface RunningRouter {
@@ -131,6 +132,7 @@ export async function startRouter(
       capture.record(finished);
       metrics.observe(finished);
     },
+    responses: new ResponseStore(db),
     registeredModels: models,
     requireModelsAccess: createRequireModelsAccess(requireScope, (token) => registry.nodeForToken(token)),
   });

@@ -5,7 +5,7 @@
 
 import { randomUUID } from 'node:crypto';
 import type { IncomingMessage } from 'node:http';
-import { managementError, openAIError } from '@llm-router/protocol';
+import { anthropicError, managementError, openAIError } from '@llm-router/protocol';
 import Fastify, {
   type FastifyBaseLogger,
   type FastifyError,
@@ -14,6 +14,7 @@ import Fastify, {
 } from 'fastify';
 import type { Logger } from 'pino';
 import { HttpError } from './errors.js';
+import { registerObservabilityHooks } from './observability-hooks.js';
 import { registerJsonBodyParser } from './raw-body.js';
 
 export interface ServerOptions {
@@ -25,6 +26,9 @@ export interface ServerOptions {
 const REQUEST_ID = /^[\x21-\x7e]{1,200}$/;
 
 const isOpenAIRoute = (url: string) => url.startsWith('/v1/') || url === '/v1';
+/** Anthropic Messages routes answer in Anthropic's error shape, so Anthropic SDKs read them. */
+const isAnthropicRoute = (url: string) =>
+  url === '/v1/messages' || url.startsWith('/v1/messages/') || url.startsWith('/v1/messages?');
 
 export function renderError(
   url: string,
@@ -33,6 +37,7 @@ export function renderError(
   code: string,
   param: string | null = null,
 ) {
+  if (isAnthropicRoute(url)) return anthropicError(status, message);
   return isOpenAIRoute(url) ? openAIError(status, message, code, param) : managementError(message, code);
 }
 
@@ -103,6 +108,7 @@ export function createHttpServer(options: ServerOptions): FastifyInstance {
     reply.header('x-request-id', request.id);
     done();
   });
+  registerObservabilityHooks(app as unknown as FastifyInstance);
   registerJsonBodyParser(app);
   // Declared-too-large bodies are refused only after they have been received (and discarded).
   // preParsing runs after the routes' onRequest auth, so strangers get 401, not a drained body.

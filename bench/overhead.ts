@@ -70,7 +70,11 @@ async function startBaselineRouter(cli: string) {
     dataDir,
     child,
     createKey,
-    stop: () => new Promise<void>((r) => (child.once('exit', () => r()), child.kill('SIGTERM'))),
+    stop: () =>
+      new Promise<void>((r) => {
+        child.once('exit', () => r());
+        child.kill('SIGTERM');
+      }),
   };
 }
 

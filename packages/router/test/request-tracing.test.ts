@@ -91,6 +91,21 @@ describe('request tracing', () => {
     expect(Object.keys(parseServerTiming(stranger.headers.get('server-timing')))).toEqual(['total']);
   });
 
+  it('times every /v1 route, not only chat: the model list and a 404 under /v1', async () => {
+    const models = await fetch(`${router.url}/v1/models`, { headers: { authorization: `Bearer ${key}` } });
+    expect(models.status).toBe(200);
+    expect(Object.keys(parseServerTiming(models.headers.get('server-timing'))).sort()).toEqual([
+      'auth',
+      'total',
+    ]);
+    expect(models.headers.get('x-trace-id')).toMatch(/^[0-9a-f]{32}$/);
+    const missing = await fetch(`${router.url}/v1/nothing-here`);
+    expect(missing.status).toBe(404);
+    expect(Object.keys(parseServerTiming(missing.headers.get('server-timing')))).toContain('total');
+    // Management routes are not /v1: no Server-Timing there.
+    expect((await fetch(`${router.url}/health`)).headers.get('server-timing')).toBeNull();
+  });
+
   it('returns the client x-request-id, passes it to the node and stores it in history', async () => {
     const res = await chat({ 'x-request-id': 'client-req-7' });
     expect(res.headers.get('x-request-id')).toBe('client-req-7');

@@ -12,12 +12,7 @@ import {
   type InferenceEndpoint,
   type InferenceKind,
 } from '@llm-router/protocol';
-import type {
-  FastifyInstance,
-  FastifyReply,
-  FastifyRequest,
-  onRequestAsyncHookHandler,
-} from 'fastify';
+import type { FastifyInstance, FastifyReply, FastifyRequest, onRequestAsyncHookHandler } from 'fastify';
 import type { z } from 'zod';
 import type { BalancerPolicy } from '../balancer/types.js';
 import { CLOUD_PROVIDERS } from '../cloud/descriptors.js';
@@ -74,7 +69,6 @@ export function registerOpenAIRoutes(app: FastifyInstance, deps: OpenAIRouteDeps
   const requireInference = deps.requireScope('api:inference');
   const routing = createInferenceRouting({ ...deps, proxy });
   const requireModelsAccess = deps.requireModelsAccess ?? requireInference;
-
 
   async function routeInference(
     endpoint: InferenceEndpoint,

@@ -6,7 +6,6 @@ import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import SQLite from 'better-sqlite3';
 import { Kysely, Migrator, PostgresDialect, SqliteDialect } from 'kysely';
-import pg from 'pg';
 import { migrationProvider } from './migrations.js';
 import type { Database } from './schema.js';
 
@@ -22,12 +21,8 @@ export function sqliteHandleOf(db: RouterDatabase): SQLite.Database | undefined 
   return sqliteHandles.get(db);
 }
 
-// PostgreSQL returns bigint (int8) as strings; our bigints are millisecond timestamps that fit
-// comfortably in a double, so read them as numbers like SQLite does.
-pg.types.setTypeParser(20, (value) => Number.parseInt(value, 10));
-
 export async function openDatabase(url: string): Promise<RouterDatabase> {
-  const db = url.startsWith('postgres') ? openPostgres(url) : openSqlite(url.replace(/^sqlite:/, ''));
+  const db = url.startsWith('postgres') ? await openPostgres(url) : openSqlite(url.replace(/^sqlite:/, ''));
   await migrateToLatest(db);
   return db;
 }
@@ -45,7 +40,12 @@ function openSqlite(path: string): RouterDatabase {
   return db;
 }
 
-function openPostgres(url: string): RouterDatabase {
+/** `pg` is loaded only for a PostgreSQL URL: a SQLite router starts without it (cold start). */
+async function openPostgres(url: string): Promise<RouterDatabase> {
+  const { default: pg } = await import('pg');
+  // PostgreSQL returns bigint (int8) as strings; our bigints are millisecond timestamps that fit
+  // comfortably in a double, so read them as numbers like SQLite does.
+  pg.types.setTypeParser(20, (value) => Number.parseInt(value, 10));
   const pool = new pg.Pool({ connectionString: url, max: 10 });
   // An idle connection the server ends (restart, failover, or one still closing when the
   // database goes away) is dropped by the pool and the next query reconnects; without a

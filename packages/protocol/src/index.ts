@@ -4,3 +4,4 @@ export * from './errors.js';
 export * from './node-protocol.js';
 export * from './openai.js';
 export * from './scopes.js';
+export * from './trace-context.js';

@@ -8,6 +8,7 @@ import { registerAuthRoutes } from './api/auth.js';
 import { registerCloudMetricsRoute } from './api/cloud-metrics.js';
 import { registerDashboardRoutes } from './api/dashboard.js';
 import { registerInvitationRoutes } from './api/invitations.js';
+import { registerMetricsRoute, startMetricsListener } from './api/metrics.js';
 import { registerModelRoutes } from './api/models.js';
 import { registerNodeAdminRoutes } from './api/node-admin.js';
 import { registerNodeRoutes } from './api/nodes.js';
@@ -37,6 +38,7 @@ import { SessionCookies } from './http/session.js';
 import { registerDashboard } from './http/static-dashboard.js';
 import { ModelService } from './models/service.js';
 import { createRouterLogging, type RouterLogging } from './observability/logger.js';
+import { RouterMetrics } from './observability/metrics.js';
 import { ResponseStore } from './responses/store.js';
 import { openDatabase, type RouterDatabase } from './store/database.js';
 
@@ -49,6 +51,10 @@ export interface RunningRouter {
   models: ModelService;
   apiKeys: ApiKeyStore;
   recorder: HistoryRecorder;
+  /** Prometheus metrics; other modules add gauges with `metrics.registerGauge`. */
+  metrics: RouterMetrics;
+  /** The unauthenticated metrics listener's URL when LLM_ROUTER_METRICS_ADDR is set. */
+  metricsUrl: string | null;
   logging: RouterLogging;
   firstAdmin: FirstAdminResult | null;
   close(): Promise<void>;
@@ -98,6 +104,16 @@ export async function startRouter(
   const cloud = createCloudGateway(config.env);
   const recorder = new HistoryRecorder(db, log.child({ component: 'history' }));
   const capture = new RequestCapture(recorder, registry);
+  const metrics = new RouterMetrics({
+    fleet: registry,
+    history: { queued: () => recorder.pending, droppedRows: () => recorder.droppedRows },
+    modelCache: () =>
+      models.listForApi().map((m) => ({
+        id: m.id,
+        status: m.lifecycle_status,
+        progress: m.download_progress.percent,
+      })),
+  });
   const stopRetention = startHistoryRetention(
     db,
     config.historyRetentionDays,
@@ -126,7 +142,10 @@ export async function startRouter(
     requireScope,
     cloud,
     balancer: createBalancer(config.balancerMode),
-    onRequestFinished: (finished) => capture.record(finished),
+    onRequestFinished: (finished) => {
+      capture.record(finished);
+      metrics.observe(finished);
+    },
     responses: new ResponseStore(db),
     registeredModels: models,
     requireModelsAccess: createRequireModelsAccess(requireScope, (token) => registry.nodeForToken(token)),
@@ -147,6 +166,7 @@ export async function startRouter(
   });
   registerDashboardRoutes(app, { db, registry, capture, logging, cloud, requireScope, requireReader });
   registerCloudMetricsRoute(app, { cloud, requireScope });
+  registerMetricsRoute(app, { metrics, requireScope });
   registerModelRoutes(app, { models, requireScope });
   registerDashboard(app, { dir: config.env.LLM_ROUTER_DASHBOARD_DIR || undefined, log });
 
@@ -156,6 +176,8 @@ export async function startRouter(
     { url, balancer: config.balancerMode, database: config.databaseUrl.split(':')[0] },
     'router listening',
   );
+  const metricsListener = config.metricsAddr ? await startMetricsListener(metrics, config.metricsAddr) : null;
+  if (metricsListener) log.info({ url: metricsListener.url }, 'metrics listener (no auth) listening');
 
   return {
     app,
@@ -165,10 +187,13 @@ export async function startRouter(
     models,
     apiKeys,
     recorder,
+    metrics,
+    metricsUrl: metricsListener?.url ?? null,
     logging,
     firstAdmin,
     async close() {
       stopMonitor();
+      await metricsListener?.close();
       stopRetention();
       // Closing the server first lets in-flight requests finish and be recorded; then the last
       // history batch is flushed before the database closes.

@@ -60,6 +60,7 @@ const ROUTES: RouteCase[] = [
   { method: 'GET', url: '/v0/dashboard/request-responses/export', access: 'admin' },
   { method: 'GET', url: '/v0/dashboard/logs/router', access: 'admin' },
   { method: 'GET', url: '/v0/metrics/cloud', access: 'admin' },
+  { method: 'GET', url: '/metrics', access: 'admin' },
   { method: 'POST', url: '/v0/models/register', access: 'admin', body: {} },
   { method: 'POST', url: '/v0/models/discover-gguf', access: 'admin', body: {} },
   { method: 'DELETE', url: '/v0/models/org/model', access: 'admin' },

@@ -21,6 +21,20 @@ describe('router configuration', () => {
     expect(config.warnings).toEqual([]);
   });
 
+  it('reads LLM_ROUTER_METRICS_ADDR as host:port, off by default, and refuses anything else', () => {
+    expect(loadRouterConfig({}).metricsAddr).toBeNull();
+    expect(loadRouterConfig({ LLM_ROUTER_METRICS_ADDR: '127.0.0.1:9464' }).metricsAddr).toEqual({
+      host: '127.0.0.1',
+      port: 9464,
+    });
+    expect(loadRouterConfig({ LLM_ROUTER_METRICS_ADDR: '[::1]:0' }).metricsAddr).toEqual({
+      host: '::1',
+      port: 0,
+    });
+    for (const bad of ['9464', 'localhost', 'host:99999', 'http://x:1'])
+      expect(() => loadRouterConfig({ LLM_ROUTER_METRICS_ADDR: bad })).toThrow(/LLM_ROUTER_METRICS_ADDR/);
+  });
+
   it('reads legacy names as fallbacks and warns about each', () => {
     const config = loadRouterConfig({
       ROUTER_PORT: '9000',

@@ -70,7 +70,12 @@ describe('GET /openapi.json', () => {
     const createKey = doc.paths['/v0/api-keys'].post;
     const body = createKey.requestBody.content['application/json'].schema;
     expect(body.required).toEqual(['name', 'scopes']);
-    expect(body.properties.scopes.items.enum).toEqual(['node:register', 'api:inference', 'admin:*']);
+    expect(body.properties.scopes.items.enum).toEqual([
+      'node:register',
+      'api:inference',
+      'metrics:read',
+      'admin:*',
+    ]);
     const chat = doc.paths['/v1/chat/completions'].post.requestBody.content['application/json'].schema;
     expect(chat.required).toEqual(['model', 'messages']);
     const history = doc.paths['/v0/dashboard/request-responses'].get.parameters.map((p: Json) => p.name);

@@ -3,6 +3,7 @@
  * handler so every failure is JSON in the right shape and none escapes as a crash.
  */
 import { randomUUID } from 'node:crypto';
+import { parseTraceparent } from '@llm-router/protocol';
 import Fastify, { type FastifyBaseLogger, type FastifyInstance, LogController } from 'fastify';
 import type { NodeServices } from '../services.js';
 import { errorBody, HttpError, toHttpError } from './errors.js';
@@ -27,6 +28,13 @@ export function buildServer(services: NodeServices): FastifyInstance {
   // Nodes have no authentication (they sit behind the router); CORS lets tools call them directly.
   app.addHook('onRequest', async (request, reply) => {
     reply.header('x-request-id', request.id);
+    // The router passes its trace (W3C traceparent): every log line of the request names it,
+    // and the reply returns it so a caller can match the two.
+    const trace = parseTraceparent(request.headers.traceparent);
+    if (trace) {
+      request.log = request.log.child({ trace_id: trace.traceId });
+      reply.header('x-trace-id', trace.traceId);
+    }
     reply.header('access-control-allow-origin', '*');
     if (request.method === 'OPTIONS') {
       return reply

@@ -20,6 +20,8 @@ export interface ManagedModel {
   capabilities: ModelCapability[] | undefined;
   loaded: LoadedModel | null;
   error: string | null;
+  /** How long the last load took (file read to ready), for `/metrics/prom`; null until loaded. */
+  loadSeconds: number | null;
 }
 
 /** A file this recently written may still be being copied in; the next scan looks again. */
@@ -192,6 +194,7 @@ export class ModelManager {
       capabilities: undefined,
       loaded: null,
       error: null,
+      loadSeconds: null,
     };
     this.models.set(entry.id, model);
     this.emitChange();
@@ -206,6 +209,7 @@ export class ModelManager {
       model.loaded = loaded;
       model.capabilities = loaded.capabilities;
       model.state = 'ready';
+      model.loadSeconds = (performance.now() - started) / 1000;
       this.log.info(
         {
           model: entry.id,

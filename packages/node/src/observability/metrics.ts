@@ -8,8 +8,14 @@ export type Outcome = 'success' | 'error' | 'aborted' | 'rejected';
 
 const RECENT_WINDOW = 100;
 
+/** Upper bounds (seconds) of the time-to-first-token histogram buckets. */
+export const TTFT_BUCKETS = [0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30] as const;
+
 export interface RequestTracker {
-  /** Adds tokens as they become known (may be called more than once). */
+  /**
+   * Adds tokens as they become known (may be called more than once). The first completion
+   * token marks the request's time to first token: the prefill is done and content exists.
+   */
   addTokens(prompt: number, completion: number): void;
   finish(outcome: Outcome): void;
 }
@@ -25,6 +31,8 @@ export class NodeMetrics {
   readonly outcomes: Record<Outcome, number> = { success: 0, error: 0, aborted: 0, rejected: 0 };
   readonly byEndpoint: Record<InferenceKind, number> = { chat: 0, completions: 0, embeddings: 0 };
   durationSecondsSum = 0;
+  /** Time to the first generated token: cumulative counts per TTFT_BUCKETS bound, sum, count. */
+  readonly ttft = { buckets: TTFT_BUCKETS.map(() => 0), sum: 0, count: 0 };
   private readonly recentMs: number[] = [];
 
   startRequest(endpoint: InferenceKind): RequestTracker {
@@ -33,10 +41,15 @@ export class NodeMetrics {
     this.totalRequests++;
     this.byEndpoint[endpoint]++;
     let finished = false;
+    let sawFirstToken = false;
     return {
       addTokens: (prompt, completion) => {
         this.promptTokens += prompt;
         this.completionTokens += completion;
+        if (completion > 0 && !sawFirstToken) {
+          sawFirstToken = true;
+          this.observeTtft((performance.now() - started) / 1000);
+        }
       },
       finish: (outcome) => {
         if (finished) return;
@@ -51,6 +64,14 @@ export class NodeMetrics {
         }
       },
     };
+  }
+
+  private observeTtft(seconds: number): void {
+    this.ttft.sum += seconds;
+    this.ttft.count++;
+    TTFT_BUCKETS.forEach((bound, i) => {
+      if (seconds <= bound) this.ttft.buckets[i]++;
+    });
   }
 
   recordGenerationTime(seconds: number): void {

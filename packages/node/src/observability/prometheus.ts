@@ -2,6 +2,7 @@
 import type { NodeSnapshot } from './snapshot.js';
 
 type Labels = Record<string, string>;
+type ModelState = NodeSnapshot['model_states'][number];
 
 const escapeLabel = (value: string) =>
   value.replace(/\\/g, '\\\\').replace(/"/g, '\\"').replace(/\n/g, '\\n');
@@ -37,13 +38,68 @@ export function renderPrometheus(s: NodeSnapshot): string {
     Object.entries(s.requests_by_endpoint).map(([endpoint, n]) => [n, { endpoint }]),
   );
   metric(
-    'llm_node_request_duration_seconds_sum',
+    // `_total`, not `_sum`: a lone counter of seconds (promtool rejects `_sum` outside histograms).
+    'llm_node_request_duration_seconds_total',
     'counter',
     'Total time spent answering inference requests.',
     [[s.request_duration_seconds_sum]],
   );
   metric('llm_node_prompt_tokens_total', 'counter', 'Prompt tokens read.', [[s.prompt_tokens_total]]);
   metric('llm_node_completion_tokens_total', 'counter', 'Tokens generated.', [[s.tokens_generated_total]]);
+  metric(
+    'llm_node_tokens_per_second',
+    'gauge',
+    'Generated tokens per second of generation time, since the node started.',
+    [[s.tokens_per_second ?? 0]],
+  );
+  metric('llm_node_rejected_requests_total', 'counter', 'Requests refused because the queue was full.', [
+    [s.rejected_requests],
+  ]);
+  const perModel = (
+    name: string,
+    type: 'gauge' | 'counter',
+    help: string,
+    value: (m: ModelState) => number | null,
+  ) =>
+    metric(
+      name,
+      type,
+      help,
+      s.model_states.flatMap((m) => {
+        const v = value(m);
+        return v === null ? [] : [[v, { model: m.id }] as [number, Labels]];
+      }),
+    );
+  perModel(
+    'llm_node_sequences_capacity',
+    'gauge',
+    'Context sequences of each loaded model.',
+    (m) => m.sequences_total,
+  );
+  perModel('llm_node_sequences_busy', 'gauge', 'Context sequences generating now.', (m) => m.sequences_busy);
+  perModel(
+    'llm_node_model_queue_length',
+    'gauge',
+    'Requests waiting for a sequence, per model.',
+    (m) => m.queued_requests,
+  );
+  perModel(
+    'llm_node_model_load_seconds',
+    'gauge',
+    'How long the last load of each model took.',
+    (m) => m.load_seconds,
+  );
+  const ttft = s.time_to_first_token_seconds;
+  lines.push(
+    '# HELP llm_node_time_to_first_token_seconds Time from the request to its first generated token.',
+    '# TYPE llm_node_time_to_first_token_seconds histogram',
+    ...ttft.bounds.map((le, i) =>
+      series('llm_node_time_to_first_token_seconds_bucket', ttft.buckets[i], { le: String(le) }),
+    ),
+    series('llm_node_time_to_first_token_seconds_bucket', ttft.count, { le: '+Inf' }),
+    series('llm_node_time_to_first_token_seconds_sum', ttft.sum),
+    series('llm_node_time_to_first_token_seconds_count', ttft.count),
+  );
   metric('llm_node_cpu_usage_percent', 'gauge', 'Host CPU busy share since the previous scrape.', [
     [s.cpu_usage],
   ]);

@@ -5,6 +5,7 @@
 import { memoryUsage } from 'node:process';
 import type { GpuStats } from '../llama/gpu-stats.js';
 import type { NodeServices } from '../services.js';
+import { TTFT_BUCKETS } from './metrics.js';
 import { CpuSampler, memoryUsagePercent } from './system-stats.js';
 
 export interface NodeSnapshot {
@@ -22,12 +23,22 @@ export interface NodeSnapshot {
   tokens_per_second: number | null;
   average_response_time_ms: number | null;
   request_duration_seconds_sum: number;
+  /** Time to the first generated token (the role chunk a stream opens with does not count). */
+  time_to_first_token_seconds: { bounds: readonly number[]; buckets: number[]; sum: number; count: number };
   cpu_usage: number;
   memory_usage: number;
   process_resident_memory_bytes: number;
   process_heap_used_bytes: number;
   models: { total: number; ready: number; loading: number; failed: number };
-  model_states: { id: string; state: string }[];
+  model_states: {
+    id: string;
+    state: string;
+    /** Context sequences the model has, and how many are generating now. */
+    sequences_total: number;
+    sequences_busy: number;
+    queued_requests: number;
+    load_seconds: number | null;
+  }[];
   gpu: GpuStats & {
     available: boolean;
     backend: string | false;
@@ -60,12 +71,24 @@ export async function takeSnapshot(services: NodeServices, cpu: CpuSampler): Pro
       metrics.generationSeconds > 0 ? metrics.completionTokens / metrics.generationSeconds : null,
     average_response_time_ms: metrics.averageResponseTimeMs(),
     request_duration_seconds_sum: metrics.durationSecondsSum,
+    time_to_first_token_seconds: {
+      bounds: TTFT_BUCKETS,
+      ...metrics.ttft,
+      buckets: [...metrics.ttft.buckets],
+    },
     cpu_usage: cpu.sample(),
     memory_usage: memoryUsagePercent(),
     process_resident_memory_bytes: memory.rss,
     process_heap_used_bytes: memory.heapUsed,
     models: { total: all.length, ready: count('ready'), loading: count('loading'), failed: count('failed') },
-    model_states: all.map((m) => ({ id: m.id, state: m.state })),
+    model_states: all.map((m) => ({
+      id: m.id,
+      state: m.state,
+      sequences_total: m.loaded?.pool?.size ?? 0,
+      sequences_busy: m.loaded?.pool?.busy ?? 0,
+      queued_requests: m.loaded?.pool?.queued ?? 0,
+      load_seconds: m.loadSeconds,
+    })),
     gpu: {
       ...gpuStats,
       available: gpu.available,

@@ -54,6 +54,11 @@ const FiltersSchema = z.object({
   node_id: z.string().min(1).max(128).optional(),
   status: z.enum(['success', 'error']).optional(),
   api_key_id: z.string().min(1).max(128).optional(),
+  request_id: z.string().min(1).max(200).optional(),
+  trace_id: z
+    .string()
+    .regex(/^[0-9a-f]{32}$/, 'must be 32 lowercase hex digits')
+    .optional(),
   from: timeParam,
   to: timeParam,
 });
@@ -86,6 +91,8 @@ const toFilters = (q: z.output<typeof FiltersSchema>): HistoryFilters => ({
   nodeId: q.node_id,
   status: q.status,
   apiKeyId: q.api_key_id,
+  requestId: q.request_id,
+  traceId: q.trace_id,
   from: q.from,
   to: q.to,
 });

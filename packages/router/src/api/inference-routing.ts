@@ -11,6 +11,8 @@ import type { CloudGateway } from '../cloud/types.js';
 import type { FleetView } from '../fleet/types.js';
 import type { FinishedRequest, InferenceResult } from '../history/types.js';
 import { HttpError } from '../http/errors.js';
+import type {} from '../observability/request-timing.js';
+import type {} from '../observability/trace-context.js';
 import type { NodeProxy } from '../proxy/forward.js';
 import type { RegisteredModelEntry, RegisteredModels } from './openai.js';
 
@@ -98,6 +100,10 @@ export function createInferenceRouting(deps: InferenceRoutingDeps): InferenceRou
             requestBody: body ?? null,
             clientIp: request.ip,
             apiKeyId: principal?.kind === 'api_key' ? principal.apiKeyId : null,
+            requestId: String(request.id),
+            traceId: request.trace?.traceId,
+            timing: request.timing?.breakdown(),
+            upstreamMs: request.timing?.upstreamMs || undefined,
           });
         } catch (error) {
           request.log.error({ err: error }, 'recording a finished request failed');
@@ -111,6 +117,23 @@ export function createInferenceRouting(deps: InferenceRoutingDeps): InferenceRou
         throw error;
       }
       record(outcome);
+      // Failures the router or a backend caused are worth a line naming the request and trace;
+      // successes are in history (a line each would cost more than the routing itself).
+      if (outcome.status >= 500)
+        request.log.warn(
+          {
+            trace_id: request.trace?.traceId,
+            status: outcome.status,
+            node_id: outcome.nodeId,
+            err: outcome.errorMessage,
+          },
+          'inference request failed',
+        );
+      else
+        request.log.debug(
+          { trace_id: request.trace?.traceId, status: outcome.status, node_id: outcome.nodeId },
+          'inference request finished',
+        );
       if (outcome.failure) throw outcome.failure;
       return reply;
     },

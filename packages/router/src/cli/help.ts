@@ -33,6 +33,7 @@ export const ROUTER_ENV_VARS: Array<[name: string, defaultValue: string, descrip
   ['LLM_ROUTER_FIRST_BYTE_TIMEOUT', '120', "Seconds to wait for a node's first byte before failing over"],
   ['LLM_ROUTER_IDLE_TIMEOUT', '60', 'Seconds allowed between two chunks of a streamed answer'],
   ['LLM_ROUTER_MAX_ATTEMPTS', '3', 'Nodes one request may try before the router gives up'],
+  ['LLM_ROUTER_METRICS_ADDR', '(off)', 'host:port of a second listener serving /metrics without auth'],
   ['LLM_ROUTER_MODELS_DIR', '~/.llm-router/models', 'Router cache of registered models (<data dir>/models)'],
   ['LLM_ROUTER_CONVERT_CONCURRENCY', '2', 'Model cache tasks (downloads, quantization) run at once'],
   ['LLM_ROUTER_MODEL_DOWNLOAD_RETRIES', '5', 'Retries per model file after a transient download error'],
@@ -53,7 +54,7 @@ Usage:
   llm-router [serve]                         Start the router
   llm-router api-key create --name NAME --scopes SCOPES [--expires-in-days N] [--json]
                                              Create an API key in the database and print it once
-                                             (SCOPES: comma list of node:register, api:inference, admin:*)
+                                             (SCOPES: comma list of node:register, api:inference, metrics:read, admin:*)
   llm-router api-key list | api-key revoke ID
   llm-router user list
   llm-router user add NAME (--password P | --password-stdin) [--role admin|viewer]

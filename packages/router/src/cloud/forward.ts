@@ -6,6 +6,7 @@
 import { performance } from 'node:perf_hooks';
 import type { BackendRequest } from '../backends.js';
 import type { InferenceResult } from '../history/types.js';
+import { outgoingTraceHeaders } from '../observability/trace-context.js';
 import { NativeChannel, type ReplyChannel } from '../transport/channel.js';
 import { abandonReply, CLIENT_CLOSED_STATUS, watchClient } from '../transport/client.js';
 import { readUsage, type TokenUsage } from '../transport/usage.js';
@@ -130,6 +131,8 @@ export async function forwardToCloud(deps: ForwardDeps, input: CloudForwardInput
   const abort = watchClient(reply);
   try {
     let upstream: UpstreamResponse;
+    const timing = reply.request.timing;
+    const sentAt = performance.now();
     try {
       upstream = await deps.client.send({
         method: call.method,
@@ -138,10 +141,13 @@ export async function forwardToCloud(deps: ForwardDeps, input: CloudForwardInput
           ...provider.headers(settings.apiKey),
           ...(call.body !== undefined ? { 'content-type': 'application/json' } : {}),
           accept: body.stream === true ? 'text/event-stream' : 'application/json',
+          // The client's trace continues at the provider (W3C Trace Context).
+          ...outgoingTraceHeaders(reply.request.trace),
         },
         body: call.body,
         signal: abort.signal,
       });
+      if (timing) timing.connectMs = performance.now() - sentAt;
     } catch (error) {
       if (abort.signal.aborted) return clientGone();
       const mapped = networkError(ref.provider, error);

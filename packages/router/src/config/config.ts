@@ -54,6 +54,11 @@ export interface RouterConfig {
   /** How many nodes one request may try before giving up (failover). */
   maxAttempts: number;
   models: ModelsConfig;
+  /**
+   * `host:port` of a second listener that serves `/metrics` without auth (for a scraper on a
+   * private network); null (the default) serves metrics only on the main port, behind auth.
+   */
+  metricsAddr: { host: string; port: number } | null;
   warnings: string[];
   /** The environment this config was read from; the cloud providers read their keys from it. */
   env: Env;
@@ -136,6 +141,7 @@ export function loadRouterConfig(env: Env = process.env): RouterConfig {
         1000,
       ),
     },
+    metricsAddr: parseListenAddress('LLM_ROUTER_METRICS_ADDR', read.string('LLM_ROUTER_METRICS_ADDR')),
     warnings: read.warnings,
     env,
   };
@@ -161,4 +167,14 @@ export function normaliseDatabaseUrl(url: string): string {
   if (/^postgres(ql)?:\/\//.test(url)) return url;
   const path = url.replace(/^sqlite:(\/\/)?/, '').replace(/^file:/, '');
   return `sqlite:${expandHome(path)}`;
+}
+
+/** `host:port` (`[::1]:9464` for IPv6); port 0 picks a free port. */
+function parseListenAddress(name: string, raw: string | undefined): { host: string; port: number } | null {
+  if (raw === undefined || raw === '') return null;
+  const match = /^(?:\[([^\]]+)\]|([^:]+)):(\d{1,5})$/.exec(raw.trim());
+  const port = match ? Number(match[3]) : Number.NaN;
+  if (!match || port > 65535)
+    throw new ConfigError(`${name} must be host:port (e.g. 127.0.0.1:9464), got '${raw}'`);
+  return { host: match[1] ?? match[2], port };
 }

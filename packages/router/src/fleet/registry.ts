@@ -72,6 +72,9 @@ export class NodeRegistry implements FleetView {
   private readonly tokenHashes = new Map<string, string>();
   private readonly metricsHistory = new Map<string, MetricsRing>();
   private readonly writes = new Map<string, Promise<void>>();
+  /** See `fleetChanged`. */
+  private readonly candidateCache = new Map<string, FleetNode[]>();
+  private knownModels: Set<string> | null = null;
 
   private constructor(
     private readonly db: RouterDatabase,
@@ -89,6 +92,7 @@ export class NodeRegistry implements FleetView {
     const rows = await db.selectFrom('nodes').selectAll().orderBy('registered_at').execute();
     for (const row of rows) {
       registry.nodes.set(row.id, fromRow(row));
+      registry.fleetChanged();
       registry.tokenHashes.set(row.id, row.token_hash);
     }
     return registry;
@@ -144,6 +148,7 @@ export class NodeRegistry implements FleetView {
     this.applyReadiness(node, now);
     const token = newNodeToken();
     this.nodes.set(id, node);
+    this.fleetChanged();
     this.tokenHashes.set(id, sha256Hex(token));
     await this.persist(node);
     this.log.info(
@@ -159,6 +164,7 @@ export class NodeRegistry implements FleetView {
 
   /** Applies a heartbeat if the token belongs to this very node. */
   heartbeat(token: string, input: HeartbeatInput, now = Date.now()): HeartbeatResult {
+    this.fleetChanged();
     const node = this.nodes.get(input.node_id);
     if (!node) return { ok: false, reason: 'unknown_node' };
     if (!this.tokenMatches(node.id, token)) return { ok: false, reason: 'bad_token' };
@@ -209,6 +215,7 @@ export class NodeRegistry implements FleetView {
       if (node.status !== 'offline' && now - node.lastSeen > timeoutMs) {
         node.status = 'offline';
         node.onlineSince = null;
+        this.fleetChanged();
         expired.push(node.id);
         this.log.warn(
           { nodeId: node.id, machine: node.machineName, lastSeen: node.lastSeen },
@@ -234,6 +241,7 @@ export class NodeRegistry implements FleetView {
     if (node.approved) return 'not_pending';
     node.approved = true;
     if (node.status !== 'offline') this.applyReadiness(node, Date.now());
+    this.fleetChanged();
     await this.persist(node);
     this.log.info({ nodeId, status: node.status }, 'node approved');
     return node;
@@ -245,6 +253,7 @@ export class NodeRegistry implements FleetView {
     if (!node) return undefined;
     node.status = 'offline';
     node.onlineSince = null;
+    this.fleetChanged();
     await this.persist(node);
     return node;
   }
@@ -252,6 +261,7 @@ export class NodeRegistry implements FleetView {
   /** Forgets a node entirely: its token stops working and its metrics are dropped. */
   async remove(nodeId: string): Promise<boolean> {
     if (!this.nodes.delete(nodeId)) return false;
+    this.fleetChanged();
     this.tokenHashes.delete(nodeId);
     this.metricsHistory.delete(nodeId);
     // A row write still in flight must land before the delete, or it would bring the node back.
@@ -284,17 +294,35 @@ export class NodeRegistry implements FleetView {
     ring.push(sample);
   }
 
-  candidatesFor(model: string): FleetNode[] {
+  candidatesFor(model: string): readonly FleetNode[] {
+    const cached = this.candidateCache.get(model);
+    if (cached) return cached;
     const out: FleetNode[] = [];
     for (const node of this.nodes.values()) {
       if (node.status === 'online' && nodeHasReadyModel(node, model)) out.push(node);
     }
+    // Only models some node lists are cached, so the map stays as small as the fleet's catalogue.
+    if (out.length > 0 || this.isModelKnown(model)) this.candidateCache.set(model, out);
     return out;
   }
 
   isModelKnown(model: string): boolean {
-    for (const node of this.nodes.values()) if (node.models.some((m) => m.id === model)) return true;
-    return false;
+    if (!this.knownModels) {
+      this.knownModels = new Set();
+      for (const node of this.nodes.values()) for (const m of node.models) this.knownModels.add(m.id);
+    }
+    return this.knownModels.has(model);
+  }
+
+  /**
+   * Every request asks for its model's candidates; with a large fleet, walking every node's
+   * model list each time cost more than the rest of selection. The lists are cached and
+   * dropped whenever a node's status, approval or model list may have changed (registration,
+   * heartbeat, expiry, approval, disconnect, removal).
+   */
+  private fleetChanged(): void {
+    this.candidateCache.clear();
+    this.knownModels = null;
   }
 
   all(): FleetNode[] {

@@ -76,7 +76,7 @@ export interface RequestOutcome {
 /** What the request path (balancer, proxy, `/v1` routes) needs from the node registry. */
 export interface FleetView {
   /** Online nodes whose model list has `model` ready. */
-  candidatesFor(model: string): FleetNode[];
+  candidatesFor(model: string): readonly FleetNode[];
   /** Whether any known node (any state) lists `model`, ready or not. */
   isModelKnown(model: string): boolean;
   /** All nodes, in registration order. */

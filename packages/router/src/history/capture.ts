@@ -31,6 +31,10 @@ function cleanText(value: string | null | undefined, cap = TEXT_CAP_CHARS): stri
 }
 
 /** The request type of each kind's OpenAI endpoint, for records that do not name their own. */
+/** Milliseconds to the microsecond: enough for a breakdown, short in the database. */
+const roundMs = (ms: number | null | undefined) =>
+  ms === null || ms === undefined ? null : Math.round(ms * 1000) / 1000;
+
 const REQUEST_TYPES = Object.fromEntries(
   INFERENCE_ENDPOINTS.filter((e) => e.format === 'openai').map((e) => [e.kind, e.requestType]),
 ) as Record<InferenceKind, RequestType>;
@@ -107,6 +111,12 @@ export class RequestCapture {
       time_to_first_token_ms:
         finished.timeToFirstTokenMs === undefined ? null : Math.round(finished.timeToFirstTokenMs),
       completed_at: completedAt,
+      request_id: finished.requestId ?? null,
+      trace_id: finished.traceId ?? null,
+      timing_auth_ms: roundMs(finished.timing?.authMs),
+      timing_select_ms: roundMs(finished.timing?.selectMs),
+      timing_connect_ms: roundMs(finished.timing?.connectMs),
+      timing_ttfb_ms: roundMs(finished.timing?.ttfbMs),
     };
     this.recorder.record(row);
     this.minutes.add(finished.success, completedAt);

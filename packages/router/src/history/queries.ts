@@ -9,6 +9,8 @@ export interface HistoryFilters {
   nodeId?: string;
   status?: 'success' | 'error';
   apiKeyId?: string;
+  requestId?: string;
+  traceId?: string;
   /** Inclusive range, ms since epoch. */
   from?: number;
   to?: number;
@@ -24,6 +26,8 @@ function applyFilters(query: HistoryQuery, f: HistoryFilters): HistoryQuery {
   if (f.nodeId !== undefined) q = q.where('node_id', '=', f.nodeId);
   if (f.status !== undefined) q = q.where('status', '=', f.status);
   if (f.apiKeyId !== undefined) q = q.where('api_key_id', '=', f.apiKeyId);
+  if (f.requestId !== undefined) q = q.where('request_id', '=', f.requestId);
+  if (f.traceId !== undefined) q = q.where('trace_id', '=', f.traceId);
   if (f.from !== undefined) q = q.where('timestamp', '>=', f.from);
   if (f.to !== undefined) q = q.where('timestamp', '<=', f.to);
   return q;
@@ -37,6 +41,9 @@ const parseJson = (text: string | null): unknown => {
     return text;
   }
 };
+
+const numberOrNull = (value: number | null | undefined) =>
+  value === null || value === undefined ? null : Number(value);
 
 /** The API shape of a record; `withBodies` adds the stored request and response. */
 export function historyToJson(row: RequestHistoryTable, withBodies: boolean) {
@@ -59,6 +66,15 @@ export function historyToJson(row: RequestHistoryTable, withBodies: boolean) {
     completion_tokens: row.completion_tokens,
     time_to_first_token_ms: row.time_to_first_token_ms === null ? null : Number(row.time_to_first_token_ms),
     completed_at: isoTime(row.completed_at),
+    request_id: row.request_id ?? null,
+    trace_id: row.trace_id ?? null,
+    /** Where the time went (the Server-Timing breakdown); null fields were not measured. */
+    timing: {
+      auth_ms: numberOrNull(row.timing_auth_ms),
+      select_ms: numberOrNull(row.timing_select_ms),
+      connect_ms: numberOrNull(row.timing_connect_ms),
+      ttfb_ms: numberOrNull(row.timing_ttfb_ms),
+    },
   };
   if (!withBodies) return base;
   return { ...base, request_body: parseJson(row.request_body), response_body: parseJson(row.response_body) };
@@ -144,6 +160,12 @@ export const CSV_COLUMNS = [
   'prompt_tokens',
   'completion_tokens',
   'time_to_first_token_ms',
+  'request_id',
+  'trace_id',
+  'timing_auth_ms',
+  'timing_select_ms',
+  'timing_connect_ms',
+  'timing_ttfb_ms',
   'error_message',
   'completed_at',
 ] as const;

@@ -5,6 +5,7 @@
 import type { InferenceKind, RequestType } from '@llm-router/protocol';
 import type { CloudProviderName } from '../cloud/types.js';
 import type { HttpError } from '../http/errors.js';
+import type { TimingBreakdown } from '../observability/request-timing.js';
 
 /**
  * Why one node attempt did not produce the reply. `connect`, `timeout` and `upstream` (a 5xx
@@ -35,6 +36,8 @@ export interface InferenceResult {
   completionTokens?: number;
   /** Streams only: time from the request to the first streamed byte or generated token. */
   timeToFirstTokenMs?: number;
+  /** Time spent waiting on the backend (request sent to last byte received), when known. */
+  upstreamMs?: number;
   /** Nodes that were tried and failed over, in order (empty when the first node served it). */
   failedAttempts: AttemptFailure[];
   /**
@@ -59,4 +62,10 @@ export interface FinishedRequest extends Omit<InferenceResult, 'failure'> {
   requestBody: unknown;
   clientIp: string;
   apiKeyId: string | null;
+  /** The `x-request-id` the client sent or the router made up (returned on the response). */
+  requestId?: string;
+  /** The W3C trace the request belongs to (the client's, or one the router started). */
+  traceId?: string;
+  /** The Server-Timing breakdown (see observability/request-timing.ts). */
+  timing?: TimingBreakdown;
 }

@@ -131,6 +131,8 @@ const AUTH_TEXT: Record<AuthRequirement, string> = {
   'admin:*': 'Needs an admin session JWT or an API key with the `admin:*` scope.',
   'node:register': 'Needs an API key with the `node:register` scope (`admin:*` implies it).',
   'api:inference': 'Needs an API key with the `api:inference` scope, or any signed-in user JWT.',
+  'metrics:read':
+    'Needs an API key with the `metrics:read` scope (`admin:*` implies it), or an admin session.',
   user: 'Needs a dashboard session JWT (Authorization: Bearer).',
   models: 'Needs an `api:inference` API key (or user JWT), or a registered node’s `X-Node-Token`.',
 };

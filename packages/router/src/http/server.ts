@@ -3,6 +3,7 @@
  * renders every failure in the shape of its route family, and a JSON 404.
  */
 
+import { randomUUID } from 'node:crypto';
 import type { IncomingMessage } from 'node:http';
 import { anthropicError, managementError, openAIError } from '@llm-router/protocol';
 import Fastify, {
@@ -13,6 +14,7 @@ import Fastify, {
 } from 'fastify';
 import type { Logger } from 'pino';
 import { HttpError } from './errors.js';
+import { registerObservabilityHooks } from './observability-hooks.js';
 import { registerOpenApi } from './openapi.js';
 import { registerJsonBodyParser } from './raw-body.js';
 
@@ -20,6 +22,9 @@ export interface ServerOptions {
   bodyLimitBytes: number;
   log: Logger;
 }
+
+/** Printable ASCII without spaces, at most 200 characters: safe to echo, log and store. */
+const REQUEST_ID = /^[\x21-\x7e]{1,200}$/;
 
 const isOpenAIRoute = (url: string) => url.startsWith('/v1/') || url === '/v1';
 /** Anthropic Messages routes answer in Anthropic's error shape, so Anthropic SDKs read them. */
@@ -93,7 +98,18 @@ export function createHttpServer(options: ServerOptions): FastifyInstance {
     bodyLimit: options.bodyLimitBytes,
     // Model ids contain slashes and arrive URL-encoded (`org%2Fname`); keep them routable.
     routerOptions: { maxParamLength: 1024 },
+    // The client's `x-request-id` (when it is a sane token) names the request in logs, history
+    // and the node's logs; otherwise the router makes one up.
+    genReqId: (req) => {
+      const given = req.headers['x-request-id'];
+      return typeof given === 'string' && REQUEST_ID.test(given) ? given : randomUUID();
+    },
   });
+  app.addHook('onRequest', (request, reply, done) => {
+    reply.header('x-request-id', request.id);
+    done();
+  });
+  registerObservabilityHooks(app as unknown as FastifyInstance);
   registerJsonBodyParser(app);
   // Declared-too-large bodies are refused only after they have been received (and discarded).
   // preParsing runs after the routes' onRequest auth, so strangers get 401, not a drained body.

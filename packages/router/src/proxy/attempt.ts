@@ -8,6 +8,7 @@ import { openAIError } from '@llm-router/protocol';
 import { type Dispatcher, request } from 'undici';
 import type { FleetNode } from '../fleet/types.js';
 import type { AttemptFailure } from '../history/types.js';
+import type { RequestTiming } from '../observability/request-timing.js';
 import type { ReplyChannel } from '../transport/channel.js';
 import { CLIENT_CLOSED_STATUS } from '../transport/client.js';
 import { DeadlineTimer } from '../transport/deadline.js';
@@ -46,6 +47,8 @@ export interface AttemptInput {
   channel: ReplyChannel;
   /** `performance.now()` when the client's request arrived, for time to first byte. */
   requestStartedAt: number;
+  /** Receives connect, ttfb and time spent on the node (Server-Timing, history, metrics). */
+  timing?: RequestTiming;
 }
 
 export interface AttemptReply {
@@ -55,6 +58,11 @@ export interface AttemptReply {
   streamed: boolean;
   usage: TokenUsage | null;
   timeToFirstByteMs: number;
+  /**
+   * Streams: time to the first chunk carrying content or a tool call (not the role chunk a
+   * node sends before its prefill); null when no such chunk came.
+   */
+  timeToFirstTokenMs: number | null;
   /** For history: the reply's JSON text, or for a stream its reassembled text. */
   responseBody: unknown;
   /** The node failed after the reply started (stream broke or stalled, or it sent an error event). */
@@ -159,6 +167,7 @@ export async function attemptNode(input: AttemptInput): Promise<AttemptOutcome> 
     failure: classifyFailure(input, timer, error),
   });
   let response: Dispatcher.ResponseData | undefined;
+  const sentAt = performance.now();
   try {
     timer.arm(timeouts.firstByteTimeoutMs, 'first_byte');
     try {
@@ -172,6 +181,7 @@ export async function attemptNode(input: AttemptInput): Promise<AttemptOutcome> 
     } catch (error) {
       return fail(error);
     }
+    if (input.timing) input.timing.connectMs = performance.now() - sentAt;
     const status = response.statusCode;
     const chunks = response.body[Symbol.asyncIterator]() as AsyncIterator<Buffer>;
     if (status >= 500 || status < 200 || (status >= 300 && status < 400)) {
@@ -188,6 +198,7 @@ export async function attemptNode(input: AttemptInput): Promise<AttemptOutcome> 
     }
     timer.clear();
     const timeToFirstByteMs = performance.now() - input.requestStartedAt;
+    if (input.timing) input.timing.ttfbMs = timeToFirstByteMs;
     const contentType = headerValue(response.headers['content-type']);
     if (status < 300 && contentType.includes('text/event-stream')) {
       const reply = await streamToClient(input, controller.signal, timer, status, contentType, chunks, first);
@@ -215,7 +226,7 @@ export async function attemptNode(input: AttemptInput): Promise<AttemptOutcome> 
       parts.push(next.value);
     }
     const data = Buffer.concat(parts);
-    const base = { status, streamed: false, timeToFirstByteMs, nodeFailed: false };
+    const base = { status, streamed: false, timeToFirstByteMs, timeToFirstTokenMs: null, nodeFailed: false };
     if (status >= 400) {
       const { body, message } = clientErrorBody(status, data);
       input.channel.sendJson(status, body);
@@ -235,6 +246,7 @@ export async function attemptNode(input: AttemptInput): Promise<AttemptOutcome> 
     };
   } finally {
     timer.clear();
+    if (input.timing) input.timing.upstreamMs += performance.now() - sentAt;
     input.clientSignal.removeEventListener('abort', abortForClient);
     // A body not read to its end (failover, errors) must not pin the pooled connection.
     if (response && !response.body.readableEnded) response.body.destroy();
@@ -283,7 +295,14 @@ async function streamToClient(
             message: `node ${node.machineName} stream broke: ${error instanceof Error ? error.message : String(error)}`,
           };
   }
-  const result = { status, streamed: true, usage: framer.usage, responseBody: framer.reassembled() };
+  const result = {
+    status,
+    streamed: true,
+    usage: framer.usage,
+    responseBody: framer.reassembled(),
+    timeToFirstTokenMs:
+      framer.firstContentAt === null ? null : framer.firstContentAt - input.requestStartedAt,
+  };
   if (input.clientSignal.aborted || channel.gone) {
     channel.reply.raw.destroy();
     return {

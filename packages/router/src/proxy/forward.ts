@@ -13,6 +13,7 @@ import type { RouterConfig } from '../config/config.js';
 import type { FleetView } from '../fleet/types.js';
 import type { AttemptFailure, InferenceResult } from '../history/types.js';
 import { HttpError } from '../http/errors.js';
+import { outgoingTraceHeaders } from '../observability/trace-context.js';
 import { NativeChannel } from '../transport/channel.js';
 import { abandonReply, CLIENT_CLOSED_STATUS, watchClient } from '../transport/client.js';
 import { type AttemptOutcome, attemptNode } from './attempt.js';
@@ -43,14 +44,14 @@ export interface NodeProxy extends Backend {
   close(): Promise<void>;
 }
 
-/** Only what the node needs: never the client's credentials. */
+/** Only what the node needs: never the client's credentials. The request id and trace go along. */
 function nodeRequestHeaders(request: FastifyRequest): Record<string, string> {
   const accept = request.headers.accept;
-  const requestId = request.headers['x-request-id'];
   return {
     'content-type': 'application/json',
     accept: typeof accept === 'string' && accept.length > 0 ? accept : 'application/json, text/event-stream',
-    'x-request-id': typeof requestId === 'string' && requestId.length > 0 ? requestId : String(request.id),
+    'x-request-id': String(request.id),
+    ...outgoingTraceHeaders(request.trace),
   };
 }
 
@@ -96,8 +97,11 @@ export function createNodeProxy(options: NodeProxyOptions): NodeProxy {
     const tried = new Set<string>();
     try {
       while (tried.size < maxAttempts && !clientGone.signal.aborted) {
-        const candidates = fleet.candidatesFor(model).filter((node) => !tried.has(node.id));
+        const selectStartedAt = performance.now();
+        const available = fleet.candidatesFor(model);
+        const candidates = tried.size === 0 ? available : available.filter((node) => !tried.has(node.id));
         const node = balancer.select(candidates, { model });
+        input.request.timing?.addSelect(performance.now() - selectStartedAt);
         if (!node) break;
         tried.add(node.id);
         fleet.beginRequest(node.id);
@@ -115,6 +119,7 @@ export function createNodeProxy(options: NodeProxyOptions): NodeProxy {
             clientSignal: clientGone.signal,
             channel,
             requestStartedAt,
+            timing: input.request.timing,
           });
         } finally {
           // Node health, not request success: a client that left or a 4xx is not the node's fault.
@@ -126,13 +131,19 @@ export function createNodeProxy(options: NodeProxyOptions): NodeProxy {
           balancer.onFinish?.(node, finished);
         }
         if (outcome.replied) {
-          const { nodeFailed: _nodeFailed, usage, timeToFirstByteMs, ...reply } = outcome.reply;
+          const {
+            nodeFailed: _nodeFailed,
+            usage,
+            timeToFirstByteMs: _ttfb,
+            timeToFirstTokenMs,
+            ...reply
+          } = outcome.reply;
           return {
             nodeId: node.id,
             ...reply,
             promptTokens: usage?.promptTokens,
             completionTokens: usage?.completionTokens,
-            timeToFirstTokenMs: reply.streamed ? timeToFirstByteMs : undefined,
+            timeToFirstTokenMs: reply.streamed ? (timeToFirstTokenMs ?? undefined) : undefined,
             failedAttempts: failures,
             failure: null,
           };

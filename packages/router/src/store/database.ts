@@ -6,18 +6,23 @@ import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import SQLite from 'better-sqlite3';
 import { Kysely, Migrator, PostgresDialect, SqliteDialect } from 'kysely';
-import pg from 'pg';
 import { migrationProvider } from './migrations.js';
 import type { Database } from './schema.js';
 
 export type RouterDatabase = Kysely<Database>;
 
-// PostgreSQL returns bigint (int8) as strings; our bigints are millisecond timestamps that fit
-// comfortably in a double, so read them as numbers like SQLite does.
-pg.types.setTypeParser(20, (value) => Number.parseInt(value, 10));
+const sqliteHandles = new WeakMap<RouterDatabase, SQLite.Database>();
+
+/**
+ * The better-sqlite3 handle behind a SQLite router database (undefined for PostgreSQL), for
+ * the one hot write that cannot afford Kysely's per-query compile and prepare: request history.
+ */
+export function sqliteHandleOf(db: RouterDatabase): SQLite.Database | undefined {
+  return sqliteHandles.get(db);
+}
 
 export async function openDatabase(url: string): Promise<RouterDatabase> {
-  const db = url.startsWith('postgres') ? openPostgres(url) : openSqlite(url.replace(/^sqlite:/, ''));
+  const db = url.startsWith('postgres') ? await openPostgres(url) : openSqlite(url.replace(/^sqlite:/, ''));
   await migrateToLatest(db);
   return db;
 }
@@ -30,10 +35,17 @@ function openSqlite(path: string): RouterDatabase {
   sqlite.pragma('synchronous = NORMAL');
   sqlite.pragma('foreign_keys = ON');
   sqlite.pragma('busy_timeout = 5000');
-  return new Kysely<Database>({ dialect: new SqliteDialect({ database: sqlite }) });
+  const db = new Kysely<Database>({ dialect: new SqliteDialect({ database: sqlite }) });
+  sqliteHandles.set(db, sqlite);
+  return db;
 }
 
-function openPostgres(url: string): RouterDatabase {
+/** `pg` is loaded only for a PostgreSQL URL: a SQLite router starts without it (cold start). */
+async function openPostgres(url: string): Promise<RouterDatabase> {
+  const { default: pg } = await import('pg');
+  // PostgreSQL returns bigint (int8) as strings; our bigints are millisecond timestamps that fit
+  // comfortably in a double, so read them as numbers like SQLite does.
+  pg.types.setTypeParser(20, (value) => Number.parseInt(value, 10));
   const pool = new pg.Pool({ connectionString: url, max: 10 });
   // An idle connection the server ends (restart, failover, or one still closing when the
   // database goes away) is dropped by the pool and the next query reconnects; without a

@@ -194,6 +194,29 @@ const migrations: Record<string, Migration> = {
       await db.schema.createIndex('responses_created_at').on('responses').column('created_at').execute();
     },
   },
+  '0007_request_tracing': {
+    async up(db: Kysely<unknown>) {
+      // Issue 11: the request id and trace a row belongs to, and where its time went
+      // (the Server-Timing breakdown). Null for rows written before this migration.
+      const columns: Array<[string, 'text' | 'double precision']> = [
+        ['request_id', 'text'],
+        ['trace_id', 'text'],
+        ['timing_auth_ms', 'double precision'],
+        ['timing_select_ms', 'double precision'],
+        ['timing_connect_ms', 'double precision'],
+        ['timing_ttfb_ms', 'double precision'],
+      ];
+      // SQLite adds one column per ALTER TABLE statement.
+      for (const [name, type] of columns) {
+        await db.schema.alterTable('request_history').addColumn(name, type).execute();
+      }
+      await db.schema
+        .createIndex('request_history_request_id')
+        .on('request_history')
+        .column('request_id')
+        .execute();
+    },
+  },
 };
 
 export const migrationProvider: MigrationProvider = {

@@ -98,6 +98,14 @@ export interface RequestHistoryTable {
   completion_tokens: number | null;
   time_to_first_token_ms: number | null;
   completed_at: number;
+  /** The request's `x-request-id` and W3C trace id (migration 0007). */
+  request_id: string | null;
+  trace_id: string | null;
+  /** The Server-Timing breakdown in milliseconds (migration 0007). */
+  timing_auth_ms: number | null;
+  timing_select_ms: number | null;
+  timing_connect_ms: number | null;
+  timing_ttfb_ms: number | null;
 }
 
 /** A model registered from Hugging Face (issue 4). `id` is the repo id, lowercased. */

@@ -7,6 +7,7 @@
 import { once } from 'node:events';
 import type { OutgoingHttpHeaders, ServerResponse } from 'node:http';
 import type { FastifyReply } from 'fastify';
+import type {} from '../observability/request-timing.js';
 import { SSE_HEADERS } from './sse.js';
 
 /** Status recorded when the client went away before a reply (nginx's convention). */
@@ -39,6 +40,9 @@ export function openSseReply(reply: FastifyReply, status = 200, contentType?: st
   const headers: OutgoingHttpHeaders = {};
   for (const [name, value] of Object.entries(reply.getHeaders()))
     if (value !== undefined) headers[name] = value;
+  // A hijacked reply skips the onSend hook that adds Server-Timing to other replies.
+  const timing = reply.request.timing;
+  if (timing) headers['server-timing'] = timing.header();
   raw.writeHead(status, {
     ...headers,
     ...SSE_HEADERS,

@@ -28,7 +28,12 @@ export interface ReassembledStream {
 interface StreamEvent {
   usage?: unknown;
   error?: unknown;
-  choices?: Array<{ index?: number; text?: unknown; delta?: { content?: unknown }; finish_reason?: unknown }>;
+  choices?: Array<{
+    index?: number;
+    text?: unknown;
+    delta?: { content?: unknown; tool_calls?: unknown };
+    finish_reason?: unknown;
+  }>;
 }
 
 function endOfLastEvent(data: Buffer): number {
@@ -43,6 +48,11 @@ export class SseFramer {
   sawDone = false;
   /** True when the bytes forwarded so far stop inside an event (only after an oversized one). */
   endsMidEvent = false;
+  /**
+   * `performance.now()` when the first event carrying content or a tool call passed (time to
+   * first token): the role chunk a node sends before its prefill does not count.
+   */
+  firstContentAt: number | null = null;
   private held: Buffer = EMPTY;
   private readonly parser = new SseParser();
   private text = '';
@@ -107,7 +117,10 @@ export class SseFramer {
     if (!choice) return;
     // Chat chunks carry `delta.content`, text completion chunks carry `text`.
     const piece = typeof choice.delta?.content === 'string' ? choice.delta.content : choice.text;
-    if (typeof piece === 'string' && piece.length > 0) this.appendText(piece);
+    const hasText = typeof piece === 'string' && piece.length > 0;
+    if (this.firstContentAt === null && (hasText || Array.isArray(choice.delta?.tool_calls)))
+      this.firstContentAt = performance.now();
+    if (hasText) this.appendText(piece as string);
     if (typeof choice.finish_reason === 'string') this.finishReason = choice.finish_reason;
   }
 

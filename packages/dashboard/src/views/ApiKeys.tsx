@@ -25,6 +25,7 @@ import { formatDateTime, relativeTime } from '../lib/format';
 const SCOPES = [
   { id: 'api:inference', label: 'Inference (/v1)' },
   { id: 'node:register', label: 'Node registration' },
+  { id: 'metrics:read', label: 'Metrics scrape (/metrics)' },
   { id: 'admin:*', label: 'Admin (everything)' },
 ];
 const EXPIRY_DAYS = [0, 3, 7, 21, 70];

@@ -91,7 +91,11 @@ export async function startRouter(
     log.child({ component: 'history' }),
   );
 
-  const app = createHttpServer({ bodyLimitBytes: config.bodyLimitBytes, log });
+  const app = createHttpServer({
+    bodyLimitBytes: config.bodyLimitBytes,
+    bodyReadTimeoutMs: config.bodyReadTimeoutMs,
+    log,
+  });
   app.get('/health', async () => ({ status: 'ok' }));
   registerAuthRoutes(app, { db, jwt, throttle: new LoginThrottle(), requireUser });
   registerUserRoutes(app, { db, requireScope });

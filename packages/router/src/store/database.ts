@@ -5,12 +5,17 @@
 import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import SQLite from 'better-sqlite3';
-import { Kysely, Migrator, PostgresDialect, SqliteDialect } from 'kysely';
+import { Kysely, Migrator, PostgresAdapter, PostgresDialect, SqliteDialect } from 'kysely';
 import pg from 'pg';
 import { migrationProvider } from './migrations.js';
 import type { Database } from './schema.js';
 
 export type RouterDatabase = Kysely<Database>;
+
+/** True when the database is PostgreSQL (row locks, LISTEN/NOTIFY); false for SQLite. */
+export function isPostgres(db: Kysely<Database>): boolean {
+  return db.getExecutor().adapter instanceof PostgresAdapter;
+}
 
 // PostgreSQL returns bigint (int8) as strings; our bigints are millisecond timestamps that fit
 // comfortably in a double, so read them as numbers like SQLite does.

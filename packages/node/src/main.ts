@@ -47,6 +47,7 @@ export async function startNode(config: NodeConfig): Promise<RunningNode> {
   const logging = createNodeLogging({
     level: config.logLevel,
     logDir: config.logDir,
+    retentionDays: config.logRetentionDays,
     toStdout: config.logToStdout,
   });
   const log = logging.logger;

@@ -27,7 +27,8 @@ Environment variables:
   LLM_NODE_MODEL_RESCAN_SECS how often the models directory is rescanned (default 10; 0 = never)
   LLM_ALLOW_NO_GPU          true = serve on the CPU when no GPU is found (legacy LLM_NODE_ALLOW_NO_GPU)
   LLM_NODE_LOG_LEVEL        trace|debug|info|warn|error|fatal|silent (default info)
-  LLM_NODE_LOG_DIR          directory of llm-node.jsonl (default ~/.llm-router/logs)
+  LLM_NODE_LOG_DIR          directory of the daily llm-node.jsonl.YYYY-MM-DD files (default ~/.llm-router/logs)
+  LLM_NODE_LOG_RETENTION_DAYS  days of node log files kept (default 7)
   LLM_NODE_STATE_DIR        where the node id is kept, node-<port>.json (default ~/.llm-router)
   LLM_NODE_CONFIG           JSON file with router_url, router_api_key, models_dir, node_port,
                             heartbeat_interval_sec, bind_address (environment variables win)

@@ -61,6 +61,8 @@ export interface NodeConfig {
   allowNoGpu: boolean;
   logLevel: LogLevel;
   logDir: string;
+  /** Days of daily log files (`llm-node.jsonl.YYYY-MM-DD`) kept; older ones are deleted. */
+  logRetentionDays: number;
   /** Also write log lines to stdout (the CLI does; embedded nodes in tests do not). */
   logToStdout: boolean;
   /** Where the stable node id is persisted. */
@@ -192,6 +194,11 @@ export function loadNodeConfig(env: Env = process.env): NodeConfig {
     allowNoGpu: parseBoolean(read.raw('LLM_ALLOW_NO_GPU', { legacy: ['LLM_NODE_ALLOW_NO_GPU'] }), false),
     logLevel: readLogLevel(read),
     logDir: expandHome(read.raw('LLM_NODE_LOG_DIR')?.value ?? join(stateDir, 'logs')),
+    logRetentionDays: parseNumber(read.raw('LLM_NODE_LOG_RETENTION_DAYS'), 7, {
+      min: 1,
+      max: 3650,
+      integer: true,
+    }),
     logToStdout: true,
     stateDir,
     bodyLimitBytes: parseNumber(read.raw('LLM_NODE_BODY_LIMIT_BYTES'), 10 * 1024 * 1024, {

@@ -13,6 +13,8 @@ export interface UsersTable {
   last_login: number | null;
   /** Bumped on logout or password change; JWTs carrying an older generation are rejected. */
   token_generation: Generated<number>;
+  /** JSON limits for this user's dashboard sessions (see limits/spec.ts); null = none. */
+  limits?: string | null;
 }
 
 export interface ApiKeysTable {
@@ -28,6 +30,16 @@ export interface ApiKeysTable {
   /** JSON array of scopes. */
   scopes: string;
   last_used_at: number | null;
+  /** JSON limits (see limits/spec.ts); null = none. */
+  limits?: string | null;
+}
+
+/** One window of one limit of one subject; `used` is what admission reserved in it. */
+export interface LimitCountersTable {
+  subject: string;
+  counter: string;
+  window_start: number;
+  used: number;
 }
 
 export interface NodesTable {
@@ -184,4 +196,5 @@ export interface Database {
   model_files: ModelFilesTable;
   model_tasks: ModelTasksTable;
   model_registry_state: ModelRegistryStateTable;
+  limit_counters: LimitCountersTable;
 }

@@ -4,6 +4,7 @@
  * working; the additions (`node_id`, `base_url`, `models`) are optional on the wire.
  */
 import { z } from 'zod';
+import { MODEL_CAPABILITIES } from './endpoints.js';
 
 /**
  * An optional field that also takes `null` (the upstream's serde reads null as "absent"), and
@@ -35,7 +36,7 @@ export const NodeModelSchema = z.object({
   id: z.string().min(1),
   ready: z.boolean(),
   /** What the model can do on this node: `chat` (and completions) or `embeddings`. */
-  capabilities: absentOrNull(z.array(z.enum(['chat', 'completion', 'embeddings']))),
+  capabilities: absentOrNull(z.array(z.enum(MODEL_CAPABILITIES))),
 });
 export type NodeModel = z.infer<typeof NodeModelSchema>;
 

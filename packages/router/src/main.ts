@@ -27,6 +27,10 @@ import { HistoryRecorder } from './history/recorder.js';
 import { startHistoryRetention } from './history/retention.js';
 import { createRequireModelsAccess, createRequireScope, createRequireUser } from './http/auth-guard.js';
 import { createHttpServer } from './http/server.js';
+import { registerLimitAdmission, settleFinished } from './limits/admission.js';
+import { LimitCounters } from './limits/counters.js';
+import { Limiter } from './limits/limiter.js';
+import { UserLimits } from './limits/user-limits.js';
 import { ModelService } from './models/service.js';
 import { createRouterLogging, type RouterLogging } from './observability/logger.js';
 import { openDatabase, type RouterDatabase } from './store/database.js';
@@ -91,6 +95,12 @@ export async function startRouter(
     log.child({ component: 'history' }),
   );
 
+  const userLimits = await UserLimits.load(db);
+  const limitCounters = new LimitCounters(db);
+  const limiter = new Limiter(limitCounters);
+  const pruneLimits = setInterval(() => void limitCounters.prune().catch(() => {}), 600_000);
+  pruneLimits.unref();
+
   const app = createHttpServer({
     bodyLimitBytes: config.bodyLimitBytes,
     bodyReadTimeoutMs: config.bodyReadTimeoutMs,
@@ -98,7 +108,7 @@ export async function startRouter(
   });
   app.get('/health', async () => ({ status: 'ok' }));
   registerAuthRoutes(app, { db, jwt, throttle: new LoginThrottle(), requireUser });
-  registerUserRoutes(app, { db, requireScope });
+  registerUserRoutes(app, { db, requireScope, userLimits });
   registerInvitationRoutes(app, { db, requireScope });
   registerApiKeyRoutes(app, { apiKeys, requireScope });
   registerNodeRoutes(app, {
@@ -109,13 +119,23 @@ export async function startRouter(
     modelsVersion: () => models.modelsVersion(),
   });
   registerNodeAdminRoutes(app, { registry, requireScope });
+  registerLimitAdmission(app, {
+    limiter,
+    limitsFor: (principal) =>
+      principal.kind === 'api_key' ? (principal.limits ?? null) : userLimits.get(principal.userId),
+  });
   registerOpenAIRoutes(app, {
     fleet: registry,
     config,
     requireScope,
     cloud,
     balancer: createBalancer(config.balancerMode),
-    onRequestFinished: (finished) => capture.record(finished),
+    onRequestFinished: (finished, request) => {
+      capture.record(finished);
+      settleFinished(request, finished).catch((error) =>
+        log.warn({ err: error }, 'settling a rate-limit reservation failed'),
+      );
+    },
     registeredModels: models,
     requireModelsAccess: createRequireModelsAccess(requireScope, (token) => registry.nodeForToken(token)),
   });
@@ -157,6 +177,8 @@ export async function startRouter(
     async close() {
       stopMonitor();
       stopRetention();
+      clearInterval(pruneLimits);
+      userLimits.close();
       // Closing the server first lets in-flight requests finish and be recorded; then the last
       // history batch is flushed before the database closes.
       // A client that holds a connection open without sending a request would keep close()

@@ -38,7 +38,7 @@ export interface OpenAIRouteDeps {
   requireModelsAccess?: onRequestAsyncHookHandler;
   balancer: BalancerPolicy;
   /** Called once per inference request, after the reply (streams: after the last byte). Must not throw. */
-  onRequestFinished?: (request: FinishedRequest) => void;
+  onRequestFinished?: (finished: FinishedRequest, request: FastifyRequest) => void;
   /** Tests may inject a proxy; by default one is built (and closed with the app). */
   proxy?: NodeProxy;
 }
@@ -93,9 +93,17 @@ export function registerOpenAIRoutes(app: FastifyInstance, deps: OpenAIRouteDeps
   const requireModelsAccess = deps.requireModelsAccess ?? requireInference;
 
   /** Cloud-prefixed models go to the cloud gateway, every other model to the node fleet. */
-  function backendFor(model: string): Backend {
+  function backendFor(model: string, kind: InferenceKind): Backend {
     if (cloud?.parseModel(model)) return cloud;
     if (!fleet.isModelKnown(model)) throw notOnAnyNode(model, deps.registeredModels?.getForApi(model));
+    if (kind !== 'embeddings' && servesOnlyEmbeddings(fleet, model)) {
+      throw new HttpError(
+        400,
+        `The model '${model}' is an embeddings model: use /v1/embeddings, not ${kind === 'chat' ? '/v1/chat/completions' : '/v1/completions'}`,
+        'model_not_chat_capable',
+        'model',
+      );
+    }
     return proxy;
   }
 
@@ -115,7 +123,7 @@ export function registerOpenAIRoutes(app: FastifyInstance, deps: OpenAIRouteDeps
       throw badRequest(message, param, 'invalid_request');
     }
     const model = body.model as string;
-    const backend = backendFor(model);
+    const backend = backendFor(model, endpoint.kind);
     return backend.forward({
       kind: endpoint.kind,
       model,
@@ -134,16 +142,19 @@ export function registerOpenAIRoutes(app: FastifyInstance, deps: OpenAIRouteDeps
         const { failure: _failure, ...fields } = outcome;
         const principal = request.principal;
         try {
-          deps.onRequestFinished?.({
-            kind: endpoint.kind,
-            requestType: endpoint.requestType,
-            model: isRecord(body) && typeof body.model === 'string' ? body.model : '',
-            ...fields,
-            durationMs: performance.now() - startedAt,
-            requestBody: body ?? null,
-            clientIp: request.ip,
-            apiKeyId: principal?.kind === 'api_key' ? principal.apiKeyId : null,
-          });
+          deps.onRequestFinished?.(
+            {
+              kind: endpoint.kind,
+              requestType: endpoint.requestType,
+              model: isRecord(body) && typeof body.model === 'string' ? body.model : '',
+              ...fields,
+              durationMs: performance.now() - startedAt,
+              requestBody: body ?? null,
+              clientIp: request.ip,
+              apiKeyId: principal?.kind === 'api_key' ? principal.apiKeyId : null,
+            },
+            request,
+          );
         } catch (error) {
           request.log.error({ err: error }, 'recording a finished request failed');
         }
@@ -317,4 +328,21 @@ function cloudModelObject(entry: CloudModelEntry): ModelObject {
     nodes: [],
     capabilities: { ...CLOUD_PROVIDERS.find((provider) => provider.name === entry.provider)!.capabilities },
   };
+}
+
+/**
+ * True when every node that lists the model declares it embeddings-only: a chat or completion
+ * request for it is refused up front instead of failing on a node.
+ */
+function servesOnlyEmbeddings(fleet: FleetView, model: string): boolean {
+  let declared = false;
+  for (const node of fleet.all()) {
+    for (const entry of node.models) {
+      if (entry.id !== model) continue;
+      if (!entry.capabilities) return false;
+      declared = true;
+      if (entry.capabilities.some((c) => c !== 'embeddings')) return false;
+    }
+  }
+  return declared;
 }

@@ -4,10 +4,18 @@
  * headers when over), and `settleFinished` settles the reservation with the real usage once
  * the request is recorded. Callers without limits pay nothing but a map lookup.
  */
+import { inferenceEndpointFor } from '@llm-router/protocol';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { Principal } from '../http/auth-context.js';
 import { HttpError } from '../http/errors.js';
-import { type Admission, DEFAULT_COMPLETION_RESERVE, type LimitKind, LimitExceeded, type Limiter, type RateHeadersState } from './limiter.js';
+import {
+  type Admission,
+  DEFAULT_COMPLETION_RESERVE,
+  LimitExceeded,
+  type Limiter,
+  type LimitKind,
+  type RateHeadersState,
+} from './limiter.js';
 import type { Limits } from './spec.js';
 
 declare module 'fastify' {
@@ -16,12 +24,6 @@ declare module 'fastify' {
     limitAdmission?: Admission;
   }
 }
-
-export const LIMITED_PATHS: ReadonlySet<string> = new Set([
-  '/v1/chat/completions',
-  '/v1/completions',
-  '/v1/embeddings',
-]);
 
 export interface AdmissionDeps {
   limiter: Limiter;
@@ -37,12 +39,14 @@ const isRecord = (value: unknown): value is Record<string, unknown> =>
  * the completion it asks for (`max_tokens` / `max_completion_tokens`, else a default reserve).
  * The reservation is settled to the real usage when the request ends.
  */
-export function tokensToReserve(path: string, body: unknown, bodyBytes: number): number {
+export function tokensToReserve(kind: string, body: unknown, bodyBytes: number): number {
   const prompt = Math.ceil(bodyBytes / 4);
-  if (path === '/v1/embeddings' || !isRecord(body)) return prompt;
+  if (kind === 'embeddings' || !isRecord(body)) return prompt;
   const asked = body.max_completion_tokens ?? body.max_tokens;
   const completion =
-    typeof asked === 'number' && Number.isFinite(asked) && asked >= 0 ? Math.ceil(asked) : DEFAULT_COMPLETION_RESERVE;
+    typeof asked === 'number' && Number.isFinite(asked) && asked >= 0
+      ? Math.ceil(asked)
+      : DEFAULT_COMPLETION_RESERVE;
   return prompt + completion;
 }
 
@@ -74,13 +78,13 @@ const CODES: Record<LimitKind, string> = {
 export function registerLimitAdmission(app: FastifyInstance, deps: AdmissionDeps): void {
   app.addHook('preHandler', async (request: FastifyRequest, reply: FastifyReply) => {
     if (request.method !== 'POST' || !request.principal) return;
-    const path = request.url.split('?')[0] as string;
-    if (!LIMITED_PATHS.has(path)) return;
+    const endpoint = inferenceEndpointFor(request.url.split('?')[0] as string);
+    if (!endpoint) return;
     const limits = deps.limitsFor(request.principal);
     if (!limits) return;
     const body = request.body;
     const model = isRecord(body) && typeof body.model === 'string' ? body.model : '';
-    const reserve = tokensToReserve(path, body, request.rawBody?.length ?? 0);
+    const reserve = tokensToReserve(endpoint.kind, body, request.rawBody?.length ?? 0);
     try {
       request.limitAdmission = await deps.limiter.admit(subjectOf(request.principal), limits, model, reserve);
     } catch (error) {

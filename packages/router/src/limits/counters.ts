@@ -16,9 +16,7 @@ export interface CounterCharge {
   limit: number;
 }
 
-export type ReserveResult =
-  | { ok: true; used: number[] }
-  | { ok: false; failed: number; used: number };
+export type ReserveResult = { ok: true; used: number[] } | { ok: false; failed: number; used: number };
 
 /** Thrown inside the transaction to roll back every row reserved before the one that is full. */
 class Refused extends Error {

@@ -5,7 +5,7 @@
  * when it failed without producing tokens). Refusals carry what the 429 needs: the limit, what
  * is left, and when the window resets.
  */
-import type { LimitCounters, CounterCharge } from './counters.js';
+import type { CounterCharge, LimitCounters } from './counters.js';
 import type { Limits, ModelLimits } from './spec.js';
 
 /** Completion tokens reserved for a request that does not say `max_tokens`. */

@@ -193,7 +193,11 @@ const migrations: Record<string, Migration> = {
         .addColumn('used', 'bigint', (c) => c.notNull().defaultTo(0))
         .addPrimaryKeyConstraint('limit_counters_pk', ['subject', 'counter', 'window_start'])
         .execute();
-      await db.schema.createIndex('limit_counters_window').on('limit_counters').column('window_start').execute();
+      await db.schema
+        .createIndex('limit_counters_window')
+        .on('limit_counters')
+        .column('window_start')
+        .execute();
     },
   },
 };

@@ -110,6 +110,40 @@ describe('probe fixes at the HTTP edge', () => {
     expect(router.registry.get(reg.body.node_id)?.status).toBeDefined();
   });
 
+  it('refuses chat and completions for an embeddings-only model up front with a clear 400', async () => {
+    const reg = await router.call('POST', '/v0/nodes', {
+      body: gpuNodeRegistration({
+        base_url: 'http://127.0.0.1:9',
+        models: [
+          { id: 'embedder', ready: true, capabilities: ['embeddings'] },
+          { id: 'talker', ready: true, capabilities: ['chat', 'completion'] },
+        ],
+      }),
+      headers: { authorization: `Bearer ${nodeKey}` },
+    });
+    expect(reg.status).toBe(201);
+    const auth = { authorization: `Bearer ${inference}` };
+    for (const [path, body] of [
+      ['/v1/chat/completions', { model: 'embedder', messages: [{ role: 'user', content: 'hi' }] }],
+      ['/v1/completions', { model: 'embedder', prompt: 'hi' }],
+    ] as const) {
+      const res = await router.call('POST', path, { body, headers: auth });
+      expect(res.status).toBe(400);
+      expect(res.body.error).toMatchObject({
+        type: 'invalid_request_error',
+        param: 'model',
+        code: 'model_not_chat_capable',
+      });
+      expect(res.body.error.message).toContain('/v1/embeddings');
+    }
+    // A chat model on the same node is not refused up front (its node is unreachable: 503).
+    const talker = await router.call('POST', '/v1/chat/completions', {
+      body: { model: 'talker', messages: [{ role: 'user', content: 'hi' }] },
+      headers: auth,
+    });
+    expect(talker.body.error.code).not.toBe('model_not_chat_capable');
+  });
+
   it('gives a client trickling its body 408 in the route shape, then closes; the router keeps serving', async () => {
     const port = Number(new URL(router.url).port);
     const reply = await new Promise<string>((resolve, reject) => {

@@ -71,6 +71,7 @@ export async function startNode(config: NodeConfig): Promise<RunningNode> {
       threads: config.threads,
     },
     log,
+    config.maxLoadedModels,
   );
   const services: NodeServices = {
     config,

@@ -21,6 +21,8 @@ Environment variables:
   LLM_NODE_HEARTBEAT_SECS   seconds between heartbeats (default 10)
   LLM_NODE_THREADS          llama.cpp CPU threads (default: CPU cores - 1, at least 1)
   LLM_NODE_PARALLEL         requests one model serves at once (context sequences, default 2)
+  LLM_MAX_LOADED_MODELS     most models loaded at once; least recently used ones are unloaded
+                            and loaded again on demand (default 0 = no limit)
   LLM_NODE_QUEUE_LIMIT      requests that may wait for a sequence; beyond it 503 (default 64)
   LLM_NODE_CONTEXT_SIZE     tokens per sequence, capped to the model's training context (default 2048)
   LLM_NODE_BODY_LIMIT_BYTES largest request body (default 10485760); larger gets 413

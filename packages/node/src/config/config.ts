@@ -54,6 +54,8 @@ export interface NodeConfig {
   threads: number;
   /** Context sequences per model: how many requests one model serves at once. */
   parallel: number;
+  /** Most models loaded at once (least recently used ones are unloaded); 0 = no limit. */
+  maxLoadedModels: number;
   /** Requests that may wait for a free sequence; beyond that the node answers 503. */
   queueLimit: number;
   /** Tokens per sequence, capped to the model's training context. */
@@ -189,6 +191,11 @@ export function loadNodeConfig(env: Env = process.env): NodeConfig {
       integer: true,
     }),
     parallel: parseNumber(read.raw('LLM_NODE_PARALLEL'), 2, { min: 1, max: 256, integer: true }),
+    maxLoadedModels: parseNumber(read.raw('LLM_MAX_LOADED_MODELS'), 0, {
+      min: 0,
+      max: 10_000,
+      integer: true,
+    }),
     queueLimit: parseNumber(read.raw('LLM_NODE_QUEUE_LIMIT'), 64, { integer: true }),
     contextSize: parseNumber(read.raw('LLM_NODE_CONTEXT_SIZE'), 2048, { min: 64, integer: true }),
     allowNoGpu: parseBoolean(read.raw('LLM_ALLOW_NO_GPU', { legacy: ['LLM_NODE_ALLOW_NO_GPU'] }), false),

@@ -33,6 +33,7 @@ import { Limiter } from './limits/limiter.js';
 import { UserLimits } from './limits/user-limits.js';
 import { ModelService } from './models/service.js';
 import { createRouterLogging, type RouterLogging } from './observability/logger.js';
+import { ResponseStore } from './responses/store.js';
 import { openDatabase, type RouterDatabase } from './store/database.js';
 
 export interface RunningRouter {
@@ -136,6 +137,7 @@ export async function startRouter(
         log.warn({ err: error }, 'settling a rate-limit reservation failed'),
       );
     },
+    responses: new ResponseStore(db),
     registeredModels: models,
     requireModelsAccess: createRequireModelsAccess(requireScope, (token) => registry.nodeForToken(token)),
   });

@@ -13,6 +13,7 @@ import type { RouterConfig } from '../config/config.js';
 import type { FleetView } from '../fleet/types.js';
 import type { AttemptFailure, InferenceResult } from '../history/types.js';
 import { HttpError } from '../http/errors.js';
+import { NativeChannel } from '../transport/channel.js';
 import { abandonReply, CLIENT_CLOSED_STATUS, watchClient } from '../transport/client.js';
 import { type AttemptOutcome, attemptNode } from './attempt.js';
 import { createNodeDispatcher } from './node-dispatcher.js';
@@ -30,7 +31,7 @@ export interface NodeProxyOptions {
   dispatcher?: Dispatcher;
 }
 
-export type ForwardInput = Pick<BackendRequest, 'kind' | 'model' | 'request' | 'reply'> & {
+export type ForwardInput = Pick<BackendRequest, 'kind' | 'model' | 'request' | 'reply' | 'channel'> & {
   /** The client's request bytes, forwarded unchanged. */
   body: Buffer;
 };
@@ -90,6 +91,7 @@ export function createNodeProxy(options: NodeProxyOptions): NodeProxy {
     const requestStartedAt = performance.now();
     const headers = nodeRequestHeaders(input.request);
     const clientGone = watchClient(reply);
+    const channel = input.channel ?? new NativeChannel(reply);
     const failures: AttemptFailure[] = [];
     const tried = new Set<string>();
     try {
@@ -111,7 +113,7 @@ export function createNodeProxy(options: NodeProxyOptions): NodeProxy {
             dispatcher,
             timeouts,
             clientSignal: clientGone.signal,
-            reply,
+            channel,
             requestStartedAt,
           });
         } finally {
@@ -156,8 +158,15 @@ export function createNodeProxy(options: NodeProxyOptions): NodeProxy {
   return {
     forwardToNode,
     // Forward the client's own bytes; re-serialising is only a fallback for bodies parsed elsewhere.
-    forward: ({ kind, model, body, rawBody, request, reply }) =>
-      forwardToNode({ kind, model, body: rawBody ?? Buffer.from(JSON.stringify(body)), request, reply }),
+    forward: ({ kind, model, body, rawBody, request, reply, channel }) =>
+      forwardToNode({
+        kind,
+        model,
+        body: rawBody ?? Buffer.from(JSON.stringify(body)),
+        request,
+        reply,
+        channel,
+      }),
     close: () => dispatcher.close(),
   };
 }

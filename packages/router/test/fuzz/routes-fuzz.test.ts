@@ -126,6 +126,16 @@ function isOpenAIShape(body: unknown): boolean {
   );
 }
 
+function isAnthropicShape(body: unknown): boolean {
+  const error = (body as { type?: string; error?: Record<string, unknown> })?.error;
+  return (
+    (body as { type?: string }).type === 'error' &&
+    !!error &&
+    typeof error.message === 'string' &&
+    typeof error.type === 'string'
+  );
+}
+
 function isManagementShape(body: unknown): boolean {
   const error = (body as { error?: Record<string, unknown> })?.error;
   return !!error && typeof error.message === 'string' && typeof error.code === 'string';
@@ -211,7 +221,11 @@ describe('route fuzzing', () => {
               return false;
             }
             const text = await response.text();
-            const family = path.startsWith('/v1/') ? 'openai' : 'management';
+            const family = path.startsWith('/v1/messages')
+              ? 'anthropic'
+              : path.startsWith('/v1/')
+                ? 'openai'
+                : 'management';
             // A deliberate 502/503/504 (no node, Hugging Face unreachable) is upstream
             // unavailability; a 500 or an undocumented 5xx never is.
             const upstream =
@@ -224,7 +238,12 @@ describe('route fuzzing', () => {
             const isJson = (response.headers.get('content-type') ?? '').includes('application/json');
             if (response.status >= 400 && isJson) {
               const parsed = JSON.parse(text);
-              const ok = family === 'openai' ? isOpenAIShape(parsed) : isManagementShape(parsed);
+              const ok =
+                family === 'openai'
+                  ? isOpenAIShape(parsed)
+                  : family === 'anthropic'
+                    ? isAnthropicShape(parsed)
+                    : isManagementShape(parsed);
               if (!ok) {
                 failures.push(
                   `${route.method} ${path}${query} → ${response.status} wrong shape: ${text.slice(0, 200)}`,

@@ -158,6 +158,23 @@ describe('per-key limits and budgets', () => {
     expect(again.status).toBe(200);
   });
 
+  it('answers over-limit Anthropic Messages requests in the Anthropic error shape', async () => {
+    const { key } = await keyWith({ rpm: 1 });
+    const send = () =>
+      router.call('POST', '/v1/messages', {
+        body: { model: 'm1', max_tokens: 8, messages: [{ role: 'user', content: 'hi' }] },
+        headers: { 'x-api-key': key, 'anthropic-version': '2023-06-01' },
+      });
+    expect((await send()).status).not.toBe(429);
+    const refused = await send();
+    expect(refused.status).toBe(429);
+    expect(refused.body).toEqual({
+      type: 'error',
+      error: { type: 'rate_limit_error', message: expect.stringContaining('1 requests per minute') },
+    });
+    expect(refused.headers.get('retry-after')).toMatch(/^\d+$/);
+  });
+
   it('applies per-model limits on top of the key limits', async () => {
     const { key } = await keyWith({ rpm: 100, models: { m2: { rpm: 1 } } });
     expect((await chat(key, 'm2')).status).toBe(200);

@@ -137,7 +137,7 @@ export async function startNode(config: NodeConfig): Promise<RunningNode> {
       modelDownloads: modelSync.downloads(),
     });
     agent = new NodeAgent(
-      new RouterClient(config.routerUrl, config.apiKey),
+      new RouterClient(config.routerUrls, config.apiKey),
       { machineName: hostname(), ip: config.ip, port, publicUrl, version: NODE_VERSION, gpu },
       readLoad,
       {

@@ -2,6 +2,7 @@
  * The router's composition root: opens the database, loads keys and nodes into memory, wires
  * the routes and starts listening. `startRouter` is what the CLI and the tests call.
  */
+import { randomUUID } from 'node:crypto';
 import type { FastifyInstance } from 'fastify';
 import { registerApiKeyRoutes } from './api/api-keys.js';
 import { registerAuthRoutes } from './api/auth.js';
@@ -20,6 +21,7 @@ import { ensureFirstAdmin, type FirstAdminResult } from './auth/users.js';
 import { createBalancer } from './balancer/index.js';
 import { createCloudGateway } from './cloud/index.js';
 import type { RouterConfig } from './config/config.js';
+import { FleetSync } from './fleet/fleet-sync.js';
 import { startHealthMonitor } from './fleet/health-monitor.js';
 import { NodeRegistry } from './fleet/registry.js';
 import { RequestCapture } from './history/capture.js';
@@ -34,6 +36,7 @@ import { UserLimits } from './limits/user-limits.js';
 import { ModelService } from './models/service.js';
 import { createRouterLogging, type RouterLogging } from './observability/logger.js';
 import { ResponseStore } from './responses/store.js';
+import { ChangeFeed } from './store/change-feed.js';
 import { openDatabase, type RouterDatabase } from './store/database.js';
 
 export interface RunningRouter {
@@ -85,6 +88,23 @@ export async function startRouter(
     log: log.child({ component: 'models' }),
   });
   const stopMonitor = startHealthMonitor(registry, config.healthCheckIntervalMs, config.nodeTimeoutMs);
+  // Replicas sharing the database: changes announced at once, the fleet shared through it.
+  const changes = await ChangeFeed.start(db, config.databaseUrl);
+  changes.on('api_keys', () => {
+    apiKeys.reload().catch((error) => log.warn({ err: error }, 'reloading API keys failed'));
+  });
+  apiKeys.onChange = () => {
+    changes.notify('api_keys').catch((error) => log.warn({ err: error }, 'announcing a key change failed'));
+  };
+  const fleetSync = new FleetSync(
+    db,
+    registry,
+    randomUUID(),
+    config.nodeTimeoutMs,
+    log.child({ component: 'fleet-sync' }),
+    changes,
+  );
+  fleetSync.start();
   const requireScope = createRequireScope({ apiKeys, jwt, db });
   const requireUser = createRequireUser({ apiKeys, jwt, db });
   const cloud = createCloudGateway(config.env);
@@ -181,6 +201,7 @@ export async function startRouter(
       stopRetention();
       clearInterval(pruneLimits);
       userLimits.close();
+      fleetSync.stop();
       // Closing the server first lets in-flight requests finish and be recorded; then the last
       // history batch is flushed before the database closes.
       // A client that holds a connection open without sending a request would keep close()
@@ -193,6 +214,7 @@ export async function startRouter(
       await apiKeys.close();
       // Stops downloads (they resume on the next start) and lands their progress first.
       await models.close();
+      await changes.close();
       await db.destroy();
       logging.close();
     },

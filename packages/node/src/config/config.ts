@@ -38,7 +38,10 @@ export interface DownloadConfig {
 }
 
 export interface NodeConfig {
+  /** The first of `routerUrls` (model sync pulls files from it). */
   routerUrl: string;
+  /** Every router replica (`LLM_ROUTER_URL=a,b`); registration and heartbeats fail over in order. */
+  routerUrls: string[];
   /** Key with scope `node:register`; without one the node runs standalone (no registration). */
   apiKey: string | null;
   /** 0 picks a free port (tests). */
@@ -160,7 +163,14 @@ function readDownloadConfig(read: SettingReader): DownloadConfig {
 export function loadNodeConfig(env: Env = process.env): NodeConfig {
   const file = readConfigFile(env);
   const read = createSettingReader(env, file.values, file.path);
-  const routerUrl = parseUrl(read.raw('LLM_ROUTER_URL', { fileKey: 'router_url' }), 'http://127.0.0.1:8080');
+  const routerSetting = read.raw('LLM_ROUTER_URL', { fileKey: 'router_url' });
+  const routerUrls = (routerSetting?.value ?? 'http://127.0.0.1:8080')
+    .split(',')
+    .map((part) => part.trim())
+    .filter((part) => part !== '')
+    .map((value) => parseUrl({ value, source: routerSetting?.source ?? 'LLM_ROUTER_URL' }, value));
+  if (routerUrls.length === 0) routerUrls.push('http://127.0.0.1:8080');
+  const routerUrl = routerUrls[0] as string;
   const port = parseNumber(read.raw('LLM_NODE_PORT', { fileKey: 'node_port' }), 11435, {
     max: 65535,
     integer: true,
@@ -169,6 +179,7 @@ export function loadNodeConfig(env: Env = process.env): NodeConfig {
   const stateDir = expandHome(read.raw('LLM_NODE_STATE_DIR')?.value ?? '~/.llm-router');
   return {
     routerUrl,
+    routerUrls,
     apiKey: read.raw('LLM_NODE_API_KEY', { fileKey: 'router_api_key' })?.value ?? null,
     port,
     bindAddress: read.raw('LLM_NODE_BIND_ADDRESS', { fileKey: 'bind_address' })?.value ?? '0.0.0.0',

@@ -70,6 +70,8 @@ export class ApiKeyStore {
   private readonly recentMisses = new Map<string, number>();
   /** Counts creations and revocations made through this store, so a reload never undoes one. */
   private localChanges = 0;
+  /** Called after every change made here (main announces it to the other replicas). */
+  onChange: (() => void) | null = null;
 
   private constructor(private readonly db: RouterDatabase) {}
 
@@ -132,6 +134,7 @@ export class ApiKeyStore {
       .execute();
     this.byHash.set(keyHash, record);
     this.localChanges++;
+    this.onChange?.();
     return { key, record };
   }
 
@@ -194,6 +197,7 @@ export class ApiKeyStore {
     if (changes.expiresAt !== undefined) record.expiresAt = changes.expiresAt;
     if (changes.limits !== undefined) record.limits = changes.limits;
     this.localChanges++;
+    this.onChange?.();
     return record;
   }
 
@@ -212,6 +216,7 @@ export class ApiKeyStore {
     if (!entry && Number(deleted.numDeletedRows) === 0) return false;
     if (entry) this.byHash.delete(entry[0]);
     this.localChanges++;
+    this.onChange?.();
     return true;
   }
 

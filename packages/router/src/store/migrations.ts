@@ -217,6 +217,27 @@ const migrations: Record<string, Migration> = {
         .execute();
     },
   },
+  // Several routers on one database: every heartbeat any replica receives lands here, so each
+  // replica routes to every live node; `change_versions` lets replicas on SQLite see changes
+  // (PostgreSQL also sends them through LISTEN/NOTIFY).
+  '0008_fleet_sync': {
+    async up(db: Kysely<unknown>) {
+      await db.schema
+        .createTable('node_heartbeats')
+        .addColumn('node_id', 'text', (c) => c.primaryKey())
+        .addColumn('router_id', 'text', (c) => c.notNull())
+        .addColumn('last_seen', 'bigint', (c) => c.notNull())
+        .addColumn('models', 'text', (c) => c.notNull())
+        .addColumn('active_requests', 'integer', (c) => c.notNull().defaultTo(0))
+        .addColumn('initializing', 'integer', (c) => c.notNull().defaultTo(0))
+        .execute();
+      await db.schema
+        .createTable('change_versions')
+        .addColumn('topic', 'text', (c) => c.primaryKey())
+        .addColumn('version', 'bigint', (c) => c.notNull())
+        .execute();
+    },
+  },
 };
 
 export const migrationProvider: MigrationProvider = {

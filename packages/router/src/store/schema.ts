@@ -34,6 +34,23 @@ export interface ApiKeysTable {
   limits?: string | null;
 }
 
+/** The latest heartbeat of a node, whichever router replica received it. */
+export interface NodeHeartbeatsTable {
+  node_id: string;
+  router_id: string;
+  last_seen: number;
+  /** JSON array of {id, ready, capabilities}. */
+  models: string;
+  active_requests: number;
+  initializing: number;
+}
+
+/** A counter per topic (`api_keys`, `fleet`) bumped on every change, for replicas to notice. */
+export interface ChangeVersionsTable {
+  topic: string;
+  version: number;
+}
+
 /** One window of one limit of one subject; `used` is what admission reserved in it. */
 export interface LimitCountersTable {
   subject: string;
@@ -212,4 +229,6 @@ export interface Database {
   model_registry_state: ModelRegistryStateTable;
   limit_counters: LimitCountersTable;
   responses: ResponsesTable;
+  node_heartbeats: NodeHeartbeatsTable;
+  change_versions: ChangeVersionsTable;
 }

@@ -11,7 +11,8 @@ export function helpText(version: string): string {
 ${USAGE}
 
 Environment variables:
-  LLM_ROUTER_URL            router to register with (default http://127.0.0.1:8080)
+  LLM_ROUTER_URL            router to register with; a comma list of replicas fails over in order
+                            (default http://127.0.0.1:8080)
   LLM_NODE_API_KEY          API key with scope node:register; unset = standalone, no registration
   LLM_NODE_PORT             HTTP port (default 11435)
   LLM_NODE_BIND_ADDRESS     address to listen on (default 0.0.0.0)

@@ -7,11 +7,11 @@
  * loads one on demand, unloading the least recently used model first).
  */
 import { mkdir, stat } from 'node:fs/promises';
-import type { NodeModel } from '@llm-router/protocol';
+import type { ModelCapability, NodeModel } from '@llm-router/protocol';
 import { type Llama, readGgufFileInfo } from 'node-llama-cpp';
 import type { Logger } from 'pino';
 import { type CatalogEntry, scanModelsDir } from './catalog.js';
-import { type Capability, capabilitiesOf, LoadedModel, type LoadOptions } from './loaded-model.js';
+import { capabilitiesOf, LoadedModel, type LoadOptions } from './loaded-model.js';
 
 export type ModelState = 'loading' | 'ready' | 'failed' | 'unloaded';
 
@@ -19,7 +19,7 @@ export interface ManagedModel {
   readonly id: string;
   entry: CatalogEntry;
   state: ModelState;
-  capabilities: Capability[] | undefined;
+  capabilities: ModelCapability[] | undefined;
   loaded: LoadedModel | null;
   error: string | null;
   /** When a request last used (or the node last loaded) the model; drives LRU unloading. */

@@ -2,9 +2,8 @@
  * Edge checks shared by the `/v1` routes: body validation with the protocol's zod schemas, the
  * parameters this node refuses rather than silently ignores, and model lookup.
  */
-import { describeValidationError } from '@llm-router/protocol';
+import { describeValidationError, type ModelCapability } from '@llm-router/protocol';
 import type { z } from 'zod';
-import type { Capability } from '../../models/loaded-model.js';
 import type { ManagedModel } from '../../models/model-manager.js';
 import type { NodeServices } from '../../services.js';
 import { badRequest, HttpError, unsupportedParameter } from '../errors.js';
@@ -76,7 +75,7 @@ export function rejectUnsupportedCompletionParameters(body: Body): void {
 export async function resolveModel(
   services: NodeServices,
   id: string,
-  capability: Capability,
+  capability: ModelCapability,
 ): Promise<ManagedModel> {
   // Loads the model first when it was unloaded (LLM_MAX_LOADED_MODELS).
   const model = await services.models.acquire(id);

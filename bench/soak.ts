@@ -89,6 +89,7 @@ async function main() {
   const key = await router.createKey('api:inference');
   const admin = await router.createKey('admin:*');
   const nodes = [await startFakeNode(), await startFakeNode()];
+  const registered: Array<{ node_id: string; node_token: string }> = [];
   for (const node of nodes) {
     const res = await fetch(`${router.url}/v0/nodes`, {
       method: 'POST',
@@ -104,7 +105,32 @@ async function main() {
       }),
     });
     if (res.status !== 201) throw new Error(`registration failed: ${res.status}`);
+    registered.push((await res.json()) as { node_id: string; node_token: string });
   }
+  // The fake nodes heartbeat like real ones (every 10 s), or they would go offline after 60 s.
+  const beat = () =>
+    Promise.all(
+      registered.map((r) =>
+        fetch(`${router.url}/v0/health`, {
+          method: 'POST',
+          headers: {
+            authorization: `Bearer ${nodeKey}`,
+            'x-node-token': r.node_token,
+            'content-type': 'application/json',
+          },
+          body: JSON.stringify({
+            node_id: r.node_id,
+            cpu_usage: 10,
+            memory_usage: 10,
+            active_requests: 0,
+            models: [{ id: 'soak', ready: true }],
+            loaded_models: ['soak'],
+          }),
+        }).then((res) => res.text()),
+      ),
+    );
+  await beat();
+  const heartbeats = setInterval(() => void beat().catch(() => {}), 10_000);
   const limitedRes = await fetch(`${router.url}/v0/api-keys`, {
     method: 'POST',
     headers: { authorization: `Bearer ${admin}`, 'content-type': 'application/json' },
@@ -182,6 +208,7 @@ async function main() {
   };
   await Promise.all(Array.from({ length: concurrency }, worker));
   clearInterval(sampler);
+  clearInterval(heartbeats);
   samples.push(sampleProcess(pid));
   await dispatcher.close();
 

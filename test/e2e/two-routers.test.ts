@@ -98,6 +98,7 @@ it('serves through B with a node that heartbeats to A, and keeps serving when A 
   // Past the node timeout B still has the node online: its heartbeats now come to B.
   await new Promise((resolve) => setTimeout(resolve, 6000));
   expect((await nodesOn(b)).map((n) => n.status)).toEqual(['online']);
+  expect(node.child.exitCode).toBeNull(); // the node rode out the loss of its router
   const after = await ask();
   expect(after.choices[0]?.message.content).toBeTypeOf('string');
 });

@@ -68,6 +68,9 @@ export function rateLimitHeaders(state: RateHeadersState): Record<string, string
   return headers;
 }
 
+/** How long after its reply closes an unrecorded request's reservation is released. */
+const ORPHAN_SETTLE_MS = 10_000;
+
 const CODES: Record<LimitKind, string> = {
   requests: 'rate_limit_exceeded',
   tokens: 'rate_limit_exceeded',
@@ -96,6 +99,16 @@ export function registerLimitAdmission(app: FastifyInstance, deps: AdmissionDeps
     }
     // Set on the reply so they survive the proxy's hijack (it copies the reply's headers).
     reply.headers(rateLimitHeaders(request.limitAdmission.state));
+    // A request that ends without being recorded (a route failing before it forwards) must not
+    // hold its concurrency slot forever: release it, keeping the reservation, a while after.
+    const admission = request.limitAdmission;
+    reply.raw.once('close', () => {
+      setTimeout(() => {
+        if (request.limitAdmission !== admission) return;
+        request.limitAdmission = undefined;
+        admission.settle(null).catch(() => {});
+      }, ORPHAN_SETTLE_MS).unref();
+    });
   });
 }
 

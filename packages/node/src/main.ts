@@ -47,6 +47,7 @@ export async function startNode(config: NodeConfig): Promise<RunningNode> {
   const logging = createNodeLogging({
     level: config.logLevel,
     logDir: config.logDir,
+    retentionDays: config.logRetentionDays,
     toStdout: config.logToStdout,
   });
   const log = logging.logger;
@@ -70,6 +71,7 @@ export async function startNode(config: NodeConfig): Promise<RunningNode> {
       threads: config.threads,
     },
     log,
+    config.maxLoadedModels,
   );
   const services: NodeServices = {
     config,
@@ -135,7 +137,7 @@ export async function startNode(config: NodeConfig): Promise<RunningNode> {
       modelDownloads: modelSync.downloads(),
     });
     agent = new NodeAgent(
-      new RouterClient(config.routerUrl, config.apiKey),
+      new RouterClient(config.routerUrls, config.apiKey),
       { machineName: hostname(), ip: config.ip, port, publicUrl, version: NODE_VERSION, gpu },
       readLoad,
       {

@@ -18,6 +18,8 @@ export function openAIErrorType(status: number): string {
   if (status === 429) return 'rate_limit_error';
   if (status === 502 || status === 504) return 'upstream_error';
   if (status === 503) return 'service_unavailable';
+  // 405, 408, 409, 414, 415, …: the client's request is what must change.
+  if (status >= 400 && status < 500) return 'invalid_request_error';
   return 'server_error';
 }
 

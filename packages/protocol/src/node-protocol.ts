@@ -6,11 +6,28 @@
 import { z } from 'zod';
 import { MODEL_CAPABILITIES } from './endpoints.js';
 
+/**
+ * An optional field that also takes `null` (the upstream's serde reads null as "absent"), and
+ * hands the router `undefined` for both.
+ */
+const absentOrNull = <T extends z.ZodTypeAny>(schema: T) =>
+  schema
+    .nullish()
+    .transform((value): z.output<T> | undefined => value ?? undefined)
+    .optional();
+
+/** A list that may be missing or null on the wire; both mean empty. */
+const listOrNull = <T extends z.ZodTypeAny>(item: T) =>
+  z
+    .array(item)
+    .nullish()
+    .transform((value): z.output<T>[] => value ?? []);
+
 export const GpuDeviceSchema = z.object({
   model: z.string(),
   count: z.number().int().nonnegative(),
   /** Device memory in bytes. */
-  memory: z.number().nonnegative().optional(),
+  memory: absentOrNull(z.number().nonnegative()),
 });
 export type GpuDevice = z.infer<typeof GpuDeviceSchema>;
 
@@ -19,28 +36,32 @@ export const NodeModelSchema = z.object({
   id: z.string().min(1),
   ready: z.boolean(),
   /** What the model can do on this node: `chat` (and completions) or `embeddings`. */
-  capabilities: z.array(z.enum(MODEL_CAPABILITIES)).optional(),
+  capabilities: absentOrNull(z.array(z.enum(MODEL_CAPABILITIES))),
 });
 export type NodeModel = z.infer<typeof NodeModelSchema>;
 
 export const RegisterNodeRequestSchema = z.object({
   /** Stable id the node persists, so two hosts with one hostname stay two nodes. */
-  node_id: z.string().uuid().optional(),
+  node_id: absentOrNull(z.string().uuid()),
   machine_name: z.string().min(1).max(255),
   ip_address: z.string().min(1).max(255),
-  runtime_version: z.string().max(64).default('1.0.0'),
+  runtime_version: z
+    .string()
+    .max(64)
+    .nullish()
+    .transform((value) => value ?? '1.0.0'),
   /** Kept for compatibility; the router calls `base_url` (or `ip_address:node_api_port`). */
   runtime_port: z.number().int().min(0).max(65535),
-  node_api_port: z.number().int().min(1).max(65535).optional(),
+  node_api_port: absentOrNull(z.number().int().min(1).max(65535)),
   /** The URL the router should call, e.g. `http://10.0.0.5:11435`. */
-  base_url: z.string().url().optional(),
+  base_url: absentOrNull(z.string().url()),
   gpu_available: z.boolean(),
-  gpu_devices: z.array(GpuDeviceSchema).default([]),
-  gpu_count: z.number().int().nonnegative().optional(),
-  gpu_model: z.string().optional(),
-  supported_runtimes: z.array(z.string()).default([]),
-  models: z.array(NodeModelSchema).optional(),
-  initializing: z.boolean().optional(),
+  gpu_devices: listOrNull(GpuDeviceSchema),
+  gpu_count: absentOrNull(z.number().int().nonnegative()),
+  gpu_model: absentOrNull(z.string()),
+  supported_runtimes: listOrNull(z.string()),
+  models: absentOrNull(z.array(NodeModelSchema)),
+  initializing: absentOrNull(z.boolean()),
 });
 export type RegisterNodeRequest = z.input<typeof RegisterNodeRequestSchema>;
 
@@ -81,17 +102,20 @@ export const HeartbeatRequestSchema = z.object({
   gpu_capability_score: z.number().nullish(),
   active_requests: z.number().int().nonnegative(),
   average_response_time_ms: z.number().nonnegative().nullish(),
-  loaded_models: z.array(z.string()).default([]),
-  loaded_embedding_models: z.array(z.string()).default([]),
-  loaded_asr_models: z.array(z.string()).default([]),
-  loaded_tts_models: z.array(z.string()).default([]),
-  supported_runtimes: z.array(z.string()).default([]),
-  initializing: z.boolean().default(false),
+  loaded_models: listOrNull(z.string()),
+  loaded_embedding_models: listOrNull(z.string()),
+  loaded_asr_models: listOrNull(z.string()),
+  loaded_tts_models: listOrNull(z.string()),
+  supported_runtimes: listOrNull(z.string()),
+  initializing: z
+    .boolean()
+    .nullish()
+    .transform((value) => value ?? false),
   ready_models: z.tuple([z.number().int().nonnegative(), z.number().int().nonnegative()]).nullish(),
   /** Extension: every model the node has, ready or not. */
-  models: z.array(NodeModelSchema).optional(),
+  models: absentOrNull(z.array(NodeModelSchema)),
   /** Extension: models being pulled from the router, with byte progress. */
-  model_downloads: z.array(ModelDownloadSchema).max(1000).optional(),
+  model_downloads: absentOrNull(z.array(ModelDownloadSchema).max(1000)),
 });
 export type HeartbeatRequest = z.input<typeof HeartbeatRequestSchema>;
 

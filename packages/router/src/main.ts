@@ -2,6 +2,7 @@
  * The router's composition root: opens the database, loads keys and nodes into memory, wires
  * the routes and starts listening. `startRouter` is what the CLI and the tests call.
  */
+import { randomUUID } from 'node:crypto';
 import type { FastifyInstance } from 'fastify';
 import { registerApiKeyRoutes } from './api/api-keys.js';
 import { registerAuthRoutes } from './api/auth.js';
@@ -21,6 +22,7 @@ import { ensureFirstAdmin, type FirstAdminResult } from './auth/users.js';
 import { createBalancer } from './balancer/index.js';
 import { createCloudGateway } from './cloud/index.js';
 import type { RouterConfig } from './config/config.js';
+import { FleetSync } from './fleet/fleet-sync.js';
 import { startHealthMonitor } from './fleet/health-monitor.js';
 import { NodeRegistry } from './fleet/registry.js';
 import { RequestCapture } from './history/capture.js';
@@ -36,10 +38,15 @@ import { describeRoutes } from './http/openapi.js';
 import { createHttpServer } from './http/server.js';
 import { SessionCookies } from './http/session.js';
 import { registerDashboard } from './http/static-dashboard.js';
+import { registerLimitAdmission, settleFinished } from './limits/admission.js';
+import { LimitCounters } from './limits/counters.js';
+import { Limiter } from './limits/limiter.js';
+import { UserLimits } from './limits/user-limits.js';
 import { ModelService } from './models/service.js';
 import { createRouterLogging, type RouterLogging } from './observability/logger.js';
 import { RouterMetrics } from './observability/metrics.js';
 import { ResponseStore } from './responses/store.js';
+import { ChangeFeed } from './store/change-feed.js';
 import { openDatabase, type RouterDatabase } from './store/database.js';
 
 export interface RunningRouter {
@@ -97,6 +104,23 @@ export async function startRouter(
     log: log.child({ component: 'models' }),
   });
   const stopMonitor = startHealthMonitor(registry, config.healthCheckIntervalMs, config.nodeTimeoutMs);
+  // Replicas sharing the database: changes announced at once, the fleet shared through it.
+  const changes = await ChangeFeed.start(db, config.databaseUrl);
+  changes.on('api_keys', () => {
+    apiKeys.reload().catch((error) => log.warn({ err: error }, 'reloading API keys failed'));
+  });
+  apiKeys.onChange = () => {
+    changes.notify('api_keys').catch((error) => log.warn({ err: error }, 'announcing a key change failed'));
+  };
+  const fleetSync = new FleetSync(
+    db,
+    registry,
+    randomUUID(),
+    config.nodeTimeoutMs,
+    log.child({ component: 'fleet-sync' }),
+    changes,
+  );
+  fleetSync.start();
   const authDeps = { apiKeys, jwt, db, session };
   const requireScope = createRequireScope(authDeps);
   const requireUser = createRequireUser(authDeps);
@@ -120,11 +144,21 @@ export async function startRouter(
     log.child({ component: 'history' }),
   );
 
-  const app = createHttpServer({ bodyLimitBytes: config.bodyLimitBytes, log });
+  const userLimits = await UserLimits.load(db);
+  const limitCounters = new LimitCounters(db);
+  const limiter = new Limiter(limitCounters);
+  const pruneLimits = setInterval(() => void limitCounters.prune().catch(() => {}), 600_000);
+  pruneLimits.unref();
+
+  const app = createHttpServer({
+    bodyLimitBytes: config.bodyLimitBytes,
+    bodyReadTimeoutMs: config.bodyReadTimeoutMs,
+    log,
+  });
   app.get('/health', async () => ({ status: 'ok' }));
   describeRoutes(app, { 'GET /health': { summary: 'Liveness: `{"status":"ok"}`', tags: ['meta'] } });
   registerAuthRoutes(app, { db, jwt, throttle: new LoginThrottle(), requireUser, session });
-  registerUserRoutes(app, { db, requireScope });
+  registerUserRoutes(app, { db, requireScope, userLimits });
   registerInvitationRoutes(app, { db, requireScope });
   registerApiKeyRoutes(app, { apiKeys, requireScope });
   registerNodeRoutes(app, {
@@ -136,15 +170,23 @@ export async function startRouter(
     modelsVersion: () => models.modelsVersion(),
   });
   registerNodeAdminRoutes(app, { registry, requireScope, requireReader });
+  registerLimitAdmission(app, {
+    limiter,
+    limitsFor: (principal) =>
+      principal.kind === 'api_key' ? (principal.limits ?? null) : userLimits.get(principal.userId),
+  });
   registerOpenAIRoutes(app, {
     fleet: registry,
     config,
     requireScope,
     cloud,
     balancer: createBalancer(config.balancerMode),
-    onRequestFinished: (finished) => {
+    onRequestFinished: (finished, request) => {
       capture.record(finished);
       metrics.observe(finished);
+      settleFinished(request, finished).catch((error) =>
+        log.warn({ err: error }, 'settling a rate-limit reservation failed'),
+      );
     },
     responses: new ResponseStore(db),
     registeredModels: models,
@@ -195,6 +237,9 @@ export async function startRouter(
       stopMonitor();
       await metricsListener?.close();
       stopRetention();
+      clearInterval(pruneLimits);
+      userLimits.close();
+      fleetSync.stop();
       // Closing the server first lets in-flight requests finish and be recorded; then the last
       // history batch is flushed before the database closes.
       // A client that holds a connection open without sending a request would keep close()
@@ -207,6 +252,7 @@ export async function startRouter(
       await apiKeys.close();
       // Stops downloads (they resume on the next start) and lands their progress first.
       await models.close();
+      await changes.close();
       await db.destroy();
       logging.close();
     },

@@ -1,6 +1,7 @@
 /**
  * The two calls a node makes to its router. Every call has a timeout; credentials travel in
- * headers only and are never logged.
+ * headers only and are never logged. With several router replicas (`LLM_ROUTER_URL=a,b`) a
+ * call that cannot reach the current one moves on to the next, and stays there while it works.
  */
 import type { HeartbeatRequest, RegisterNodeRequest } from '@llm-router/protocol';
 
@@ -12,10 +13,20 @@ export interface RouterReply {
 const CALL_TIMEOUT_MS = 10_000;
 
 export class RouterClient {
+  private readonly routerUrls: string[];
+  private current = 0;
+
   constructor(
-    private readonly routerUrl: string,
+    routerUrls: string | string[],
     private readonly apiKey: string,
-  ) {}
+  ) {
+    this.routerUrls = [routerUrls].flat();
+  }
+
+  /** The replica calls go to now. */
+  get routerUrl(): string {
+    return this.routerUrls[this.current] as string;
+  }
 
   /** `proofToken`: the token the router issued this node before, proving it is the same node. */
   register(body: RegisterNodeRequest, signal: AbortSignal, proofToken?: string | null): Promise<RouterReply> {
@@ -32,12 +43,22 @@ export class RouterClient {
     headers: Record<string, string>,
     signal: AbortSignal,
   ): Promise<RouterReply> {
-    const response = await fetch(`${this.routerUrl}${path}`, {
-      method: 'POST',
-      headers: { 'content-type': 'application/json', authorization: `Bearer ${this.apiKey}`, ...headers },
-      body: JSON.stringify(body),
-      signal: AbortSignal.any([signal, AbortSignal.timeout(CALL_TIMEOUT_MS)]),
-    });
+    let response: Response | undefined;
+    for (let tried = 0; ; tried++) {
+      try {
+        response = await fetch(`${this.routerUrl}${path}`, {
+          method: 'POST',
+          headers: { 'content-type': 'application/json', authorization: `Bearer ${this.apiKey}`, ...headers },
+          body: JSON.stringify(body),
+          signal: AbortSignal.any([signal, AbortSignal.timeout(CALL_TIMEOUT_MS)]),
+        });
+        break;
+      } catch (error) {
+        // Unreachable (or silent past the timeout): try the next replica, unless we are stopping.
+        if (signal.aborted || tried + 1 >= this.routerUrls.length) throw error;
+        this.current = (this.current + 1) % this.routerUrls.length;
+      }
+    }
     const text = await response.text();
     let parsed: unknown = text;
     try {

@@ -11,7 +11,8 @@ export function helpText(version: string): string {
 ${USAGE}
 
 Environment variables:
-  LLM_ROUTER_URL            router to register with (default http://127.0.0.1:8080)
+  LLM_ROUTER_URL            router to register with; a comma list of replicas fails over in order
+                            (default http://127.0.0.1:8080)
   LLM_NODE_API_KEY          API key with scope node:register; unset = standalone, no registration
   LLM_NODE_PORT             HTTP port (default 11435)
   LLM_NODE_BIND_ADDRESS     address to listen on (default 0.0.0.0)
@@ -21,13 +22,16 @@ Environment variables:
   LLM_NODE_HEARTBEAT_SECS   seconds between heartbeats (default 10)
   LLM_NODE_THREADS          llama.cpp CPU threads (default: CPU cores - 1, at least 1)
   LLM_NODE_PARALLEL         requests one model serves at once (context sequences, default 2)
+  LLM_MAX_LOADED_MODELS     most models loaded at once; least recently used ones are unloaded
+                            and loaded again on demand (default 0 = no limit)
   LLM_NODE_QUEUE_LIMIT      requests that may wait for a sequence; beyond it 503 (default 64)
   LLM_NODE_CONTEXT_SIZE     tokens per sequence, capped to the model's training context (default 2048)
   LLM_NODE_BODY_LIMIT_BYTES largest request body (default 10485760); larger gets 413
   LLM_NODE_MODEL_RESCAN_SECS how often the models directory is rescanned (default 10; 0 = never)
   LLM_ALLOW_NO_GPU          true = serve on the CPU when no GPU is found (legacy LLM_NODE_ALLOW_NO_GPU)
   LLM_NODE_LOG_LEVEL        trace|debug|info|warn|error|fatal|silent (default info)
-  LLM_NODE_LOG_DIR          directory of llm-node.jsonl (default ~/.llm-router/logs)
+  LLM_NODE_LOG_DIR          directory of the daily llm-node.jsonl.YYYY-MM-DD files (default ~/.llm-router/logs)
+  LLM_NODE_LOG_RETENTION_DAYS  days of node log files kept (default 7)
   LLM_NODE_STATE_DIR        where the node id is kept, node-<port>.json (default ~/.llm-router)
   LLM_NODE_CONFIG           JSON file with router_url, router_api_key, models_dir, node_port,
                             heartbeat_interval_sec, bind_address (environment variables win)

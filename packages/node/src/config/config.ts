@@ -38,7 +38,10 @@ export interface DownloadConfig {
 }
 
 export interface NodeConfig {
+  /** The first of `routerUrls` (model sync pulls files from it). */
   routerUrl: string;
+  /** Every router replica (`LLM_ROUTER_URL=a,b`); registration and heartbeats fail over in order. */
+  routerUrls: string[];
   /** Key with scope `node:register`; without one the node runs standalone (no registration). */
   apiKey: string | null;
   /** 0 picks a free port (tests). */
@@ -54,6 +57,8 @@ export interface NodeConfig {
   threads: number;
   /** Context sequences per model: how many requests one model serves at once. */
   parallel: number;
+  /** Most models loaded at once (least recently used ones are unloaded); 0 = no limit. */
+  maxLoadedModels: number;
   /** Requests that may wait for a free sequence; beyond that the node answers 503. */
   queueLimit: number;
   /** Tokens per sequence, capped to the model's training context. */
@@ -61,6 +66,8 @@ export interface NodeConfig {
   allowNoGpu: boolean;
   logLevel: LogLevel;
   logDir: string;
+  /** Days of daily log files (`llm-node.jsonl.YYYY-MM-DD`) kept; older ones are deleted. */
+  logRetentionDays: number;
   /** Also write log lines to stdout (the CLI does; embedded nodes in tests do not). */
   logToStdout: boolean;
   /** Where the stable node id is persisted. */
@@ -156,7 +163,14 @@ function readDownloadConfig(read: SettingReader): DownloadConfig {
 export function loadNodeConfig(env: Env = process.env): NodeConfig {
   const file = readConfigFile(env);
   const read = createSettingReader(env, file.values, file.path);
-  const routerUrl = parseUrl(read.raw('LLM_ROUTER_URL', { fileKey: 'router_url' }), 'http://127.0.0.1:8080');
+  const routerSetting = read.raw('LLM_ROUTER_URL', { fileKey: 'router_url' });
+  const routerUrls = (routerSetting?.value ?? 'http://127.0.0.1:8080')
+    .split(',')
+    .map((part) => part.trim())
+    .filter((part) => part !== '')
+    .map((value) => parseUrl({ value, source: routerSetting?.source ?? 'LLM_ROUTER_URL' }, value));
+  if (routerUrls.length === 0) routerUrls.push('http://127.0.0.1:8080');
+  const routerUrl = routerUrls[0] as string;
   const port = parseNumber(read.raw('LLM_NODE_PORT', { fileKey: 'node_port' }), 11435, {
     max: 65535,
     integer: true,
@@ -165,6 +179,7 @@ export function loadNodeConfig(env: Env = process.env): NodeConfig {
   const stateDir = expandHome(read.raw('LLM_NODE_STATE_DIR')?.value ?? '~/.llm-router');
   return {
     routerUrl,
+    routerUrls,
     apiKey: read.raw('LLM_NODE_API_KEY', { fileKey: 'router_api_key' })?.value ?? null,
     port,
     bindAddress: read.raw('LLM_NODE_BIND_ADDRESS', { fileKey: 'bind_address' })?.value ?? '0.0.0.0',
@@ -187,11 +202,21 @@ export function loadNodeConfig(env: Env = process.env): NodeConfig {
       integer: true,
     }),
     parallel: parseNumber(read.raw('LLM_NODE_PARALLEL'), 2, { min: 1, max: 256, integer: true }),
+    maxLoadedModels: parseNumber(read.raw('LLM_MAX_LOADED_MODELS'), 0, {
+      min: 0,
+      max: 10_000,
+      integer: true,
+    }),
     queueLimit: parseNumber(read.raw('LLM_NODE_QUEUE_LIMIT'), 64, { integer: true }),
     contextSize: parseNumber(read.raw('LLM_NODE_CONTEXT_SIZE'), 2048, { min: 64, integer: true }),
     allowNoGpu: parseBoolean(read.raw('LLM_ALLOW_NO_GPU', { legacy: ['LLM_NODE_ALLOW_NO_GPU'] }), false),
     logLevel: readLogLevel(read),
     logDir: expandHome(read.raw('LLM_NODE_LOG_DIR')?.value ?? join(stateDir, 'logs')),
+    logRetentionDays: parseNumber(read.raw('LLM_NODE_LOG_RETENTION_DAYS'), 7, {
+      min: 1,
+      max: 3650,
+      integer: true,
+    }),
     logToStdout: true,
     stateDir,
     bodyLimitBytes: parseNumber(read.raw('LLM_NODE_BODY_LIMIT_BYTES'), 10 * 1024 * 1024, {

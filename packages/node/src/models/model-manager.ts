@@ -2,7 +2,9 @@
  * The node's models: what the models directory holds (plus models model sync serves in
  * place from shared storage), what is loaded, and what is ready. Loading happens in the
  * background, one model at a time (memory), so the HTTP server is up before any model is.
- * `rescan()` picks up files added, changed or removed while running.
+ * `rescan()` picks up files added, changed or removed while running. With a cap on loaded
+ * models (LLM_MAX_LOADED_MODELS), models beyond it stay `unloaded` (still served: `acquire`
+ * loads one on demand, unloading the least recently used model first).
  */
 import { mkdir, stat } from 'node:fs/promises';
 import type { ModelCapability, NodeModel } from '@llm-router/protocol';
@@ -11,7 +13,7 @@ import type { Logger } from 'pino';
 import { type CatalogEntry, scanModelsDir } from './catalog.js';
 import { capabilitiesOf, LoadedModel, type LoadOptions } from './loaded-model.js';
 
-export type ModelState = 'loading' | 'ready' | 'failed';
+export type ModelState = 'loading' | 'ready' | 'failed' | 'unloaded';
 
 export interface ManagedModel {
   readonly id: string;
@@ -22,6 +24,10 @@ export interface ManagedModel {
   error: string | null;
   /** How long the last load took (file read to ready), for `/metrics/prom`; null until loaded. */
   loadSeconds: number | null;
+  /** When a request last used (or the node last loaded) the model; drives LRU unloading. */
+  lastUsedAt: number;
+  /** An on-demand load in progress, which requests for the model wait for. */
+  loading: Promise<void> | null;
 }
 
 /** A file this recently written may still be being copied in; the next scan looks again. */
@@ -44,6 +50,8 @@ export class ModelManager {
     private readonly modelsDir: string,
     private readonly options: LoadOptions,
     private readonly log: Logger,
+    /** Most models loaded at once; 0 = no limit. */
+    private readonly maxLoaded = 0,
   ) {}
 
   /** Starts the first scan and load in the background, then rescans every `rescanSecs`. */
@@ -90,7 +98,62 @@ export class ModelManager {
   }
 
   list(): NodeModel[] {
-    return this.all().map((m) => ({ id: m.id, ready: m.state === 'ready', capabilities: m.capabilities }));
+    // An unloaded model is served (loaded on demand), so the router may route to it.
+    return this.all().map((m) => ({
+      id: m.id,
+      ready: m.state === 'ready' || m.state === 'unloaded',
+      capabilities: m.capabilities,
+    }));
+  }
+
+  /**
+   * The model for a request, loaded: an unloaded model is loaded now (unloading the least
+   * recently used one when the cap is reached). Undefined when the node has no such model.
+   */
+  async acquire(id: string): Promise<ManagedModel | undefined> {
+    const model = this.models.get(id);
+    if (!model) return undefined;
+    model.lastUsedAt = Date.now();
+    if (model.state === 'unloaded') {
+      model.loading ??= this.loadOnDemand(model).finally(() => {
+        model.loading = null;
+      });
+    }
+    if (model.loading) await model.loading;
+    return this.models.get(id);
+  }
+
+  /** Models loaded (or being loaded) right now. */
+  loadedCount(): number {
+    return [...this.models.values()].filter((m) => m.state === 'ready' || m.state === 'loading').length;
+  }
+
+  private async loadOnDemand(model: ManagedModel): Promise<void> {
+    await this.makeRoomFor(model);
+    if (this.models.get(model.id) !== model || this.closed) return;
+    await this.bringUp(model);
+  }
+
+  /** Unloads least recently used ready models until one more fits under the cap. */
+  private async makeRoomFor(keep: ManagedModel): Promise<void> {
+    if (this.maxLoaded <= 0) return;
+    while (this.loadedCount() >= this.maxLoaded) {
+      const victim = [...this.models.values()]
+        .filter((m) => m !== keep && m.state === 'ready' && m.loaded)
+        .sort((a, b) => a.lastUsedAt - b.lastUsedAt)[0];
+      if (!victim) return;
+      const loaded = victim.loaded;
+      victim.state = 'unloaded';
+      victim.loaded = null;
+      this.log.info(
+        { model: victim.id, for: keep.id, max: this.maxLoaded },
+        'unloading least recently used model',
+      );
+      this.emitChange();
+      await loaded
+        ?.unload()
+        .catch((error) => this.log.warn({ err: error, model: victim.id }, 'unload failed'));
+    }
   }
 
   /** Requests waiting for a sequence, over all models. */
@@ -195,12 +258,36 @@ export class ModelManager {
       loaded: null,
       error: null,
       loadSeconds: null,
+      lastUsedAt: Date.now(),
+      loading: null,
     };
     this.models.set(entry.id, model);
     this.emitChange();
+    if (this.maxLoaded > 0 && this.loadedCount() > this.maxLoaded) {
+      // Over the cap: known and served, loaded when a request needs it.
+      try {
+        model.capabilities = capabilitiesOf(await readGgufFileInfo(entry.path, { readTensorInfo: false }));
+        model.state = 'unloaded';
+        this.log.info({ model: entry.id, max: this.maxLoaded }, 'model left unloaded until requested');
+      } catch (error) {
+        model.state = 'failed';
+        model.error = (error as Error).message;
+      }
+      this.emitChange();
+      return;
+    }
+    await this.bringUp(model);
+  }
+
+  /** Loads a known model into memory and marks it ready (or failed). */
+  private async bringUp(model: ManagedModel): Promise<void> {
+    const entry = model.entry;
+    model.state = 'loading';
+    model.error = null;
+    this.emitChange();
     const started = performance.now();
     try {
-      model.capabilities = capabilitiesOf(await readGgufFileInfo(entry.path, { readTensorInfo: false }));
+      model.capabilities ??= capabilitiesOf(await readGgufFileInfo(entry.path, { readTensorInfo: false }));
       const loaded = await LoadedModel.load(this.llama, entry, this.options);
       if (this.closed || this.models.get(entry.id) !== model) {
         await loaded.unload();

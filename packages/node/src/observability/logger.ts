@@ -1,12 +1,13 @@
 /**
- * Node logs: pino JSON lines to `<log dir>/llm-node.jsonl`, to stdout for the CLI, and into a
- * bounded in-memory ring that `GET /v0/logs` reads. Credentials never reach a log line.
+ * Node logs: pino JSON lines to a daily file `<log dir>/llm-node.jsonl.YYYY-MM-DD` (files
+ * older than the retention are deleted), to stdout for the CLI, and into a bounded in-memory
+ * ring that `GET /v0/logs` reads. Credentials never reach a log line.
  */
-import { mkdirSync } from 'node:fs';
-import { join } from 'node:path';
+import { DailyJsonlFile } from '@llm-router/protocol/daily-log-file';
 import pino, { type Logger } from 'pino';
 import type { LogLevel } from '../config/config.js';
 
+/** Daily files are this name plus `.YYYY-MM-DD` (UTC). */
 export const LOG_FILE_NAME = 'llm-node.jsonl';
 const RING_CAPACITY = 1000;
 
@@ -59,8 +60,8 @@ export class LogRing {
 export interface NodeLogging {
   logger: Logger;
   ring: LogRing;
-  /** The JSON-lines file, or null when the log directory could not be created. */
-  filePath: string | null;
+  /** Today's JSON-lines file, or null when the log directory could not be created. */
+  readonly filePath: string | null;
   setLevel(level: LogLevel): void;
   close(): void;
 }
@@ -68,20 +69,21 @@ export interface NodeLogging {
 export function createNodeLogging(options: {
   level: LogLevel;
   logDir: string;
+  /** Days of daily files kept (default 7). */
+  retentionDays?: number;
   toStdout: boolean;
+  /** The clock, for tests of rotation. */
+  now?: () => number;
 }): NodeLogging {
   const ring = new LogRing();
   const streams: pino.StreamEntry[] = [{ level: 'trace', stream: ring }];
-  let filePath: string | null = join(options.logDir, LOG_FILE_NAME);
-  let file: (pino.DestinationStream & { flushSync?: () => void; end?: () => void }) | null = null;
+  let file: DailyJsonlFile | null = null;
   let fileProblem: string | null = null;
   try {
-    mkdirSync(options.logDir, { recursive: true });
-    file = pino.destination({ dest: filePath, sync: false, append: true });
+    file = new DailyJsonlFile(options.logDir, `${LOG_FILE_NAME}.`, options.retentionDays ?? 7, options.now);
     streams.push({ level: 'trace', stream: file });
   } catch (error) {
     fileProblem = (error as Error).message;
-    filePath = null;
   }
   if (options.toStdout) streams.push({ level: 'trace', stream: pino.destination({ dest: 1, sync: false }) });
   const logger = pino(
@@ -97,20 +99,21 @@ export function createNodeLogging(options: {
       { logDir: options.logDir, error: fileProblem },
       'cannot write the log file; logging to memory only',
     );
+  // A node that runs for weeks without writing on a given day still drops expired files.
+  const retentionTimer = file ? setInterval(() => file?.deleteExpired(), 3_600_000) : undefined;
+  retentionTimer?.unref();
   return {
     logger,
     ring,
-    filePath,
+    get filePath() {
+      return file?.currentPath ?? null;
+    },
     setLevel(level) {
       logger.level = level;
     },
     close() {
-      try {
-        file?.flushSync?.();
-        file?.end?.();
-      } catch {
-        // The file may not be open yet (async destination); nothing is lost but the last lines.
-      }
+      clearInterval(retentionTimer);
+      file?.end();
     },
   };
 }

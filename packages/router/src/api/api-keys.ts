@@ -6,6 +6,7 @@ import type { ApiKeyRecord, ApiKeyStore } from '../auth/api-keys.js';
 import { actingUserId, type RequireScope } from '../http/auth-context.js';
 import { badRequest, notFound } from '../http/errors.js';
 import { describeRoutes } from '../http/openapi.js';
+import { LimitsSchema, normaliseLimits } from '../limits/spec.js';
 import { isoTime } from './json-time.js';
 import { parseInput } from './validate.js';
 
@@ -13,15 +14,18 @@ const CreateApiKeySchema = z.object({
   name: z.string().trim().min(1).max(255),
   scopes: z.array(z.enum(API_KEY_SCOPES)).min(1),
   expires_at: z.iso.datetime({ offset: true }).nullish(),
+  /** Rate limits and token budgets (see README, "Limits and budgets"); null or {} = none. */
+  limits: LimitsSchema.nullish(),
 });
 
 const UpdateApiKeySchema = z
   .object({
     name: z.string().trim().min(1).max(255).optional(),
     expires_at: z.iso.datetime({ offset: true }).nullish(),
+    limits: LimitsSchema.nullish(),
   })
-  .refine((v) => v.name !== undefined || v.expires_at !== undefined, {
-    message: 'give name and/or expires_at',
+  .refine((v) => v.name !== undefined || v.expires_at !== undefined || v.limits !== undefined, {
+    message: 'give name, expires_at and/or limits',
   });
 
 function parseExpiry(value: string | null | undefined): number | null | undefined {
@@ -42,6 +46,7 @@ export function apiKeyToJson(record: ApiKeyRecord) {
     created_at: isoTime(record.createdAt),
     expires_at: isoTime(record.expiresAt),
     last_used_at: isoTime(record.lastUsedAt),
+    limits: record.limits,
   };
 }
 
@@ -80,6 +85,7 @@ export function registerApiKeyRoutes(
       scopes: input.scopes,
       expiresAt,
       createdBy,
+      limits: normaliseLimits(input.limits),
     });
     return reply.code(201).send({ ...apiKeyToJson(record), key });
   });
@@ -93,6 +99,7 @@ export function registerApiKeyRoutes(
     const record = await deps.apiKeys.update(request.params.id, {
       name: input.name,
       expiresAt: parseExpiry(input.expires_at),
+      limits: input.limits === undefined ? undefined : normaliseLimits(input.limits),
     });
     if (!record) throw notFound('API key not found', 'api_key_not_found');
     return apiKeyToJson(record);

@@ -4,7 +4,7 @@
  * models no node can serve), and running one request so that it is timed, recorded once for
  * request history (with its endpoint's request type) and its unsent failure rendered.
  */
-import type { InferenceEndpoint } from '@llm-router/protocol';
+import type { InferenceEndpoint, InferenceKind } from '@llm-router/protocol';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { Backend } from '../backends.js';
 import type { CloudGateway } from '../cloud/types.js';
@@ -21,15 +21,19 @@ export interface InferenceRoutingDeps {
   cloud?: CloudGateway;
   proxy: NodeProxy;
   registeredModels?: RegisteredModels;
-  onRequestFinished?: (request: FinishedRequest) => void;
+  /** Gets the request too, so per-request state (the limit reservation) can be settled. */
+  onRequestFinished?: (finished: FinishedRequest, request: FastifyRequest) => void;
 }
 
 export interface InferenceRouting {
   readonly fleet: FleetView;
   readonly cloud: CloudGateway | undefined;
   readonly proxy: NodeProxy;
-  /** The backend for a model; throws the HTTP error for a model no backend can serve. */
-  backendFor(model: string): Backend;
+  /**
+   * The backend for a model; throws the HTTP error for a model no backend can serve (a chat
+   * or completion request for an embeddings-only model: 400 up front).
+   */
+  backendFor(model: string, kind?: InferenceKind): Backend;
   /**
    * Runs one request: `run` forwards it and returns the backend's result; it is recorded (with
    * `model`, or the body's `model`), and an unsent failure is thrown for the error handler.
@@ -79,9 +83,17 @@ export function createInferenceRouting(deps: InferenceRoutingDeps): InferenceRou
     fleet,
     cloud,
     proxy,
-    backendFor(model) {
+    backendFor(model, kind = 'chat') {
       if (cloud?.parseModel(model)) return cloud;
       if (!fleet.isModelKnown(model)) throw notOnAnyNode(model, deps.registeredModels?.getForApi(model));
+      if (kind !== 'embeddings' && servesOnlyEmbeddings(fleet, model)) {
+        throw new HttpError(
+          400,
+          `The model '${model}' is an embeddings model: use /v1/embeddings for it`,
+          'model_not_chat_capable',
+          'model',
+        );
+      }
       return proxy;
     },
     async handle(endpoint, request, reply, run) {
@@ -91,20 +103,23 @@ export function createInferenceRouting(deps: InferenceRoutingDeps): InferenceRou
         const { failure: _failure, ...fields } = outcome;
         const principal = request.principal;
         try {
-          deps.onRequestFinished?.({
-            kind: endpoint.kind,
-            requestType: endpoint.requestType,
-            model: isRecord(body) && typeof body.model === 'string' ? body.model : '',
-            ...fields,
-            durationMs: performance.now() - startedAt,
-            requestBody: body ?? null,
-            clientIp: request.ip,
-            apiKeyId: principal?.kind === 'api_key' ? principal.apiKeyId : null,
-            requestId: String(request.id),
-            traceId: request.trace?.traceId,
-            timing: request.timing?.breakdown(),
-            upstreamMs: request.timing?.upstreamMs || undefined,
-          });
+          deps.onRequestFinished?.(
+            {
+              kind: endpoint.kind,
+              requestType: endpoint.requestType,
+              model: isRecord(body) && typeof body.model === 'string' ? body.model : '',
+              ...fields,
+              durationMs: performance.now() - startedAt,
+              requestBody: body ?? null,
+              clientIp: request.ip,
+              apiKeyId: principal?.kind === 'api_key' ? principal.apiKeyId : null,
+              requestId: String(request.id),
+              traceId: request.trace?.traceId,
+              timing: request.timing?.breakdown(),
+              upstreamMs: request.timing?.upstreamMs || undefined,
+            },
+            request,
+          );
         } catch (error) {
           request.log.error({ err: error }, 'recording a finished request failed');
         }
@@ -138,4 +153,21 @@ export function createInferenceRouting(deps: InferenceRoutingDeps): InferenceRou
       return reply;
     },
   };
+}
+
+/**
+ * True when every node that lists the model declares it embeddings-only: a chat or completion
+ * request for it is refused up front instead of failing on a node.
+ */
+function servesOnlyEmbeddings(fleet: FleetView, model: string): boolean {
+  let declared = false;
+  for (const node of fleet.all()) {
+    for (const entry of node.models) {
+      if (entry.id !== model) continue;
+      if (!entry.capabilities) return false;
+      declared = true;
+      if (entry.capabilities.some((c) => c !== 'embeddings')) return false;
+    }
+  }
+  return declared;
 }

@@ -45,7 +45,7 @@ export interface OpenAIRouteDeps {
   requireModelsAccess?: onRequestAsyncHookHandler;
   balancer: BalancerPolicy;
   /** Called once per inference request, after the reply (streams: after the last byte). Must not throw. */
-  onRequestFinished?: (request: FinishedRequest) => void;
+  onRequestFinished?: (finished: FinishedRequest, request: FastifyRequest) => void;
   /** Tests may inject a proxy; by default one is built (and closed with the app). */
   proxy?: NodeProxy;
   /** Stored OpenAI Responses; without it `/v1/responses` is not offered. */
@@ -135,7 +135,7 @@ export function registerOpenAIRoutes(app: FastifyInstance, deps: OpenAIRouteDeps
       throw badRequest(message, param, 'invalid_request');
     }
     const model = body.model as string;
-    const backend = routing.backendFor(model);
+    const backend = routing.backendFor(model, endpoint.kind);
     return backend.forward({
       kind: endpoint.kind,
       model,

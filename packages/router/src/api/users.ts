@@ -13,6 +13,8 @@ import {
 import type { RequireScope } from '../http/auth-context.js';
 import { badRequest, HttpError, notFound } from '../http/errors.js';
 import { describeRoutes } from '../http/openapi.js';
+import { LimitsSchema, limitsFromColumn, normaliseLimits } from '../limits/spec.js';
+import type { UserLimits } from '../limits/user-limits.js';
 import type { RouterDatabase } from '../store/database.js';
 import { PasswordSchema, UsernameSchema } from './auth.js';
 import { isoTime } from './json-time.js';
@@ -21,10 +23,18 @@ import { parseInput } from './validate.js';
 const Role = z.enum(['admin', 'viewer']);
 const CreateUserSchema = z.object({ username: UsernameSchema, password: PasswordSchema, role: Role });
 const UpdateUserSchema = z
-  .object({ username: UsernameSchema.optional(), password: PasswordSchema.optional(), role: Role.optional() })
-  .refine((v) => v.username !== undefined || v.password !== undefined || v.role !== undefined, {
-    message: 'give at least one of username, password, role',
-  });
+  .object({
+    username: UsernameSchema.optional(),
+    password: PasswordSchema.optional(),
+    role: Role.optional(),
+    /** Rate limits and token budgets for this user's dashboard sessions; null clears them. */
+    limits: LimitsSchema.nullish(),
+  })
+  .refine(
+    (v) =>
+      v.username !== undefined || v.password !== undefined || v.role !== undefined || v.limits !== undefined,
+    { message: 'give at least one of username, password, role, limits' },
+  );
 
 export const userToJson = (u: UserRow) => ({
   id: u.id,
@@ -32,6 +42,7 @@ export const userToJson = (u: UserRow) => ({
   role: u.role,
   created_at: isoTime(u.created_at),
   last_login: isoTime(u.last_login),
+  limits: limitsFromColumn(u.limits),
 });
 
 const usernameTaken = () => new HttpError(409, 'Username already exists', 'username_taken');
@@ -40,7 +51,7 @@ const lastAdmin = (error: unknown) =>
 
 export function registerUserRoutes(
   app: FastifyInstance,
-  deps: { db: RouterDatabase; requireScope: RequireScope },
+  deps: { db: RouterDatabase; requireScope: RequireScope; userLimits?: UserLimits },
 ) {
   const admin = deps.requireScope('admin:*');
   describeRoutes(app, {
@@ -78,7 +89,12 @@ export function registerUserRoutes(
       const other = await findUserByName(deps.db, input.username);
       if (other && other.id !== request.params.id) throw usernameTaken();
     }
-    const user = await updateUser(deps.db, request.params.id, input).catch((e) => {
+    const { limits, ...changes } = input;
+    if (limits !== undefined && deps.userLimits) {
+      if (!(await deps.userLimits.set(request.params.id, normaliseLimits(limits))))
+        throw notFound('User not found', 'user_not_found');
+    }
+    const user = await updateUser(deps.db, request.params.id, changes).catch((e) => {
       throw lastAdmin(e);
     });
     if (!user) throw notFound('User not found', 'user_not_found');

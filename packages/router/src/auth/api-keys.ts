@@ -5,6 +5,7 @@
  */
 import { randomUUID } from 'node:crypto';
 import { API_KEY_SCOPES, type ApiKeyScope } from '@llm-router/protocol';
+import { type Limits, limitsFromColumn, limitsToColumn } from '../limits/spec.js';
 import type { RouterDatabase } from '../store/database.js';
 import type { ApiKeysTable } from '../store/schema.js';
 import { newApiKey, sha256Hex } from './secrets.js';
@@ -18,6 +19,8 @@ export interface ApiKeyRecord {
   createdAt: number;
   expiresAt: number | null;
   lastUsedAt: number | null;
+  /** Rate limits and token budgets of this key; null = none. */
+  limits: Limits | null;
 }
 
 export type ApiKeyCheck = { ok: true; key: ApiKeyRecord } | { ok: false; reason: 'invalid' | 'expired' };
@@ -27,6 +30,7 @@ export interface CreateApiKeyInput {
   scopes: ApiKeyScope[];
   expiresAt?: number | null;
   createdBy?: string | null;
+  limits?: Limits | null;
 }
 
 const LAST_USED_FLUSH_MS = 10_000;
@@ -49,6 +53,7 @@ function recordFromRow(row: ApiKeysTable): ApiKeyRecord {
     createdAt: Number(row.created_at),
     expiresAt: row.expires_at === null ? null : Number(row.expires_at),
     lastUsedAt: row.last_used_at === null ? null : Number(row.last_used_at),
+    limits: limitsFromColumn(row.limits),
   };
 }
 
@@ -65,6 +70,8 @@ export class ApiKeyStore {
   private readonly recentMisses = new Map<string, number>();
   /** Counts creations and revocations made through this store, so a reload never undoes one. */
   private localChanges = 0;
+  /** Called after every change made here (main announces it to the other replicas). */
+  onChange: (() => void) | null = null;
 
   private constructor(private readonly db: RouterDatabase) {}
 
@@ -107,6 +114,7 @@ export class ApiKeyStore {
       createdAt: Date.now(),
       expiresAt: input.expiresAt ?? null,
       lastUsedAt: null,
+      limits: input.limits ?? null,
     };
     const keyHash = sha256Hex(key);
     await this.db
@@ -121,10 +129,12 @@ export class ApiKeyStore {
         expires_at: record.expiresAt,
         scopes: JSON.stringify(record.scopes),
         last_used_at: null,
+        limits: limitsToColumn(record.limits),
       })
       .execute();
     this.byHash.set(keyHash, record);
     this.localChanges++;
+    this.onChange?.();
     return { key, record };
   }
 
@@ -173,18 +183,21 @@ export class ApiKeyStore {
   /** Renames a key or changes its expiry; returns the updated record, or undefined if unknown. */
   async update(
     id: string,
-    changes: { name?: string; expiresAt?: number | null },
+    changes: { name?: string; expiresAt?: number | null; limits?: Limits | null },
   ): Promise<ApiKeyRecord | undefined> {
     const record = this.findById(id);
     if (!record) return undefined;
-    const set: { name?: string; expires_at?: number | null } = {};
+    const set: { name?: string; expires_at?: number | null; limits?: string | null } = {};
     if (changes.name !== undefined) set.name = changes.name;
     if (changes.expiresAt !== undefined) set.expires_at = changes.expiresAt;
+    if (changes.limits !== undefined) set.limits = limitsToColumn(changes.limits);
     if (Object.keys(set).length > 0)
       await this.db.updateTable('api_keys').set(set).where('id', '=', id).execute();
     if (changes.name !== undefined) record.name = changes.name;
     if (changes.expiresAt !== undefined) record.expiresAt = changes.expiresAt;
+    if (changes.limits !== undefined) record.limits = changes.limits;
     this.localChanges++;
+    this.onChange?.();
     return record;
   }
 
@@ -203,6 +216,7 @@ export class ApiKeyStore {
     if (!entry && Number(deleted.numDeletedRows) === 0) return false;
     if (entry) this.byHash.delete(entry[0]);
     this.localChanges++;
+    this.onChange?.();
     return true;
   }
 

@@ -1,7 +1,7 @@
 /** Users of the dashboard and management API, and the first-boot admin. */
 import { randomUUID } from 'node:crypto';
 import type { Kysely } from 'kysely';
-import type { RouterDatabase } from '../store/database.js';
+import { isPostgres, type RouterDatabase } from '../store/database.js';
 import type { Database, UsersTable } from '../store/schema.js';
 import { hashPassword, verifyPassword } from './passwords.js';
 import { newPassword } from './secrets.js';
@@ -136,7 +136,22 @@ export async function endSessions(db: RouterDatabase, id: string): Promise<void>
     .execute();
 }
 
+/**
+ * Admins left, counted inside the caller's transaction. On PostgreSQL the admin rows are locked
+ * first (`SELECT … FOR UPDATE`): two concurrent demotions of the last two admins then run one
+ * after the other, and the second sees one admin and is refused. SQLite transactions already
+ * run one at a time.
+ */
 async function countAdmins(db: Kysely<Database>): Promise<number> {
+  if (isPostgres(db)) {
+    const locked = await db
+      .selectFrom('users')
+      .select('id')
+      .where('role', '=', 'admin')
+      .forUpdate()
+      .execute();
+    return locked.length;
+  }
   const row = await db
     .selectFrom('users')
     .select((eb) => eb.fn.countAll<number>().as('n'))

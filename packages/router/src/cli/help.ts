@@ -29,6 +29,11 @@ export const ROUTER_ENV_VARS: Array<[name: string, defaultValue: string, descrip
   ['LLM_ROUTER_ALLOW_NO_GPU', 'false', 'Accept nodes that report no GPU (CPU-only fleets, tests)'],
   ['LLM_ROUTER_REQUIRE_NODE_APPROVAL', 'false', 'New nodes wait in pending until an admin approves them'],
   ['LLM_ROUTER_MAX_BODY_BYTES', '10485760', 'Largest request body; larger bodies get 413'],
+  [
+    'LLM_ROUTER_BODY_READ_TIMEOUT',
+    '30',
+    'Seconds a client may take to send its request body; slower gets 408',
+  ],
   ['LLM_ROUTER_CONNECT_TIMEOUT', '5', 'Seconds to connect to a node before failing over'],
   ['LLM_ROUTER_FIRST_BYTE_TIMEOUT', '120', "Seconds to wait for a node's first byte before failing over"],
   ['LLM_ROUTER_IDLE_TIMEOUT', '60', 'Seconds allowed between two chunks of a streamed answer'],

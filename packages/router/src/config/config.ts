@@ -48,6 +48,8 @@ export interface RouterConfig {
   requireNodeApproval: boolean;
   /** Largest accepted request body, in bytes. */
   bodyLimitBytes: number;
+  /** Longest a client may take to send its request body (slow uploads get 408). */
+  bodyReadTimeoutMs: number;
   connectTimeoutMs: number;
   firstByteTimeoutMs: number;
   idleTimeoutMs: number;
@@ -120,6 +122,7 @@ export function loadRouterConfig(env: Env = process.env): RouterConfig {
       10 * 1024 * 1024,
       1,
     ),
+    bodyReadTimeoutMs: seconds('LLM_ROUTER_BODY_READ_TIMEOUT', 30),
     connectTimeoutMs: seconds('LLM_ROUTER_CONNECT_TIMEOUT', 5),
     firstByteTimeoutMs: seconds('LLM_ROUTER_FIRST_BYTE_TIMEOUT', 120),
     idleTimeoutMs: seconds('LLM_ROUTER_IDLE_TIMEOUT', 60),

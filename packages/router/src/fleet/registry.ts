@@ -67,6 +67,14 @@ export function nodeBaseUrl(
   return `http://${host}:${input.node_api_port ?? input.runtime_port}`;
 }
 
+/** A node's latest heartbeat as another replica recorded it. */
+export interface RemoteHeartbeat {
+  lastSeen: number;
+  models: NodeModel[];
+  activeRequests: number;
+  initializing: boolean;
+}
+
 export class NodeRegistry implements FleetView {
   private readonly nodes = new Map<string, FleetNode>();
   private readonly tokenHashes = new Map<string, string>();
@@ -75,6 +83,8 @@ export class NodeRegistry implements FleetView {
   /** See `fleetChanged`. */
   private readonly candidateCache = new Map<string, FleetNode[]>();
   private knownModels: Set<string> | null = null;
+  /** Set by main: records each heartbeat this replica accepts for the other replicas. */
+  onLiveness: ((node: FleetNode) => void) | null = null;
 
   private constructor(
     private readonly db: RouterDatabase,
@@ -151,6 +161,7 @@ export class NodeRegistry implements FleetView {
     this.fleetChanged();
     this.tokenHashes.set(id, sha256Hex(token));
     await this.persist(node);
+    this.onLiveness?.(node);
     this.log.info(
       { nodeId: id, machine: node.machineName, baseUrl: node.baseUrl, status: node.status },
       'node registered',
@@ -205,6 +216,7 @@ export class NodeRegistry implements FleetView {
       }
       void this.persist(node);
     }
+    this.onLiveness?.(node);
     return { ok: true, node };
   }
 
@@ -225,6 +237,32 @@ export class NodeRegistry implements FleetView {
       }
     }
     return expired;
+  }
+
+  /**
+   * Applies what another replica saw (a node's row and its latest heartbeat there): the node
+   * becomes routable here too while those heartbeats stay fresh, and its token (issued there)
+   * is accepted here, so the node can move to this replica. Never persisted from here.
+   */
+  adoptRemote(row: NodesTable, heartbeat: RemoteHeartbeat): void {
+    this.tokenHashes.set(row.id, row.token_hash);
+    let node = this.nodes.get(row.id);
+    if (!node) {
+      node = fromRow(row);
+      this.nodes.set(row.id, node);
+    }
+    if (heartbeat.lastSeen <= node.lastSeen) return;
+    node.baseUrl = row.base_url;
+    node.approved = row.approved === 1;
+    node.lastSeen = heartbeat.lastSeen;
+    node.models = dedupeModels(heartbeat.models);
+    node.initializing = heartbeat.initializing;
+    node.metrics = {
+      ...node.metrics,
+      activeRequests: heartbeat.activeRequests,
+      updatedAt: heartbeat.lastSeen,
+    };
+    this.applyReadiness(node, heartbeat.lastSeen);
   }
 
   /** The node a token was issued to, if any (node tokens may read `/v1/models`). */

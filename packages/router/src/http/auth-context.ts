@@ -3,9 +3,17 @@
  */
 import type { ApiKeyScope } from '@llm-router/protocol';
 import type { onRequestAsyncHookHandler } from 'fastify';
+import type { Limits } from '../limits/spec.js';
 
 export type Principal =
-  | { kind: 'api_key'; apiKeyId: string; scopes: string[]; createdBy: string | null }
+  | {
+      kind: 'api_key';
+      apiKeyId: string;
+      scopes: string[];
+      createdBy: string | null;
+      /** The key's limits as loaded in memory (null = none). */
+      limits?: Limits | null;
+    }
   | { kind: 'user'; userId: string; username: string; role: 'admin' | 'viewer' };
 
 declare module 'fastify' {

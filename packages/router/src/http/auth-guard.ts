@@ -64,6 +64,7 @@ export async function authenticate(deps: AuthDeps, request: FastifyRequest): Pro
     apiKeyId: check.key.id,
     scopes: check.key.scopes,
     createdBy: check.key.createdBy,
+    limits: check.key.limits,
   };
 }
 

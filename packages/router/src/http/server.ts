@@ -5,11 +5,13 @@
 
 import { randomUUID } from 'node:crypto';
 import type { IncomingMessage } from 'node:http';
+import { PassThrough } from 'node:stream';
 import { anthropicError, managementError, openAIError } from '@llm-router/protocol';
 import Fastify, {
   type FastifyBaseLogger,
   type FastifyError,
   type FastifyInstance,
+  type FastifyReply,
   LogController,
 } from 'fastify';
 import type { Logger } from 'pino';
@@ -20,6 +22,8 @@ import { registerJsonBodyParser } from './raw-body.js';
 
 export interface ServerOptions {
   bodyLimitBytes: number;
+  /** Longest time a client may take to send its request body before it gets 408. */
+  bodyReadTimeoutMs: number;
   log: Logger;
 }
 
@@ -44,6 +48,27 @@ export function renderError(
 
 /** Maps Fastify's own errors (body too large, bad content type, …) to a status and a code. */
 function describeFrameworkError(error: FastifyError): { status: number; code: string; message: string } {
+  if (error.code === 'FST_ERR_BAD_URL') {
+    return {
+      status: 400,
+      code: 'invalid_url',
+      message: 'The URL is not valid: a path segment has malformed percent-encoding',
+    };
+  }
+  if (error.code === 'FST_ERR_MAX_PARAM_LENGTH') {
+    return {
+      status: 414,
+      code: 'uri_too_long',
+      message: 'URI Too Long: a path segment is longer than the router accepts (1024 characters)',
+    };
+  }
+  if (error.code === 'FST_ERR_CTP_INVALID_CONTENT_LENGTH') {
+    return {
+      status: 400,
+      code: 'invalid_request',
+      message: 'Request body length does not match the Content-Length header',
+    };
+  }
   if (error.code === 'FST_ERR_CTP_BODY_TOO_LARGE') {
     return {
       status: 413,
@@ -76,9 +101,12 @@ const MAX_DRAIN_BYTES = 64 * 1024 * 1024;
  * Reads and discards a request body (up to a bound). A client still uploading an oversized
  * body would otherwise hit a reset (EPIPE) before it could read our 413.
  */
-function discardBody(stream: IncomingMessage): Promise<void> {
+function discardBody(stream: IncomingMessage, timeoutMs: number): Promise<void> {
   return new Promise((resolve) => {
     let drained = 0;
+    // A client trickling an oversized body must not hold the connection open forever.
+    const timer = setTimeout(() => stream.destroy(), timeoutMs);
+    stream.once('close', () => clearTimeout(timer));
     stream.on('data', (chunk: Buffer) => {
       drained += chunk.length;
       if (drained > MAX_DRAIN_BYTES) stream.destroy();
@@ -87,6 +115,40 @@ function discardBody(stream: IncomingMessage): Promise<void> {
     stream.once('close', resolve);
     stream.once('error', () => resolve());
   });
+}
+
+const bodyReadTimeout = (ms: number) =>
+  new HttpError(
+    408,
+    `The request body did not arrive within ${ms / 1000} s (LLM_ROUTER_BODY_READ_TIMEOUT)`,
+    'request_timeout',
+    null,
+    { connection: 'close' },
+  );
+
+/**
+ * Puts a deadline on reading a body that has not fully arrived yet: a client trickling bytes
+ * gets 408 in the route's error shape instead of holding a connection forever. Bodies already
+ * complete (the usual case: they arrive with the headers) pass through untouched.
+ */
+function withReadDeadline(raw: IncomingMessage, timeoutMs: number): NodeJS.ReadableStream {
+  if (raw.complete) return raw;
+  const guarded = new PassThrough();
+  const timer = setTimeout(() => {
+    raw.unpipe(guarded);
+    raw.pause();
+    guarded.destroy(bodyReadTimeout(timeoutMs));
+  }, timeoutMs);
+  timer.unref();
+  const stop = () => clearTimeout(timer);
+  raw.once('end', stop);
+  raw.once('close', stop);
+  raw.once('error', (error) => {
+    stop();
+    guarded.destroy(error);
+  });
+  raw.pipe(guarded);
+  return guarded;
 }
 
 export function createHttpServer(options: ServerOptions): FastifyInstance {
@@ -104,6 +166,13 @@ export function createHttpServer(options: ServerOptions): FastifyInstance {
       const given = req.headers['x-request-id'];
       return typeof given === 'string' && REQUEST_ID.test(given) ? given : randomUUID();
     },
+    // URLs the router cannot decode (bad percent-encoding, over-long ids) answer in our shapes too.
+    frameworkErrors: (error, request, reply) => {
+      const described = describeFrameworkError(error);
+      (reply as unknown as FastifyReply)
+        .code(described.status)
+        .send(renderError(request.url, described.status, described.message, described.code));
+    },
   });
   app.addHook('onRequest', (request, reply, done) => {
     reply.header('x-request-id', request.id);
@@ -115,8 +184,8 @@ export function createHttpServer(options: ServerOptions): FastifyInstance {
   // preParsing runs after the routes' onRequest auth, so strangers get 401, not a drained body.
   app.addHook('preParsing', async (request) => {
     const declared = Number(request.headers['content-length']);
-    if (!(declared > options.bodyLimitBytes)) return;
-    await discardBody(request.raw);
+    if (!(declared > options.bodyLimitBytes)) return withReadDeadline(request.raw, options.bodyReadTimeoutMs);
+    await discardBody(request.raw, options.bodyReadTimeoutMs);
     throw new HttpError(413, 'Request body is larger than the router accepts', 'request_too_large');
   });
   const routes: Array<{ method: string; url: string }> = [];

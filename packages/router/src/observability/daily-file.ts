@@ -1,66 +1,11 @@
 /**
- * A write stream for JSON log lines that starts a new file each day
- * (`llm-router.jsonl.YYYY-MM-DD`, UTC) and deletes files older than the retention.
+ * The router's daily log files (`llm-router.jsonl.YYYY-MM-DD`, UTC); rotation and expiry live
+ * in the shared `DailyJsonlFile`.
  */
-import { closeSync, mkdirSync, openSync, readdirSync, rmSync, writeSync } from 'node:fs';
-import { join } from 'node:path';
-import { Writable } from 'node:stream';
+import { DailyJsonlFile } from '@llm-router/protocol/daily-log-file';
 
-const PREFIX = 'llm-router.jsonl.';
-
-const dayOf = (ms: number) => new Date(ms).toISOString().slice(0, 10);
-
-export class DailyLogFile extends Writable {
-  private fd: number | undefined;
-  private day = '';
-
-  constructor(
-    private readonly dir: string,
-    private readonly retentionDays: number,
-    private readonly now: () => number = Date.now,
-  ) {
-    super();
-    mkdirSync(dir, { recursive: true });
-    this.rollIfNeeded();
-  }
-
-  get currentPath(): string {
-    return join(this.dir, `${PREFIX}${this.day}`);
-  }
-
-  override _write(chunk: Buffer, _encoding: BufferEncoding, callback: (error?: Error | null) => void): void {
-    try {
-      this.rollIfNeeded();
-      // Synchronous appends keep lines whole and ordered; log volume is small next to inference.
-      if (this.fd !== undefined) writeSync(this.fd, chunk);
-      callback();
-    } catch (error) {
-      callback(error as Error);
-    }
-  }
-
-  override _final(callback: (error?: Error | null) => void): void {
-    if (this.fd !== undefined) closeSync(this.fd);
-    this.fd = undefined;
-    callback();
-  }
-
-  private rollIfNeeded(): void {
-    const today = dayOf(this.now());
-    if (today === this.day && this.fd !== undefined) return;
-    if (this.fd !== undefined) closeSync(this.fd);
-    this.day = today;
-    this.fd = openSync(this.currentPath, 'a', 0o600);
-    this.deleteExpired();
-  }
-
-  /** Removes daily files older than the retention period. */
-  deleteExpired(): void {
-    const oldestKept = dayOf(this.now() - this.retentionDays * 86_400_000);
-    for (const name of readdirSync(this.dir)) {
-      if (name.startsWith(PREFIX) && name.slice(PREFIX.length) < oldestKept) {
-        rmSync(join(this.dir, name), { force: true });
-      }
-    }
+export class DailyLogFile extends DailyJsonlFile {
+  constructor(dir: string, retentionDays: number, now: () => number = Date.now) {
+    super(dir, 'llm-router.jsonl.', retentionDays, now);
   }
 }

@@ -184,7 +184,9 @@ export async function attemptNode(input: AttemptInput): Promise<AttemptOutcome> 
     if (input.timing) input.timing.connectMs = performance.now() - sentAt;
     const status = response.statusCode;
     const chunks = response.body[Symbol.asyncIterator]() as AsyncIterator<Buffer>;
-    if (status >= 500 || status < 200 || (status >= 300 && status < 400)) {
+    // A node's 404 on an inference path means the model is gone from it (unloaded, file
+    // removed) since its last heartbeat: another node may still have it, so fail over.
+    if (status >= 500 || status < 200 || (status >= 300 && status < 400) || status === 404) {
       const snippet = await readSnippet(chunks);
       if (input.clientSignal.aborted || timer.fired) return fail(new Error('aborted'));
       const message = `node ${node.machineName} answered ${status}${snippet ? `: ${snippet}` : ''}`;

@@ -5,7 +5,7 @@
 import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import SQLite from 'better-sqlite3';
-import { Kysely, Migrator, PostgresDialect, SqliteDialect } from 'kysely';
+import { Kysely, Migrator, PostgresAdapter, PostgresDialect, SqliteDialect } from 'kysely';
 import { migrationProvider } from './migrations.js';
 import type { Database } from './schema.js';
 
@@ -19,6 +19,11 @@ const sqliteHandles = new WeakMap<RouterDatabase, SQLite.Database>();
  */
 export function sqliteHandleOf(db: RouterDatabase): SQLite.Database | undefined {
   return sqliteHandles.get(db);
+}
+
+/** True when the database is PostgreSQL (row locks, LISTEN/NOTIFY); false for SQLite. */
+export function isPostgres(db: Kysely<Database>): boolean {
+  return db.getExecutor().adapter instanceof PostgresAdapter;
 }
 
 export async function openDatabase(url: string): Promise<RouterDatabase> {

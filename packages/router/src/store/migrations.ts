@@ -217,6 +217,50 @@ const migrations: Record<string, Migration> = {
         .execute();
     },
   },
+  // Per-key and per-user limits, and the counters that enforce them. A counter row is one
+  // window (a minute, a UTC day or month) of one limit of one subject (`key:<id>`, `user:<id>`);
+  // admission reserves with one conditional UPDATE per row, so routers sharing PostgreSQL
+  // never admit past a limit.
+  '0008_limits': {
+    async up(db: Kysely<unknown>) {
+      await db.schema.alterTable('api_keys').addColumn('limits', 'text').execute();
+      await db.schema.alterTable('users').addColumn('limits', 'text').execute();
+      await db.schema
+        .createTable('limit_counters')
+        .addColumn('subject', 'text', (c) => c.notNull())
+        .addColumn('counter', 'text', (c) => c.notNull())
+        .addColumn('window_start', 'bigint', (c) => c.notNull())
+        .addColumn('used', 'bigint', (c) => c.notNull().defaultTo(0))
+        .addPrimaryKeyConstraint('limit_counters_pk', ['subject', 'counter', 'window_start'])
+        .execute();
+      await db.schema
+        .createIndex('limit_counters_window')
+        .on('limit_counters')
+        .column('window_start')
+        .execute();
+    },
+  },
+  // Several routers on one database: every heartbeat any replica receives lands here, so each
+  // replica routes to every live node; `change_versions` lets replicas on SQLite see changes
+  // (PostgreSQL also sends them through LISTEN/NOTIFY).
+  '0008_fleet_sync': {
+    async up(db: Kysely<unknown>) {
+      await db.schema
+        .createTable('node_heartbeats')
+        .addColumn('node_id', 'text', (c) => c.primaryKey())
+        .addColumn('router_id', 'text', (c) => c.notNull())
+        .addColumn('last_seen', 'bigint', (c) => c.notNull())
+        .addColumn('models', 'text', (c) => c.notNull())
+        .addColumn('active_requests', 'integer', (c) => c.notNull().defaultTo(0))
+        .addColumn('initializing', 'integer', (c) => c.notNull().defaultTo(0))
+        .execute();
+      await db.schema
+        .createTable('change_versions')
+        .addColumn('topic', 'text', (c) => c.primaryKey())
+        .addColumn('version', 'bigint', (c) => c.notNull())
+        .execute();
+    },
+  },
 };
 
 export const migrationProvider: MigrationProvider = {

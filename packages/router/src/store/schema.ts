@@ -13,6 +13,8 @@ export interface UsersTable {
   last_login: number | null;
   /** Bumped on logout or password change; JWTs carrying an older generation are rejected. */
   token_generation: Generated<number>;
+  /** JSON limits for this user's dashboard sessions (see limits/spec.ts); null = none. */
+  limits?: string | null;
 }
 
 export interface ApiKeysTable {
@@ -28,6 +30,33 @@ export interface ApiKeysTable {
   /** JSON array of scopes. */
   scopes: string;
   last_used_at: number | null;
+  /** JSON limits (see limits/spec.ts); null = none. */
+  limits?: string | null;
+}
+
+/** The latest heartbeat of a node, whichever router replica received it. */
+export interface NodeHeartbeatsTable {
+  node_id: string;
+  router_id: string;
+  last_seen: number;
+  /** JSON array of {id, ready, capabilities}. */
+  models: string;
+  active_requests: number;
+  initializing: number;
+}
+
+/** A counter per topic (`api_keys`, `fleet`) bumped on every change, for replicas to notice. */
+export interface ChangeVersionsTable {
+  topic: string;
+  version: number;
+}
+
+/** One window of one limit of one subject; `used` is what admission reserved in it. */
+export interface LimitCountersTable {
+  subject: string;
+  counter: string;
+  window_start: number;
+  used: number;
 }
 
 export interface NodesTable {
@@ -206,5 +235,8 @@ export interface Database {
   model_files: ModelFilesTable;
   model_tasks: ModelTasksTable;
   model_registry_state: ModelRegistryStateTable;
+  limit_counters: LimitCountersTable;
   responses: ResponsesTable;
+  node_heartbeats: NodeHeartbeatsTable;
+  change_versions: ChangeVersionsTable;
 }

@@ -95,6 +95,25 @@ describe('failover', () => {
     expect(res.choices[0].message.content).toBe('hello from second');
   });
 
+  it('moves on from a node that answers 404 for a model it has just unloaded', async () => {
+    const gone = JSON.stringify({
+      error: {
+        message: "The model 'm1' does not exist on this node",
+        type: 'invalid_request_error',
+        param: 'model',
+        code: 'model_not_found',
+      },
+    });
+    first.fault = { kind: 'status', status: 404, body: gone };
+    useNodes(first.url, second.url);
+    const before = first.requests.length;
+    const res = await router.client.chat.completions.create(CHAT);
+    expect(res.choices[0].message.content).toBe('hello from second');
+    expect(first.requests.length).toBe(before + 1);
+    expect(router.finished.at(-1)!.failedAttempts[0]).toMatchObject({ kind: 'upstream' });
+    expect(router.finished.at(-1)!.failedAttempts[0].message).toContain('404');
+  });
+
   it('passes a 400 from a node through as is, without trying another node', async () => {
     first.fault = { kind: 'status', status: 400, body: CONTEXT_EXCEEDED };
     useNodes(first.url, second.url);

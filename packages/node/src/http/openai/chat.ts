@@ -45,7 +45,7 @@ export function registerChatRoute(app: FastifyInstance, services: NodeServices):
   app.post(INFERENCE_PATHS.chat, async (request, reply) => {
     const body = parseBody(ChatCompletionRequestSchema, request.body);
     rejectUnsupportedChatParameters(body);
-    const loaded = resolveModel(services, body.model, 'chat').loaded!;
+    const loaded = (await resolveModel(services, body.model, 'chat')).loaded!;
     const prompt = renderChatPrompt(loaded, body.messages);
     const promptTokens = promptTokenCount(loaded.model, prompt.tokens);
     assertPromptFits(promptTokens, loaded.contextSize, 'messages');

@@ -45,7 +45,7 @@ export function registerCompletionsRoute(app: FastifyInstance, services: NodeSer
   app.post(INFERENCE_PATHS.completions, async (request, reply) => {
     const body = parseBody(CompletionRequestSchema, request.body);
     rejectUnsupportedCompletionParameters(body);
-    const loaded = resolveModel(services, body.model, 'completion').loaded!;
+    const loaded = (await resolveModel(services, body.model, 'completion')).loaded!;
     const texts = typeof body.prompt === 'string' ? [body.prompt] : body.prompt;
     const prompts = texts.map((text, index) => {
       const prompt = renderCompletionPrompt(loaded, text);

@@ -13,7 +13,7 @@ import { parseBody, resolveModel } from './request-checks.js';
 export function registerEmbeddingsRoute(app: FastifyInstance, services: NodeServices): void {
   app.post(INFERENCE_PATHS.embeddings, async (request, reply) => {
     const body = parseBody(EmbeddingRequestSchema, request.body);
-    const loaded = resolveModel(services, body.model, 'embeddings').loaded!;
+    const loaded = (await resolveModel(services, body.model, 'embeddings')).loaded!;
     const size = loaded.model.embeddingVectorSize;
     if (body.dimensions !== undefined && body.dimensions !== size) {
       throw new HttpError(

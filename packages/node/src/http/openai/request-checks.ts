@@ -72,8 +72,13 @@ export function rejectUnsupportedCompletionParameters(body: Body): void {
 }
 
 /** Finds a model that is ready for this kind of request, or the precise reason why not. */
-export function resolveModel(services: NodeServices, id: string, capability: ModelCapability): ManagedModel {
-  const model = services.models.get(id);
+export async function resolveModel(
+  services: NodeServices,
+  id: string,
+  capability: ModelCapability,
+): Promise<ManagedModel> {
+  // Loads the model first when it was unloaded (LLM_MAX_LOADED_MODELS).
+  const model = await services.models.acquire(id);
   if (!model) {
     throw new HttpError(404, `The model '${id}' does not exist on this node`, 'model_not_found', 'model');
   }

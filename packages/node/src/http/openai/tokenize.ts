@@ -21,7 +21,7 @@ const TokenizeRequestSchema = z.object({
 export function registerTokenizeRoute(app: FastifyInstance, services: NodeServices): void {
   app.post('/tokenize', async (request) => {
     const body = parseBody(TokenizeRequestSchema, request.body);
-    const loaded = resolveModel(services, body.model, 'chat').loaded!;
+    const loaded = (await resolveModel(services, body.model, 'chat')).loaded!;
     if (body.messages !== undefined) {
       const prompt = renderChatPrompt(loaded, body.messages);
       return { count: promptTokenCount(loaded.model, prompt.tokens) };

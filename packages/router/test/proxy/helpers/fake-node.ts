@@ -17,7 +17,9 @@ export type FakeNodeFault =
   /** Send `afterEvents` SSE events, then go silent without closing. */
   | { kind: 'stall'; afterEvents: number }
   /** Send the first SSE event, then wait for `release()` before the rest. */
-  | { kind: 'gate' };
+  | { kind: 'gate' }
+  /** Hold every reply until `release()`, then answer normally. */
+  | { kind: 'hold' };
 
 export interface ReceivedRequest {
   path: string;
@@ -111,6 +113,10 @@ export async function startFakeNode(
   fault: FakeNodeFault = { kind: 'none' },
 ): Promise<FakeNode> {
   let releaseGate: () => void = () => {};
+  let releaseHold: () => void = () => {};
+  const held = new Promise<void>((resolve) => {
+    releaseHold = resolve;
+  });
   const node: FakeNode = {
     name,
     url: '',
@@ -119,7 +125,10 @@ export async function startFakeNode(
     abortedByPeer: 0,
     connections: 0,
     sentLastEvent: false,
-    release: () => releaseGate(),
+    release: () => {
+      releaseGate();
+      releaseHold();
+    },
     close: async () => {
       server.closeAllConnections();
       await new Promise<void>((resolve) => server.close(() => resolve()));
@@ -151,7 +160,20 @@ export async function startFakeNode(
   const server = createServer((req, res) => {
     const parts: Buffer[] = [];
     req.on('data', (part: Buffer) => parts.push(part));
-    req.on('end', () => {
+    req.on('end', async () => {
+      if (node.fault.kind === 'hold') {
+        const body = Buffer.concat(parts);
+        node.requests.push({
+          path: req.url ?? '',
+          headers: req.headers,
+          raw: body,
+          body: JSON.parse(body.toString('utf8')),
+        });
+        await held;
+        const json = JSON.stringify(jsonReply(req.url ?? '', name, JSON.parse(body.toString('utf8'))));
+        res.writeHead(200, { 'content-type': 'application/json' }).end(json);
+        return;
+      }
       const raw = Buffer.concat(parts);
       const body = JSON.parse(raw.toString('utf8')) as Record<string, unknown>;
       const path = req.url ?? '';

@@ -87,8 +87,20 @@ export class ModelManager {
     return [...this.models.values()].sort((a, b) => a.id.localeCompare(b.id));
   }
 
+  /** What registration and heartbeats report, with each generative model's sequence load. */
   list(): NodeModel[] {
-    return this.all().map((m) => ({ id: m.id, ready: m.state === 'ready', capabilities: m.capabilities }));
+    return this.all().map((m) => {
+      const listed: NodeModel = { id: m.id, ready: m.state === 'ready', capabilities: m.capabilities };
+      const pool = m.loaded?.pool;
+      if (m.loaded && pool) {
+        listed.sequences = pool.size;
+        listed.busy_sequences = pool.busy;
+        listed.queued_requests = pool.queued;
+        listed.queue_limit = m.loaded.queueLimit;
+        listed.loaded_at = m.loaded.loadedAt;
+      }
+      return listed;
+    });
   }
 
   /** Requests waiting for a sequence, over all models. */

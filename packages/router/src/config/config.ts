@@ -6,7 +6,7 @@ import { homedir } from 'node:os';
 import { join } from 'node:path';
 import { ConfigError, createEnvReader, type Env, parseBoolean, parseNumber } from './env.js';
 
-export const BALANCER_MODES = ['auto', 'metrics', 'round_robin', 'least_loaded'] as const;
+export const BALANCER_MODES = ['auto', 'metrics', 'round_robin', 'least_loaded', 'cache_aware'] as const;
 export type BalancerMode = (typeof BALANCER_MODES)[number];
 
 /** Model registry and router cache settings (issue 4). */

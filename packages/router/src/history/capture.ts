@@ -8,6 +8,7 @@ import type { FleetView } from '../fleet/types.js';
 import { MinuteCounters } from './minute-counters.js';
 import type { HistoryRecorder, HistoryRow } from './recorder.js';
 import { cappedJson, redactPayloads } from './redact.js';
+import { type RoutingRecord, routingColumns } from './routing-record.js';
 
 /** Stored response bodies are capped; the history view needs a sample, not every embedding. */
 export const RESPONSE_BODY_CAP_BYTES = 64 * 1024;
@@ -77,7 +78,7 @@ export class RequestCapture {
     });
   }
 
-  record(finished: FinishedRequest): void {
+  record(finished: FinishedRequest & RoutingRecord): void {
     const completedAt = Date.now();
     const node = finished.nodeId ? this.fleet.get(finished.nodeId) : undefined;
     const cloudNode = finished.cloudProvider ? `cloud:${finished.cloudProvider}` : null;
@@ -103,6 +104,7 @@ export class RequestCapture {
       time_to_first_token_ms:
         finished.timeToFirstTokenMs === undefined ? null : Math.round(finished.timeToFirstTokenMs),
       completed_at: completedAt,
+      ...routingColumns(finished),
     };
     this.recorder.record(row);
     this.minutes.add(finished.success, completedAt);

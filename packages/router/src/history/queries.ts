@@ -59,6 +59,10 @@ export function historyToJson(row: RequestHistoryTable, withBodies: boolean) {
     completion_tokens: row.completion_tokens,
     time_to_first_token_ms: row.time_to_first_token_ms === null ? null : Number(row.time_to_first_token_ms),
     completed_at: isoTime(row.completed_at),
+    cached_tokens: row.cached_tokens ?? null,
+    prefix_match_chars: row.prefix_match_chars ?? null,
+    node_load: row.node_load ?? null,
+    queue_wait_ms: row.queue_wait_ms ?? null,
   };
   if (!withBodies) return base;
   return { ...base, request_body: parseJson(row.request_body), response_body: parseJson(row.response_body) };
@@ -146,6 +150,10 @@ export const CSV_COLUMNS = [
   'time_to_first_token_ms',
   'error_message',
   'completed_at',
+  'cached_tokens',
+  'prefix_match_chars',
+  'node_load',
+  'queue_wait_ms',
 ] as const;
 
 function csvCell(value: unknown): string {

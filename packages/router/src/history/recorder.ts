@@ -11,7 +11,7 @@ export type HistoryRow = RequestHistoryTable;
 
 const FLUSH_INTERVAL_MS = 250;
 const BATCH_SIZE = 200;
-/** Rows per INSERT statement: 21 columns × 40 rows stays far below every database's parameter limit. */
+/** Rows per INSERT statement: 25 columns × 40 rows stays far below every database's parameter limit. */
 const ROWS_PER_STATEMENT = 40;
 /**
  * Rows kept in memory while the database cannot take them. Past this the oldest are dropped

@@ -177,6 +177,15 @@ const migrations: Record<string, Migration> = {
         .execute();
     },
   },
+  '0006_routing_decisions': {
+    async up(db: Kysely<unknown>) {
+      // Prefix-cache routing and admission control (issue 12): what the router decided and
+      // what the node reported. Null for rows from before, cloud requests and embeddings.
+      for (const column of ['cached_tokens', 'prefix_match_chars', 'node_load', 'queue_wait_ms']) {
+        await db.schema.alterTable('request_history').addColumn(column, 'integer').execute();
+      }
+    },
+  },
 };
 
 export const migrationProvider: MigrationProvider = {

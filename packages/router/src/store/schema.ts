@@ -98,6 +98,14 @@ export interface RequestHistoryTable {
   completion_tokens: number | null;
   time_to_first_token_ms: number | null;
   completed_at: number;
+  /** Prompt tokens the node served from its KV cache (`usage.prompt_tokens_details.cached_tokens`). */
+  cached_tokens: number | null;
+  /** Characters of the prompt the chosen node was believed to hold (cache_aware routing). */
+  prefix_match_chars: number | null;
+  /** Requests in progress on the chosen node when it was chosen (cache_aware routing). */
+  node_load: number | null;
+  /** Time spent in the router's admission queue, when the request had to wait. */
+  queue_wait_ms: number | null;
 }
 
 /** A model registered from Hugging Face (issue 4). `id` is the repo id, lowercased. */

@@ -1,3 +1,4 @@
+export * from './endpoints.js';
 export * from './errors.js';
 export * from './node-protocol.js';
 export * from './openai.js';

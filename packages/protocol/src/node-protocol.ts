@@ -4,6 +4,7 @@
  * working; the additions (`node_id`, `base_url`, `models`) are optional on the wire.
  */
 import { z } from 'zod';
+import { MODEL_CAPABILITIES } from './endpoints.js';
 
 export const GpuDeviceSchema = z.object({
   model: z.string(),
@@ -18,7 +19,7 @@ export const NodeModelSchema = z.object({
   id: z.string().min(1),
   ready: z.boolean(),
   /** What the model can do on this node: `chat` (and completions) or `embeddings`. */
-  capabilities: z.array(z.enum(['chat', 'completion', 'embeddings'])).optional(),
+  capabilities: z.array(z.enum(MODEL_CAPABILITIES)).optional(),
   /**
    * Extension (prefix-cache routing, admission control): the model's context sequences (requests
    * served at once), how many are busy, how many requests wait for one, and how many may wait

@@ -2,7 +2,7 @@
  * One model in memory: the llama.cpp model, one context with `parallel` sequences shared
  * through a queue, the chat template, and (lazily) an embedding context.
  */
-import type { NodeModel } from '@llm-router/protocol';
+import type { ModelCapability } from '@llm-router/protocol';
 import {
   type ChatWrapper,
   type GgufFileInfo,
@@ -16,7 +16,7 @@ import { EmbeddingRunner } from '../inference/embeddings.js';
 import { SequencePool } from '../inference/sequence-pool.js';
 import type { CatalogEntry } from './catalog.js';
 
-export type Capability = NonNullable<NodeModel['capabilities']>[number];
+export type Capability = ModelCapability;
 
 /** Encoder-only architectures: they embed but cannot generate text. */
 const EMBEDDING_ONLY_ARCHITECTURES = new Set([

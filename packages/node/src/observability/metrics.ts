@@ -2,7 +2,10 @@
  * Request counters for `/metrics`, `/metrics/prom` and heartbeats. Memory is bounded: response
  * times are averaged over the most recent requests only.
  */
-export type Endpoint = 'chat' | 'completions' | 'embeddings';
+import type { InferenceKind } from '@llm-router/protocol';
+
+/** Requests are counted by the protocol's request kind. */
+export type Endpoint = InferenceKind;
 export type Outcome = 'success' | 'error' | 'aborted' | 'rejected';
 
 const RECENT_WINDOW = 100;

@@ -8,51 +8,24 @@ import {
   CompletionRequestSchema,
   describeValidationError,
   EmbeddingRequestSchema,
+  INFERENCE_ENDPOINTS,
+  type InferenceEndpoint,
+  type InferenceKind,
 } from '@llm-router/protocol';
 import type { FastifyInstance, FastifyReply, FastifyRequest, onRequestAsyncHookHandler } from 'fastify';
 import type { z } from 'zod';
+import type { Backend } from '../backends.js';
 import type { BalancerPolicy } from '../balancer/types.js';
-import type { CloudGateway, CloudModelEntry, CloudProviderName, InferenceKind } from '../cloud/types.js';
+import { CLOUD_PROVIDERS } from '../cloud/descriptors.js';
+import type { CloudGateway, CloudModelEntry } from '../cloud/types.js';
 import type { RouterConfig } from '../config/config.js';
 import type { FleetView } from '../fleet/types.js';
+import type { FinishedRequest, InferenceResult } from '../history/types.js';
 import type { RequireScope } from '../http/auth-context.js';
 import { badRequest, HttpError } from '../http/errors.js';
 import { createNodeProxy, type NodeProxy } from '../proxy/forward.js';
-import type { AttemptFailure } from '../proxy/types.js';
 
-/** One finished `/v1` inference request, as request history records it. */
-export interface FinishedRequest {
-  kind: InferenceKind;
-  /** The `model` the client asked for ('' when it sent none). */
-  model: string;
-  /** The node that served it (on failure the last node tried); null for cloud or no node. */
-  nodeId: string | null;
-  /** Set when a cloud provider served the request. */
-  cloudProvider?: CloudProviderName;
-  /** HTTP status the client got; 499 when the client left before the end. */
-  status: number;
-  success: boolean;
-  errorMessage: string | null;
-  durationMs: number;
-  streamed: boolean;
-  promptTokens?: number;
-  completionTokens?: number;
-  /** Time to the first streamed byte from the node (streams only). */
-  timeToFirstTokenMs?: number;
-  /** Nodes that were tried and failed over, in order (empty when the first node served it). */
-  failedAttempts: AttemptFailure[];
-  /** The parsed JSON body as the client sent it. */
-  requestBody: unknown;
-  /**
-   * What the client got: the JSON reply as text (parse it if needed; large bodies are not parsed
-   * on the request path), or for a stream `{ text, finish_reason, truncated? }` reassembled from
-   * its chunks (text capped at 64 KiB). Absent for errors the router produced itself, and for
-   * cloud requests.
-   */
-  responseBody?: unknown;
-  clientIp: string;
-  apiKeyId: string | null;
-}
+export type { FinishedRequest } from '../history/types.js';
 
 export interface OpenAIRouteDeps {
   fleet: FleetView;
@@ -73,19 +46,13 @@ export interface OpenAIRouteDeps {
 /** Cloud providers are asked for their model list for at most this long per `/v1/models`. */
 const CLOUD_LIST_TIMEOUT_MS = 5_000;
 
-const INFERENCE_ROUTES: ReadonlyArray<{ path: string; kind: InferenceKind; schema: z.ZodType }> = [
-  { path: '/v1/chat/completions', kind: 'chat', schema: ChatCompletionRequestSchema },
-  { path: '/v1/completions', kind: 'completions', schema: CompletionRequestSchema },
-  { path: '/v1/embeddings', kind: 'embeddings', schema: EmbeddingRequestSchema },
-];
-
-type Outcome = Omit<
-  FinishedRequest,
-  'kind' | 'model' | 'durationMs' | 'requestBody' | 'clientIp' | 'apiKeyId'
-> & {
-  /** An error not sent yet: thrown after recording so the server's error handler renders it. */
-  failure?: HttpError | null;
+const SCHEMAS: Record<InferenceKind, z.ZodType> = {
+  chat: ChatCompletionRequestSchema,
+  completions: CompletionRequestSchema,
+  embeddings: EmbeddingRequestSchema,
 };
+
+const OPENAI_ENDPOINTS = INFERENCE_ENDPOINTS.filter((endpoint) => endpoint.format === 'openai');
 
 const isRecord = (value: unknown): value is Record<string, unknown> =>
   typeof value === 'object' && value !== null && !Array.isArray(value);
@@ -112,7 +79,7 @@ function notOnAnyNode(id: string, registered: RegisteredModelEntry | undefined):
 const modelNotFound = (id: string) =>
   new HttpError(404, `The model '${id}' does not exist`, 'model_not_found', 'model');
 
-function outcomeOfError(error: unknown): Outcome {
+function outcomeOfError(error: unknown): InferenceResult {
   const status = error instanceof HttpError ? error.status : 500;
   const message = error instanceof Error ? error.message : String(error);
   return { nodeId: null, status, success: false, errorMessage: message, streamed: false, failedAttempts: [] };
@@ -125,71 +92,51 @@ export function registerOpenAIRoutes(app: FastifyInstance, deps: OpenAIRouteDeps
   const requireInference = deps.requireScope('api:inference');
   const requireModelsAccess = deps.requireModelsAccess ?? requireInference;
 
+  /** Cloud-prefixed models go to the cloud gateway, every other model to the node fleet. */
+  function backendFor(model: string): Backend {
+    if (cloud?.parseModel(model)) return cloud;
+    if (!fleet.isModelKnown(model)) throw notOnAnyNode(model, deps.registeredModels?.getForApi(model));
+    return proxy;
+  }
+
   async function routeInference(
-    route: (typeof INFERENCE_ROUTES)[number],
+    endpoint: InferenceEndpoint,
     body: unknown,
     request: FastifyRequest,
     reply: FastifyReply,
-  ): Promise<Outcome> {
+  ): Promise<InferenceResult> {
     if (!isRecord(body)) throw badRequest('Request body must be a JSON object', null, 'invalid_request');
     if (body.model === undefined || body.model === null) {
       throw badRequest('`model` field is required', 'model', 'invalid_request');
     }
-    const parsed = route.schema.safeParse(body);
+    const parsed = SCHEMAS[endpoint.kind].safeParse(body);
     if (!parsed.success) {
       const { message, param } = describeValidationError(parsed.error);
       throw badRequest(message, param, 'invalid_request');
     }
     const model = body.model as string;
-    const streamRequested = route.kind !== 'embeddings' && body.stream === true;
-
-    const ref = cloud?.parseModel(model);
-    if (cloud && ref) {
-      const data = parsed.data as Record<string, unknown>;
-      const result = await cloud.forward({ ref, kind: route.kind, body: data, request, reply });
-      return {
-        nodeId: null,
-        cloudProvider: ref.provider,
-        status: result.status,
-        success: result.success,
-        errorMessage: result.errorMessage ?? null,
-        streamed: streamRequested,
-        promptTokens: result.promptTokens,
-        completionTokens: result.completionTokens,
-        timeToFirstTokenMs: result.timeToFirstTokenMs,
-        failedAttempts: [],
-      };
-    }
-
-    if (!fleet.isModelKnown(model)) throw notOnAnyNode(model, deps.registeredModels?.getForApi(model));
-    // Forward the client's own bytes; re-serialising is only a fallback for bodies parsed elsewhere.
-    const rawBody = request.rawBody ?? Buffer.from(JSON.stringify(body));
-    const result = await proxy.forwardToNode({ kind: route.kind, model, body: rawBody, request, reply });
-    return {
-      nodeId: result.nodeId,
-      status: result.status,
-      success: result.success,
-      errorMessage: result.errorMessage,
-      streamed: result.streamed,
-      promptTokens: result.usage?.promptTokens,
-      completionTokens: result.usage?.completionTokens,
-      timeToFirstTokenMs: result.streamed ? (result.timeToFirstByteMs ?? undefined) : undefined,
-      responseBody: result.responseBody,
-      failedAttempts: result.failedAttempts,
-      failure: result.failure,
-    };
+    const backend = backendFor(model);
+    return backend.forward({
+      kind: endpoint.kind,
+      model,
+      body: parsed.data as Record<string, unknown>,
+      rawBody: request.rawBody,
+      request,
+      reply,
+    });
   }
 
-  for (const route of INFERENCE_ROUTES) {
-    app.post(route.path, { onRequest: requireInference }, async (request, reply) => {
+  for (const endpoint of OPENAI_ENDPOINTS) {
+    app.post(endpoint.path, { onRequest: requireInference }, async (request, reply) => {
       const startedAt = performance.now();
       const body = request.body;
-      const record = (outcome: Outcome) => {
+      const record = (outcome: InferenceResult) => {
         const { failure: _failure, ...fields } = outcome;
         const principal = request.principal;
         try {
           deps.onRequestFinished?.({
-            kind: route.kind,
+            kind: endpoint.kind,
+            requestType: endpoint.requestType,
             model: isRecord(body) && typeof body.model === 'string' ? body.model : '',
             ...fields,
             durationMs: performance.now() - startedAt,
@@ -201,9 +148,9 @@ export function registerOpenAIRoutes(app: FastifyInstance, deps: OpenAIRouteDeps
           request.log.error({ err: error }, 'recording a finished request failed');
         }
       };
-      let outcome: Outcome;
+      let outcome: InferenceResult;
       try {
-        outcome = await routeInference(route, body, request, reply);
+        outcome = await routeInference(endpoint, body, request, reply);
       } catch (error) {
         record(outcomeOfError(error));
         throw error;
@@ -368,10 +315,6 @@ function cloudModelObject(entry: CloudModelEntry): ModelObject {
     owned_by: entry.provider,
     ready: true,
     nodes: [],
-    capabilities: {
-      chat_completion: true,
-      completion: entry.provider === 'openai',
-      embeddings: entry.provider !== 'anthropic',
-    },
+    capabilities: { ...CLOUD_PROVIDERS.find((provider) => provider.name === entry.provider)!.capabilities },
   };
 }

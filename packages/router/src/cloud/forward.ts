@@ -5,14 +5,19 @@
  */
 import { performance } from 'node:perf_hooks';
 import type { FastifyReply } from 'fastify';
+import type { BackendRequest } from '../backends.js';
+import type { InferenceResult } from '../history/types.js';
+import { abandonReply, CLIENT_CLOSED_STATUS, openSseReply, watchClient } from '../transport/client.js';
+import { readUsage, type TokenUsage } from '../transport/usage.js';
 import { chatToTextCompletion, completionToChatBody } from './completions.js';
-import { type CloudConfig, KEY_VARIABLES } from './config.js';
+import type { CloudConfig } from './config.js';
+import { descriptorOf } from './descriptors.js';
 import { CloudError, networkError, parseJson, retryHeaders } from './errors.js';
-import { CLIENT_CLOSED_STATUS, type CloudMetrics } from './metrics.js';
-import { nowSeconds, type ResponseContext, type Usage } from './openai-shapes.js';
+import type { CloudMetrics } from './metrics.js';
+import { nowSeconds, type ResponseContext } from './openai-shapes.js';
 import type { CloudProvider, UpstreamCall } from './provider.js';
-import { relayStream, SSE_HEADERS } from './stream-reply.js';
-import type { CloudForwardInput, CloudForwardResult, CloudProviderName } from './types.js';
+import { relayStream } from './stream-reply.js';
+import type { CloudModelRef, CloudProviderName } from './types.js';
 import { headerValue, type UpstreamClient, type UpstreamResponse } from './upstream.js';
 
 export interface ForwardDeps {
@@ -22,18 +27,10 @@ export interface ForwardDeps {
   metrics: CloudMetrics;
 }
 
-function usageResult(
-  usage: Usage | undefined,
-): Pick<CloudForwardResult, 'promptTokens' | 'completionTokens'> {
-  return usage ? { promptTokens: usage.prompt_tokens, completionTokens: usage.completion_tokens } : {};
-}
+export type CloudForwardInput = BackendRequest & { ref: CloudModelRef };
 
-function readUsage(json: unknown): Usage | undefined {
-  const usage = (json as { usage?: unknown } | undefined)?.usage;
-  return typeof usage === 'object' && usage !== null && 'prompt_tokens' in usage
-    ? (usage as Usage)
-    : undefined;
-}
+const usageOf = (json: unknown): TokenUsage | null =>
+  readUsage((json as { usage?: unknown } | undefined)?.usage);
 
 function sendError(reply: FastifyReply, error: CloudError): void {
   reply.code(error.status).headers(error.headers).send(error.toBody());
@@ -51,50 +48,60 @@ function noEmbeddings(provider: CloudProvider): CloudError {
 
 /** Builds the upstream call; throws `CloudError` (400) for requests the provider cannot express. */
 function buildCall(provider: CloudProvider, input: CloudForwardInput): UpstreamCall {
-  const { kind, ref, body, request } = input;
+  const { kind, ref, body, rawBody } = input;
   if (kind === 'embeddings') {
     if (!provider.embeddings) throw noEmbeddings(provider);
-    return provider.embeddings.translateRequest({ model: ref.model, body, rawBody: request.rawBody });
+    return provider.embeddings.translateRequest({ model: ref.model, body, rawBody });
   }
   if (kind === 'completions' && !provider.passthrough) {
     // Chat-only providers: the prompt goes as a one-message chat, the answer comes back as text.
     const chatBody = completionToChatBody(body);
     return provider.translateRequest({ kind: 'chat', model: ref.model, body: chatBody, rawBody: undefined });
   }
-  return provider.translateRequest({ kind, model: ref.model, body, rawBody: request.rawBody });
+  return provider.translateRequest({ kind, model: ref.model, body, rawBody });
 }
 
-export async function forwardToCloud(
-  deps: ForwardDeps,
-  input: CloudForwardInput,
-): Promise<CloudForwardResult> {
+export async function forwardToCloud(deps: ForwardDeps, input: CloudForwardInput): Promise<InferenceResult> {
   const startedAt = performance.now();
   const elapsed = () => (performance.now() - startedAt) / 1000;
   const { ref, kind, body, reply } = input;
   const provider = deps.providers[ref.provider];
   const settings = deps.config.providers[ref.provider];
   const context: ResponseContext = { publicModel: `${ref.provider}:${ref.model}`, created: nowSeconds() };
-  const res = reply.raw;
+  const streamRequested = kind !== 'embeddings' && body.stream === true;
+  const result = (
+    status: number,
+    usage: TokenUsage | null | undefined,
+    error: CloudError | undefined,
+    streamed = streamRequested,
+  ): InferenceResult => ({
+    nodeId: null,
+    cloudProvider: ref.provider,
+    status,
+    success: !error && status < 400,
+    errorMessage: error ? error.message : null,
+    streamed,
+    promptTokens: usage?.promptTokens,
+    completionTokens: usage?.completionTokens,
+    failedAttempts: [],
+  });
 
-  const refuse = (error: CloudError): CloudForwardResult => {
+  const refuse = (error: CloudError): InferenceResult => {
     sendError(reply, error);
     deps.metrics.recordRequest(ref.provider, error.status);
-    return { status: error.status, success: false, errorMessage: error.message };
+    return result(error.status, undefined, error);
   };
-  const finish = (status: number, usage: Usage | undefined, error?: CloudError): CloudForwardResult => {
+  const finish = (
+    status: number,
+    usage: TokenUsage | null | undefined,
+    error?: CloudError,
+  ): InferenceResult => {
     deps.metrics.recordRequest(ref.provider, status, elapsed());
-    return {
-      status,
-      success: !error && status < 400,
-      ...(error ? { errorMessage: error.message } : {}),
-      ...usageResult(usage),
-    };
+    return result(status, usage, error);
   };
-  const clientGone = (): CloudForwardResult => {
-    if (!reply.sent) {
-      reply.hijack();
-      res.destroy();
-    }
+  const clientGone = (): InferenceResult => {
+    if (!reply.sent) abandonReply(reply);
+    reply.raw.destroy();
     return finish(
       CLIENT_CLOSED_STATUS,
       undefined,
@@ -107,7 +114,7 @@ export async function forwardToCloud(
   let call: UpstreamCall;
   try {
     if (!settings.apiKey) {
-      const variable = KEY_VARIABLES[ref.provider];
+      const variable = descriptorOf(ref.provider).keyVariable;
       return refuse(
         new CloudError(401, `${variable} is required for ${ref.provider}: models`, 'missing_provider_key'),
       );
@@ -119,11 +126,7 @@ export async function forwardToCloud(
   }
 
   // A client that goes away stops the upstream request (and with it, the provider's billing).
-  const abort = new AbortController();
-  const onClose = () => {
-    if (!res.writableEnded) abort.abort();
-  };
-  res.on('close', onClose);
+  const abort = watchClient(reply);
   try {
     let upstream: UpstreamResponse;
     try {
@@ -148,11 +151,7 @@ export async function forwardToCloud(
     const contentType = headerValue(upstream.headers, 'content-type') ?? '';
     const streaming = body.stream === true && kind !== 'embeddings' && upstream.status < 400;
     if (streaming && (!provider.passthrough || contentType.includes('text/event-stream'))) {
-      reply.hijack();
-      for (const [name, value] of Object.entries(reply.getHeaders())) {
-        if (value !== undefined) res.setHeader(name, value);
-      }
-      res.writeHead(200, SSE_HEADERS);
+      const res = openSseReply(reply);
       res.flushHeaders();
       let firstTokenMs: number | undefined;
       const outcome = await relayStream({
@@ -170,12 +169,11 @@ export async function forwardToCloud(
         classify: (error) => networkError(ref.provider, error),
       });
       if (outcome === 'client_gone') return clientGone();
-      const result = outcome.ok
-        ? finish(200, outcome.usage)
-        : finish(outcome.error.status, outcome.usage, outcome.error);
+      const usage = readUsage(outcome.usage);
+      const streamed = outcome.ok ? finish(200, usage) : finish(outcome.error.status, usage, outcome.error);
       return firstTokenMs === undefined
-        ? result
-        : { ...result, timeToFirstTokenMs: Math.round(firstTokenMs) };
+        ? streamed
+        : { ...streamed, timeToFirstTokenMs: Math.round(firstTokenMs) };
     }
 
     let text: string;
@@ -196,7 +194,7 @@ export async function forwardToCloud(
         .send(text);
       const error =
         upstream.status >= 400 ? provider.mapError(upstream.status, text, upstream.headers) : undefined;
-      return finish(upstream.status, readUsage(parseJson(text)), error);
+      return finish(upstream.status, usageOf(parseJson(text)), error);
     }
     if (upstream.status >= 400) {
       const error = provider.mapError(upstream.status, text, upstream.headers);
@@ -209,14 +207,14 @@ export async function forwardToCloud(
         throw new CloudError(502, `${ref.provider}: the reply is not JSON`, 'upstream_invalid_response');
       const reply200 = translateBody(provider, kind, json, context, body);
       reply.code(200).send(reply200);
-      return finish(200, readUsage(reply200));
+      return finish(200, usageOf(reply200));
     } catch (error) {
       if (!(error instanceof CloudError)) throw error;
       sendError(reply, error);
       return finish(error.status, undefined, error);
     }
   } finally {
-    res.off('close', onClose);
+    abort.dispose();
   }
 }
 

@@ -5,6 +5,7 @@
 import type { Env } from '../config/env.js';
 import { createAnthropicProvider } from './anthropic/index.js';
 import { type CloudConfig, loadCloudConfig } from './config.js';
+import { CLOUD_PROVIDERS, type KeyPresence } from './descriptors.js';
 import { forwardToCloud } from './forward.js';
 import { googleProvider } from './google/index.js';
 import { CloudMetrics } from './metrics.js';
@@ -14,6 +15,7 @@ import type { CloudProvider } from './provider.js';
 import type { CloudGateway, CloudModelRef, CloudProviderName } from './types.js';
 import { UpstreamClient } from './upstream.js';
 
+export { CLOUD_PROVIDERS, descriptorOf, type ProviderDescriptor } from './descriptors.js';
 export { CloudMetrics } from './metrics.js';
 export type { CloudProvider } from './provider.js';
 export type * from './types.js';
@@ -31,19 +33,15 @@ export interface CloudGatewayOptions {
   warn?: (message: string) => void;
 }
 
-const PREFIXES: Record<string, CloudProviderName> = {
-  openai: 'openai',
-  google: 'google',
-  anthropic: 'anthropic',
-  // A typo the upstream project accepted; kept so existing clients keep working.
-  ahtnorpic: 'anthropic',
-};
+const PREFIXES = new Map<string, CloudProviderName>(
+  CLOUD_PROVIDERS.flatMap((provider) => provider.prefixes.map((prefix) => [prefix, provider.name] as const)),
+);
 
 /** `openai:gpt-4o` → `{provider:'openai', model:'gpt-4o'}`; no prefix or an empty remainder → local. */
 export function parseCloudModel(model: string): CloudModelRef | null {
   const colon = model.indexOf(':');
   if (colon <= 0) return null;
-  const provider = PREFIXES[model.slice(0, colon)];
+  const provider = PREFIXES.get(model.slice(0, colon));
   const rest = model.slice(colon + 1);
   if (!provider || rest.trim() === '') return null;
   return { provider, model: rest };
@@ -66,13 +64,16 @@ export function createCloudGateway(env: Env, options: CloudGatewayOptions = {}):
     metrics,
     config,
     parseModel: parseCloudModel,
-    forward: (input) => forwardToCloud({ config, providers, client, metrics }, input),
+    forward: (input) => {
+      const ref = parseCloudModel(input.model);
+      if (!ref) throw new Error(`not a cloud model: ${input.model}`);
+      return forwardToCloud({ config, providers, client, metrics }, { ...input, ref });
+    },
     listModels: () => catalog.list(),
-    keyPresence: () => ({
-      openai_key_present: config.providers.openai.apiKey !== undefined,
-      google_key_present: config.providers.google.apiKey !== undefined,
-      anthropic_key_present: config.providers.anthropic.apiKey !== undefined,
-    }),
+    keyPresence: () =>
+      Object.fromEntries(
+        CLOUD_PROVIDERS.map((p) => [`${p.name}_key_present`, config.providers[p.name].apiKey !== undefined]),
+      ) as KeyPresence,
     close: () => client.close(),
   };
 }

@@ -5,9 +5,6 @@
 import { Counter, Histogram, Registry } from 'prom-client';
 import type { CloudProviderName } from './types.js';
 
-/** Status label for a client that went away before the reply was complete (nginx's convention). */
-export const CLIENT_CLOSED_STATUS = 499;
-
 export class CloudMetrics {
   readonly registry = new Registry();
   private readonly requests = new Counter({

@@ -4,9 +4,10 @@
  * embeddings where the provider has them. The driver in `forward.ts` owns everything else
  * (keys, HTTP, timeouts, SSE framing, completions, metrics), so a provider is pure mapping.
  */
+
+import type { SseEvent } from '../transport/sse.js';
 import type { CloudError } from './errors.js';
 import type { ChatChunk, ChatCompletion, ResponseContext, Usage } from './openai-shapes.js';
-import type { SseEvent } from './sse.js';
 import type { CloudProviderName } from './types.js';
 
 export interface UpstreamCall {

@@ -7,11 +7,12 @@
  * - client gone: the caller's abort signal has already stopped the upstream; nothing is written.
  */
 import type { ServerResponse } from 'node:http';
+import { ClientGoneError, writeToClient } from '../transport/client.js';
+import { SSE_DONE, SseParser, sseErrorTail, sseFrame } from '../transport/sse.js';
 import { chatChunkToTextCompletion } from './completions.js';
 import { CloudError } from './errors.js';
 import type { ChatChunk, Usage } from './openai-shapes.js';
 import type { StreamTranslator } from './provider.js';
-import { SSE_DONE, SseParser, sseFrame } from './sse.js';
 
 export interface StreamRelayOptions {
   source: AsyncIterable<Uint8Array>;
@@ -31,21 +32,7 @@ export type StreamOutcome =
   | { ok: true; usage: Usage | undefined }
   | { ok: false; error: CloudError; usage: Usage | undefined };
 
-class ClientGone extends Error {}
-
-async function write(res: ServerResponse, text: string): Promise<void> {
-  if (res.destroyed || res.writableEnded) throw new ClientGone();
-  if (res.write(text)) return;
-  await new Promise<void>((resolve) => {
-    const done = () => {
-      res.off('drain', done);
-      res.off('close', done);
-      resolve();
-    };
-    res.on('drain', done);
-    res.on('close', done);
-  });
-}
+const write = (res: ServerResponse, text: string) => writeToClient(res, text);
 
 export async function relayStream(options: StreamRelayOptions): Promise<StreamOutcome | 'client_gone'> {
   const { res, translator } = options;
@@ -94,11 +81,10 @@ export async function relayStream(options: StreamRelayOptions): Promise<StreamOu
     res.end();
     return { ok: true, usage };
   } catch (caught) {
-    if (caught instanceof ClientGone || res.destroyed) return 'client_gone';
+    if (caught instanceof ClientGoneError || res.destroyed) return 'client_gone';
     const error = caught instanceof CloudError ? caught : options.classify(caught);
     try {
-      await write(res, sseFrame(error.toBody()));
-      await write(res, SSE_DONE);
+      await write(res, sseErrorTail(error.toBody()));
       res.end();
     } catch {
       return 'client_gone';
@@ -106,11 +92,3 @@ export async function relayStream(options: StreamRelayOptions): Promise<StreamOu
     return { ok: false, error, usage: translator.usage() };
   }
 }
-
-export const SSE_HEADERS = {
-  'content-type': 'text/event-stream; charset=utf-8',
-  'cache-control': 'no-cache',
-  connection: 'keep-alive',
-  // Tells nginx-style proxies in front of the router not to buffer the stream.
-  'x-accel-buffering': 'no',
-};

@@ -3,12 +3,18 @@
  * every request, including those for which no node could be chosen.
  */
 import { randomUUID } from 'node:crypto';
-import type { FinishedRequest } from '../api/openai.js';
+import {
+  INFERENCE_ENDPOINTS,
+  type InferenceKind,
+  inferenceEndpointFor,
+  type RequestType,
+} from '@llm-router/protocol';
 import type { FleetView } from '../fleet/types.js';
 import { MinuteCounters } from './minute-counters.js';
 import type { HistoryRecorder, HistoryRow } from './recorder.js';
 import { cappedJson, redactPayloads } from './redact.js';
 import { type RoutingRecord, routingColumns } from './routing-record.js';
+import type { FinishedRequest } from './types.js';
 
 /** Stored response bodies are capped; the history view needs a sample, not every embedding. */
 export const RESPONSE_BODY_CAP_BYTES = 64 * 1024;
@@ -25,13 +31,10 @@ function cleanText(value: string | null | undefined, cap = TEXT_CAP_CHARS): stri
   return clean.length > cap ? `${clean.slice(0, cap)}…` : clean;
 }
 
-const REQUEST_TYPES = { chat: 'chat', completions: 'generate', embeddings: 'embeddings' } as const;
-
-const KIND_BY_PATH: Record<string, FinishedRequest['kind']> = {
-  '/v1/chat/completions': 'chat',
-  '/v1/completions': 'completions',
-  '/v1/embeddings': 'embeddings',
-};
+/** The request type of each kind's OpenAI endpoint, for records that do not name their own. */
+const REQUEST_TYPES = Object.fromEntries(
+  INFERENCE_ENDPOINTS.filter((e) => e.format === 'openai').map((e) => [e.kind, e.requestType]),
+) as Record<InferenceKind, RequestType>;
 
 /** Errors raised before a `/v1` handler could record the request itself (body parsing, size). */
 const PRE_HANDLER_CODES = new Set(['invalid_json', 'request_too_large', 'FST_ERR_CTP_INVALID_MEDIA_TYPE']);
@@ -60,10 +63,11 @@ export class RequestCapture {
    * JSON, too large, wrong content type), so history still has one row per request.
    */
   recordRejected(rejected: RejectedRequest): void {
-    const kind = KIND_BY_PATH[rejected.path];
-    if (rejected.method !== 'POST' || !kind || !PRE_HANDLER_CODES.has(rejected.code ?? '')) return;
+    const endpoint = inferenceEndpointFor(rejected.path);
+    if (rejected.method !== 'POST' || !endpoint || !PRE_HANDLER_CODES.has(rejected.code ?? '')) return;
     this.record({
-      kind,
+      kind: endpoint.kind,
+      requestType: endpoint.requestType,
       model: '',
       nodeId: null,
       status: rejected.status,
@@ -85,7 +89,7 @@ export class RequestCapture {
     const row: HistoryRow = {
       id: randomUUID(),
       timestamp: completedAt - Math.round(finished.durationMs),
-      request_type: REQUEST_TYPES[finished.kind],
+      request_type: finished.requestType ?? REQUEST_TYPES[finished.kind],
       model: cleanText(finished.model, 512) ?? '',
       node_id: cloudNode ?? finished.nodeId,
       node_machine_name: cloudNode ?? node?.machineName ?? null,

@@ -1,9 +1,11 @@
 /** The registry's in-memory records: what the database holds plus live download progress. */
+import type { ModelCapability } from '@llm-router/protocol';
 import type { QuantLabel } from './quant.js';
 import type { GgufPolicy, ModelFormat } from './selection.js';
 
 export type LifecycleStatus = 'pending' | 'caching' | 'registered' | 'error';
-export type Capability = 'chat' | 'completion' | 'embeddings';
+/** What a model can do: the protocol's one list. */
+export type Capability = ModelCapability;
 
 export interface ModelFileRecord {
   /** Plain name inside the model's cache folder. */

@@ -4,15 +4,16 @@
  * reported back for failover. Once an SSE stream has started, failures end the stream with an
  * OpenAI-shaped error event instead.
  */
-import { once } from 'node:events';
-import type { OutgoingHttpHeaders, ServerResponse } from 'node:http';
 import { openAIError } from '@llm-router/protocol';
 import type { FastifyReply } from 'fastify';
 import { type Dispatcher, request } from 'undici';
 import type { FleetNode } from '../fleet/types.js';
-import { describeNodeError, SseFramer } from './sse-framer.js';
-import { type AttemptFailure, CLIENT_CLOSED_STATUS, type TokenUsage } from './types.js';
-import { extractUsageFromJson } from './usage.js';
+import type { AttemptFailure } from '../history/types.js';
+import { CLIENT_CLOSED_STATUS, openSseReply, writeToClient } from '../transport/client.js';
+import { DeadlineTimer } from '../transport/deadline.js';
+import { sseErrorTail } from '../transport/sse.js';
+import { describeNodeError, SseFramer } from '../transport/sse-passthrough.js';
+import { extractUsageFromJson, type TokenUsage } from '../transport/usage.js';
 
 /** A non-stream reply larger than this is treated as a node fault (replies are normally small). */
 const MAX_BUFFERED_REPLY_BYTES = 64 * 1024 * 1024;
@@ -64,29 +65,6 @@ export type AttemptOutcome =
   | { replied: true; reply: AttemptReply }
   | { replied: false; failure: AttemptFailure };
 
-type TimerReason = 'first_byte' | 'idle';
-
-/** One timer per attempt that aborts the node request; `fired` tells a timeout from other aborts. */
-class AttemptTimer {
-  fired: TimerReason | null = null;
-  private handle: NodeJS.Timeout | undefined;
-
-  constructor(private readonly controller: AbortController) {}
-
-  arm(ms: number, reason: TimerReason): void {
-    this.clear();
-    this.handle = setTimeout(() => {
-      this.fired = reason;
-      this.controller.abort(new Error(`${reason} timeout`));
-    }, ms);
-  }
-
-  clear(): void {
-    if (this.handle) clearTimeout(this.handle);
-    this.handle = undefined;
-  }
-}
-
 function errorCode(error: unknown): string | undefined {
   if (typeof error !== 'object' || error === null) return undefined;
   const e = error as { code?: unknown; cause?: unknown; errors?: unknown[] };
@@ -95,7 +73,7 @@ function errorCode(error: unknown): string | undefined {
   return e.cause ? errorCode(e.cause) : undefined;
 }
 
-function classifyFailure(input: AttemptInput, timer: AttemptTimer, error: unknown): AttemptFailure {
+function classifyFailure(input: AttemptInput, timer: DeadlineTimer, error: unknown): AttemptFailure {
   const { node, timeouts } = input;
   const name = `node ${node.machineName}`;
   if (input.clientSignal.aborted) {
@@ -169,20 +147,13 @@ function clientErrorBody(status: number, data: Buffer): { body: Buffer | object;
   return { body: openAIError(status, message, 'node_upstream_error'), message };
 }
 
-/** Writes to the client, waiting for it to drain so a slow client cannot make us buffer. */
-async function writeToClient(raw: ServerResponse, data: Buffer, signal: AbortSignal): Promise<void> {
-  if (data.length === 0) return;
-  if (raw.destroyed) throw new Error('client connection closed');
-  if (!raw.write(data)) await once(raw, 'drain', { signal });
-}
-
 export async function attemptNode(input: AttemptInput): Promise<AttemptOutcome> {
   const { node, timeouts } = input;
   const controller = new AbortController();
   const abortForClient = () => controller.abort(new Error('client closed'));
   if (input.clientSignal.aborted) abortForClient();
   input.clientSignal.addEventListener('abort', abortForClient, { once: true });
-  const timer = new AttemptTimer(controller);
+  const timer = new DeadlineTimer(controller);
   const fail = (error: unknown): AttemptOutcome => ({
     replied: false,
     failure: classifyFailure(input, timer, error),
@@ -277,25 +248,14 @@ export async function attemptNode(input: AttemptInput): Promise<AttemptOutcome> 
 async function streamToClient(
   input: AttemptInput,
   signal: AbortSignal,
-  timer: AttemptTimer,
+  timer: DeadlineTimer,
   status: number,
   contentType: string,
   chunks: AsyncIterator<Buffer>,
   first: IteratorResult<Buffer>,
 ): Promise<Omit<AttemptReply, 'timeToFirstByteMs'>> {
   const { reply, node, timeouts } = input;
-  const raw = reply.raw;
-  reply.hijack();
-  // Headers other hooks set on the reply (CORS, request id) survive the hijack.
-  const headers: OutgoingHttpHeaders = {};
-  for (const [name, value] of Object.entries(reply.getHeaders()))
-    if (value !== undefined) headers[name] = value;
-  raw.writeHead(status, {
-    ...headers,
-    'content-type': contentType,
-    'cache-control': 'no-cache',
-    'x-accel-buffering': 'no',
-  });
+  const raw = openSseReply(reply, status, contentType);
   const framer = new SseFramer();
   let broken: { status: number; code: string; message: string } | null = null;
   try {
@@ -336,8 +296,7 @@ async function streamToClient(
   }
   if (broken) {
     // A held partial event is dropped; only after an oversized one must the event be closed first.
-    const event = JSON.stringify(openAIError(broken.status, broken.message, broken.code));
-    raw.end(`${framer.endsMidEvent ? '\n\n' : ''}data: ${event}\n\ndata: [DONE]\n\n`);
+    raw.end(sseErrorTail(openAIError(broken.status, broken.message, broken.code), framer.endsMidEvent));
     return { ...result, success: false, errorMessage: broken.message, nodeFailed: true };
   }
   raw.end();

@@ -4,16 +4,18 @@
  * up to `maxAttempts` nodes. The router's in-flight count on each node is held for exactly the
  * life of each attempt (for a stream, until its last byte).
  */
-import type { FastifyReply, FastifyRequest } from 'fastify';
+import { INFERENCE_PATHS } from '@llm-router/protocol';
+import type { FastifyRequest } from 'fastify';
 import type { Dispatcher } from 'undici';
+import type { Backend, BackendRequest } from '../backends.js';
 import type { BalancerPolicy } from '../balancer/types.js';
-import type { InferenceKind } from '../cloud/types.js';
 import type { RouterConfig } from '../config/config.js';
 import type { FleetView } from '../fleet/types.js';
+import type { AttemptFailure, InferenceResult } from '../history/types.js';
 import { HttpError } from '../http/errors.js';
+import { abandonReply, CLIENT_CLOSED_STATUS, watchClient } from '../transport/client.js';
 import { type AttemptOutcome, attemptNode } from './attempt.js';
 import { createNodeDispatcher } from './node-dispatcher.js';
-import { type AttemptFailure, CLIENT_CLOSED_STATUS, NODE_PATHS, type ProxyResult } from './types.js';
 
 export type ProxyConfig = Pick<
   RouterConfig,
@@ -28,17 +30,14 @@ export interface NodeProxyOptions {
   dispatcher?: Dispatcher;
 }
 
-export interface ForwardInput {
-  kind: InferenceKind;
-  model: string;
+export type ForwardInput = Pick<BackendRequest, 'kind' | 'model' | 'request' | 'reply'> & {
   /** The client's request bytes, forwarded unchanged. */
   body: Buffer;
-  request: FastifyRequest;
-  reply: FastifyReply;
-}
+};
 
-export interface NodeProxy {
-  forwardToNode(input: ForwardInput): Promise<ProxyResult>;
+/** The node fleet as a backend: `forward` sends the client's bytes, with failover. */
+export interface NodeProxy extends Backend {
+  forwardToNode(input: ForwardInput): Promise<InferenceResult>;
   /** Closes the pooled node connections. */
   close(): Promise<void>;
 }
@@ -86,16 +85,11 @@ export function createNodeProxy(options: NodeProxyOptions): NodeProxy {
   const timeouts = { firstByteTimeoutMs: config.firstByteTimeoutMs, idleTimeoutMs: config.idleTimeoutMs };
   const maxAttempts = Math.max(1, config.maxAttempts);
 
-  async function forwardToNode(input: ForwardInput): Promise<ProxyResult> {
+  async function forwardToNode(input: ForwardInput): Promise<InferenceResult> {
     const { reply, model } = input;
     const requestStartedAt = performance.now();
     const headers = nodeRequestHeaders(input.request);
-    const clientGone = new AbortController();
-    // `close` also fires after a normal finish; only an unfinished response means the client left.
-    const onClose = () => {
-      if (!reply.raw.writableFinished) clientGone.abort();
-    };
-    reply.raw.on('close', onClose);
+    const clientGone = watchClient(reply);
     const failures: AttemptFailure[] = [];
     const tried = new Set<string>();
     try {
@@ -111,7 +105,7 @@ export function createNodeProxy(options: NodeProxyOptions): NodeProxy {
         try {
           outcome = await attemptNode({
             node,
-            url: `${node.baseUrl}${NODE_PATHS[input.kind]}`,
+            url: `${node.baseUrl}${INFERENCE_PATHS[input.kind]}`,
             body: input.body,
             headers,
             dispatcher,
@@ -130,8 +124,16 @@ export function createNodeProxy(options: NodeProxyOptions): NodeProxy {
           balancer.onFinish?.(node, finished);
         }
         if (outcome.replied) {
-          const { nodeFailed: _nodeFailed, ...reply } = outcome.reply;
-          return { nodeId: node.id, ...reply, failedAttempts: failures, failure: null };
+          const { nodeFailed: _nodeFailed, usage, timeToFirstByteMs, ...reply } = outcome.reply;
+          return {
+            nodeId: node.id,
+            ...reply,
+            promptTokens: usage?.promptTokens,
+            completionTokens: usage?.completionTokens,
+            timeToFirstTokenMs: reply.streamed ? timeToFirstByteMs : undefined,
+            failedAttempts: failures,
+            failure: null,
+          };
         }
         failures.push(outcome.failure);
       }
@@ -143,18 +145,19 @@ export function createNodeProxy(options: NodeProxyOptions): NodeProxy {
         success: false,
         errorMessage: error.message,
         streamed: false,
-        usage: null,
-        timeToFirstByteMs: null,
         failedAttempts: failures,
         failure: error,
       };
     } finally {
-      reply.raw.off('close', onClose);
+      clientGone.dispose();
     }
   }
 
   return {
     forwardToNode,
+    // Forward the client's own bytes; re-serialising is only a fallback for bodies parsed elsewhere.
+    forward: ({ kind, model, body, rawBody, request, reply }) =>
+      forwardToNode({ kind, model, body: rawBody ?? Buffer.from(JSON.stringify(body)), request, reply }),
     close: () => dispatcher.close(),
   };
 }
@@ -164,17 +167,14 @@ function clientClosedResult(
   input: ForwardInput,
   failures: AttemptFailure[],
   nodeId: string | null,
-): ProxyResult {
-  if (!input.reply.sent) input.reply.hijack();
-  if (!input.reply.raw.writableEnded) input.reply.raw.end();
+): InferenceResult {
+  abandonReply(input.reply);
   return {
     nodeId,
     status: CLIENT_CLOSED_STATUS,
     success: false,
     errorMessage: 'Client closed the request',
     streamed: false,
-    usage: null,
-    timeToFirstByteMs: null,
     failedAttempts: failures.filter((f) => f.kind !== 'client_closed'),
     failure: null,
   };

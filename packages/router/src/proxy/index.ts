@@ -1,4 +1,4 @@
-/** The proxy's public surface: forwarding with failover, and the result it reports. */
+/** The proxy's public surface: the node fleet as a backend, with failover. */
 export type { AttemptTimeouts } from './attempt.js';
 export {
   createNodeProxy,
@@ -8,11 +8,4 @@ export {
   type ProxyConfig,
 } from './forward.js';
 export { createNodeDispatcher } from './node-dispatcher.js';
-export {
-  type AttemptFailure,
-  type AttemptFailureKind,
-  CLIENT_CLOSED_STATUS,
-  NODE_PATHS,
-  type ProxyResult,
-  type TokenUsage,
-} from './types.js';
+export type { AttemptFailure, AttemptFailureKind, InferenceResult, TokenUsage } from './types.js';

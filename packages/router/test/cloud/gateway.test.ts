@@ -10,8 +10,8 @@ import { parseCloudModel } from '../../src/cloud/index.js';
 import { CloudModelCatalog } from '../../src/cloud/models.js';
 import { openAIProvider } from '../../src/cloud/openai/index.js';
 import { replaceTopLevelModel } from '../../src/cloud/openai/raw-model.js';
-import { SseParser } from '../../src/cloud/sse.js';
 import { UpstreamClient } from '../../src/cloud/upstream.js';
+import { SseParser } from '../../src/transport/sse.js';
 import { FakeUpstream } from './support/fake-upstream.js';
 import { startRouter, type TestRouter } from './support/router-app.js';
 

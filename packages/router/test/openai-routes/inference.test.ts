@@ -25,12 +25,22 @@ function stubCloud(): CloudGateway & { calls: CloudForwardInput[] } {
         id: 'chatcmpl-cloud',
         object: 'chat.completion',
         created: 0,
-        model: input.ref.model,
+        model: input.model.slice('openai:'.length),
         choices: [
           { index: 0, message: { role: 'assistant', content: 'from the cloud' }, finish_reason: 'stop' },
         ],
       });
-      return { status: 200, success: true, promptTokens: 11, completionTokens: 2 };
+      return {
+        nodeId: null,
+        cloudProvider: 'openai',
+        status: 200,
+        success: true,
+        errorMessage: null,
+        streamed: false,
+        promptTokens: 11,
+        completionTokens: 2,
+        failedAttempts: [],
+      };
     },
     listModels: async () => [{ id: 'openai:gpt-4o-mini', provider: 'openai' }],
     keyPresence: () => ({
@@ -171,7 +181,7 @@ describe('/v1 inference routes', () => {
     });
     expect(res.choices[0].message.content).toBe('from the cloud');
     expect(cloud.calls.at(-1)).toMatchObject({
-      ref: { provider: 'openai', model: 'gpt-4o-mini' },
+      model: 'openai:gpt-4o-mini',
       kind: 'chat',
     });
     expect(cloud.calls.at(-1)!.body).toMatchObject({ model: 'openai:gpt-4o-mini' });

@@ -1,5 +1,5 @@
 /** `POST /v1/chat/completions`: `chat.completion` objects and `chat.completion.chunk` streams. */
-import { ChatCompletionRequestSchema } from '@llm-router/protocol';
+import { ChatCompletionRequestSchema, INFERENCE_PATHS } from '@llm-router/protocol';
 import type { FastifyInstance } from 'fastify';
 import { assertPromptFits, promptTokenCount, renderChatPrompt } from '../../inference/prompt.js';
 import type { NodeServices } from '../../services.js';
@@ -42,7 +42,7 @@ function chatShape(model: string, includeUsage: boolean): ResponseShape {
 }
 
 export function registerChatRoute(app: FastifyInstance, services: NodeServices): void {
-  app.post('/v1/chat/completions', async (request, reply) => {
+  app.post(INFERENCE_PATHS.chat, async (request, reply) => {
     const body = parseBody(ChatCompletionRequestSchema, request.body);
     rejectUnsupportedChatParameters(body);
     const loaded = resolveModel(services, body.model, 'chat').loaded!;

@@ -1,5 +1,5 @@
 /** `POST /v1/completions`: `text_completion` objects and their SSE chunks; one choice per prompt. */
-import { CompletionRequestSchema } from '@llm-router/protocol';
+import { CompletionRequestSchema, INFERENCE_PATHS } from '@llm-router/protocol';
 import type { FastifyInstance } from 'fastify';
 import { assertPromptFits, promptTokenCount, renderCompletionPrompt } from '../../inference/prompt.js';
 import type { NodeServices } from '../../services.js';
@@ -42,7 +42,7 @@ function completionShape(model: string, includeUsage: boolean): ResponseShape {
 }
 
 export function registerCompletionsRoute(app: FastifyInstance, services: NodeServices): void {
-  app.post('/v1/completions', async (request, reply) => {
+  app.post(INFERENCE_PATHS.completions, async (request, reply) => {
     const body = parseBody(CompletionRequestSchema, request.body);
     rejectUnsupportedCompletionParameters(body);
     const loaded = resolveModel(services, body.model, 'completion').loaded!;

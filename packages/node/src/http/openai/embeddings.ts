@@ -2,7 +2,7 @@
  * `POST /v1/embeddings`. `encoding_format: "base64"` (what the openai SDK asks for by default)
  * returns little-endian float32 bytes; `float` returns plain numbers.
  */
-import { EmbeddingRequestSchema } from '@llm-router/protocol';
+import { EmbeddingRequestSchema, INFERENCE_PATHS } from '@llm-router/protocol';
 import type { FastifyInstance } from 'fastify';
 import { encodeEmbeddingBase64 } from '../../inference/embeddings.js';
 import type { NodeServices } from '../../services.js';
@@ -11,7 +11,7 @@ import { beginInference } from './inference-scope.js';
 import { parseBody, resolveModel } from './request-checks.js';
 
 export function registerEmbeddingsRoute(app: FastifyInstance, services: NodeServices): void {
-  app.post('/v1/embeddings', async (request, reply) => {
+  app.post(INFERENCE_PATHS.embeddings, async (request, reply) => {
     const body = parseBody(EmbeddingRequestSchema, request.body);
     const loaded = resolveModel(services, body.model, 'embeddings').loaded!;
     const size = loaded.model.embeddingVectorSize;

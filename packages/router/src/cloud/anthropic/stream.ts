@@ -9,10 +9,11 @@
  * - `message_stop` ends the reply with the finish chunk. A stream that ends before it was cut off.
  * Usage fields replace earlier values of the same field, never add to them.
  */
+
+import type { SseEvent } from '../../transport/sse.js';
 import { CloudError, isRecord, parseJson } from '../errors.js';
 import type { ChatChunk, ChunkDelta, FinishReason, ResponseContext, Usage } from '../openai-shapes.js';
 import type { StreamTranslator } from '../provider.js';
-import type { SseEvent } from '../sse.js';
 import { anthropicStreamError } from './errors.js';
 import { anthropicFinishReason, anthropicUsage } from './response.js';
 

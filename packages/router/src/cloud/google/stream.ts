@@ -7,10 +7,11 @@
  * one seen is the total, so it replaces, never adds. With `n > 1` each candidate index is its
  * own choice with its own tool-call numbering.
  */
+
+import type { SseEvent } from '../../transport/sse.js';
 import { CloudError, isRecord, parseJson } from '../errors.js';
 import type { ChatChunk, ChunkDelta, FinishReason, ResponseContext, Usage } from '../openai-shapes.js';
 import type { StreamTranslator } from '../provider.js';
-import type { SseEvent } from '../sse.js';
 import { googleStreamError } from './errors.js';
 import {
   candidateParts,

@@ -3,10 +3,11 @@
  * bytes with only `model` renamed; replies, statuses and SSE data pass through. The stream
  * "translator" only watches the events go by, for usage, first-token time and in-band errors.
  */
+
+import type { SseEvent } from '../../transport/sse.js';
 import { CloudError, clientStatusFor, excerpt, isRecord, parseJson, retryHeaders } from '../errors.js';
 import type { ChatCompletion, Usage } from '../openai-shapes.js';
 import type { CloudProvider, StreamTranslator } from '../provider.js';
-import type { SseEvent } from '../sse.js';
 import { passthroughBody } from './raw-model.js';
 
 /** Did this OpenAI chunk (chat or completion) carry generated output? */

@@ -52,7 +52,16 @@ export async function startRouter(env: Env): Promise<TestRouter> {
         return reply
           .code(404)
           .send({ error: { message: 'not a cloud model', type: 'invalid_request_error' } });
-      results.push(await gateway.forward({ ref, kind, body, request, reply }));
+      results.push(
+        await gateway.forward({
+          kind,
+          model: String(body.model),
+          body,
+          rawBody: request.rawBody,
+          request,
+          reply,
+        }),
+      );
       return reply;
     });
   }

@@ -1,7 +1,7 @@
 /** The SSE framer (event-boundary passthrough, history sniffing) and JSON usage extraction. */
 import { describe, expect, it } from 'vitest';
-import { SseFramer } from '../../src/proxy/sse-framer.js';
-import { extractUsageFromJson } from '../../src/proxy/usage.js';
+import { SseFramer } from '../../src/transport/sse-passthrough.js';
+import { extractUsageFromJson } from '../../src/transport/usage.js';
 
 const chunk = (content: string, finish: string | null = null) =>
   `data: ${JSON.stringify({ object: 'chat.completion.chunk', choices: [{ index: 0, delta: { content }, finish_reason: finish }] })}\n\n`;

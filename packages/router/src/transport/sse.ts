@@ -1,7 +1,8 @@
 /**
- * Server-sent events, both ways. The parser is incremental (events are yielded as soon as their
- * blank line arrives, never buffered to the end) and accepts the three line endings the SSE
- * spec allows, since Gemini frames events with `\r\n\r\n` and Anthropic with `\n\n`.
+ * Server-sent events, both ways: the router's one SSE parser and its frame writers, used by the
+ * node proxy and the cloud gateway alike. The parser is incremental (events are yielded as soon
+ * as their blank line arrives, never buffered to the end) and accepts the three line endings the
+ * SSE spec allows, since Gemini frames events with `\r\n\r\n` and Anthropic with `\n\n`.
  */
 
 export interface SseEvent {
@@ -83,4 +84,25 @@ export function sseFrame(payload: unknown): string {
   return `data: ${typeof payload === 'string' ? payload : JSON.stringify(payload)}\n\n`;
 }
 
+/** One named SSE frame (Anthropic Messages and OpenAI Responses name every event). */
+export function namedSseFrame(event: string, payload: unknown): string {
+  return `event: ${event}\ndata: ${JSON.stringify(payload)}\n\n`;
+}
+
 export const SSE_DONE = 'data: [DONE]\n\n';
+
+/**
+ * The end of an OpenAI-style stream that failed after it started: one error event (which the
+ * OpenAI SDKs raise) and `[DONE]`. `midEvent` closes a torn event first.
+ */
+export function sseErrorTail(errorBody: unknown, midEvent = false): string {
+  return `${midEvent ? '\n\n' : ''}${sseFrame(errorBody)}${SSE_DONE}`;
+}
+
+export const SSE_HEADERS = {
+  'content-type': 'text/event-stream; charset=utf-8',
+  'cache-control': 'no-cache',
+  connection: 'keep-alive',
+  // Tells nginx-style proxies in front of the router not to buffer the stream.
+  'x-accel-buffering': 'no',
+};

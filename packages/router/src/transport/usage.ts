@@ -1,8 +1,13 @@
 /**
- * Picks `usage` out of a node response without parsing the whole body: embeddings replies can
- * be megabytes of floats, while `usage` is a small object near the end.
+ * Token usage as request history records it, read from OpenAI-shaped replies of nodes and
+ * clouds alike. `extractUsageFromJson` picks `usage` out of a reply without parsing the whole
+ * body: embeddings replies can be megabytes of floats, while `usage` is a small object near the end.
  */
-import type { TokenUsage } from './types.js';
+
+export interface TokenUsage {
+  promptTokens?: number;
+  completionTokens?: number;
+}
 
 const USAGE_KEY = Buffer.from('"usage"');
 const OPEN_BRACE = 0x7b;

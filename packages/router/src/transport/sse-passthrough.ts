@@ -8,8 +8,8 @@
  * choice with its finish reason (the text capped, so memory stays bounded on long streams).
  */
 
-import type { TokenUsage } from './types.js';
-import { readUsage } from './usage.js';
+import { SseParser } from './sse.js';
+import { readUsage, type TokenUsage } from './usage.js';
 
 /** A partial event longer than this is forwarded as is rather than held (bounded memory). */
 const MAX_HELD_BYTES = 1024 * 1024;
@@ -44,6 +44,7 @@ export class SseFramer {
   /** True when the bytes forwarded so far stop inside an event (only after an oversized one). */
   endsMidEvent = false;
   private held: Buffer = EMPTY;
+  private readonly parser = new SseParser();
   private text = '';
   private finishReason: string | null = null;
   private truncated = false;
@@ -68,19 +69,18 @@ export class SseFramer {
     const rest = this.held;
     this.held = EMPTY;
     if (rest.length > 0) this.inspect(rest);
+    for (const event of this.parser.end()) this.inspectData(event.data);
     return rest;
   }
 
   private inspect(events: Buffer): void {
-    for (const line of events.toString('utf8').split('\n')) {
-      if (!line.startsWith('data:')) continue;
-      const value = line.slice(5).trim();
-      if (value === '[DONE]') {
-        this.sawDone = true;
-      } else if (value.startsWith('{')) {
-        this.inspectJson(value);
-      }
-    }
+    for (const event of this.parser.push(events)) this.inspectData(event.data);
+  }
+
+  private inspectData(data: string): void {
+    const value = data.trim();
+    if (value === '[DONE]') this.sawDone = true;
+    else if (value.startsWith('{')) this.inspectJson(value);
   }
 
   /** The stream so far as history records it. */

@@ -1,0 +1,85 @@
+/**
+ * The client side of every backend call: noticing that the client left (so the backend call is
+ * aborted and llama.cpp or the provider stops working), taking the reply over for a stream with
+ * the headers other hooks already set, and writing with backpressure so a slow client cannot make
+ * the router buffer.
+ */
+import { once } from 'node:events';
+import type { OutgoingHttpHeaders, ServerResponse } from 'node:http';
+import type { FastifyReply } from 'fastify';
+import { SSE_HEADERS } from './sse.js';
+
+/** Status recorded when the client went away before a reply (nginx's convention). */
+export const CLIENT_CLOSED_STATUS = 499;
+
+export interface ClientWatch {
+  /** Aborts when the client disconnects before the reply finished. */
+  readonly signal: AbortSignal;
+  dispose(): void;
+}
+
+/** `close` also fires after a normal finish; only an unfinished response means the client left. */
+export function watchClient(reply: FastifyReply): ClientWatch {
+  const controller = new AbortController();
+  const res = reply.raw;
+  const onClose = () => {
+    if (!res.writableFinished) controller.abort();
+  };
+  res.on('close', onClose);
+  return { signal: controller.signal, dispose: () => res.off('close', onClose) };
+}
+
+/**
+ * Takes the reply over for an SSE stream and sends its head. Headers other hooks set on the
+ * reply (CORS, request id) survive the hijack.
+ */
+export function openSseReply(reply: FastifyReply, status = 200, contentType?: string): ServerResponse {
+  const raw = reply.raw;
+  reply.hijack();
+  const headers: OutgoingHttpHeaders = {};
+  for (const [name, value] of Object.entries(reply.getHeaders()))
+    if (value !== undefined) headers[name] = value;
+  raw.writeHead(status, {
+    ...headers,
+    ...SSE_HEADERS,
+    ...(contentType ? { 'content-type': contentType } : {}),
+  });
+  return raw;
+}
+
+/** Thrown by `writeToClient` when the client is gone: the caller stops and records a 499. */
+export class ClientGoneError extends Error {
+  constructor() {
+    super('client connection closed');
+  }
+}
+
+/** Writes to the client, waiting for it to drain; resolves early when the client leaves. */
+export async function writeToClient(
+  raw: ServerResponse,
+  data: Buffer | string,
+  signal?: AbortSignal,
+): Promise<void> {
+  if (data.length === 0) return;
+  if (raw.destroyed || raw.writableEnded) throw new ClientGoneError();
+  if (raw.write(data)) return;
+  if (signal) {
+    await once(raw, 'drain', { signal });
+    return;
+  }
+  await new Promise<void>((resolve) => {
+    const done = () => {
+      raw.off('drain', done);
+      raw.off('close', done);
+      resolve();
+    };
+    raw.on('drain', done);
+    raw.on('close', done);
+  });
+}
+
+/** Ends an exchange nothing more can be sent on (the client left) without an error reply. */
+export function abandonReply(reply: FastifyReply): void {
+  if (!reply.sent) reply.hijack();
+  if (!reply.raw.writableEnded) reply.raw.end();
+}

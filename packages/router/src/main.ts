@@ -3,6 +3,7 @@
  * the routes and starts listening. `startRouter` is what the CLI and the tests call.
  */
 import type { FastifyInstance } from 'fastify';
+import { AdmissionController } from './admission/controller.js';
 import { registerApiKeyRoutes } from './api/api-keys.js';
 import { registerAuthRoutes } from './api/auth.js';
 import { registerCloudMetricsRoute } from './api/cloud-metrics.js';
@@ -12,11 +13,13 @@ import { registerModelRoutes } from './api/models.js';
 import { registerNodeAdminRoutes } from './api/node-admin.js';
 import { registerNodeRoutes } from './api/nodes.js';
 import { registerOpenAIRoutes } from './api/openai.js';
+import { registerRoutingRoutes } from './api/routing.js';
 import { registerUserRoutes } from './api/users.js';
 import { ApiKeyStore } from './auth/api-keys.js';
 import { JwtIssuer, loadJwtSecret } from './auth/jwt.js';
 import { LoginThrottle } from './auth/login-throttle.js';
 import { ensureFirstAdmin, type FirstAdminResult } from './auth/users.js';
+import type { CacheAwarePolicy } from './balancer/cache_aware.js';
 import { createBalancer } from './balancer/index.js';
 import { createCloudGateway } from './cloud/index.js';
 import type { RouterConfig } from './config/config.js';
@@ -42,6 +45,8 @@ export interface RunningRouter {
   recorder: HistoryRecorder;
   logging: RouterLogging;
   firstAdmin: FirstAdminResult | null;
+  /** Admission control (router queue): its numbers can be registered with a metrics registry. */
+  admission: AdmissionController;
   close(): Promise<void>;
 }
 
@@ -105,12 +110,23 @@ export async function startRouter(
     modelsVersion: () => models.modelsVersion(),
   });
   registerNodeAdminRoutes(app, { registry, requireScope });
+  const balancer = createBalancer(config.balancerMode, {
+    maxEntries: config.routing.prefixIndexMaxEntries,
+    ttlMs: config.routing.prefixIndexTtlMs,
+  });
+  const admission = new AdmissionController(registry, {
+    queueMax: config.routing.queueMax,
+    queueTimeoutMs: config.routing.queueTimeoutMs,
+    requestsPerSequence: config.routing.requestsPerSequence,
+  });
+  app.addHook('onClose', async () => admission.close());
   registerOpenAIRoutes(app, {
     fleet: registry,
     config,
     requireScope,
     cloud,
-    balancer: createBalancer(config.balancerMode),
+    balancer,
+    admission,
     onRequestFinished: (finished) => capture.record(finished),
     registeredModels: models,
     requireModelsAccess: createRequireModelsAccess(requireScope, (token) => registry.nodeForToken(token)),
@@ -131,6 +147,13 @@ export async function startRouter(
   });
   registerDashboardRoutes(app, { db, registry, capture, logging, cloud, requireScope });
   registerCloudMetricsRoute(app, { cloud, requireScope });
+  registerRoutingRoutes(app, {
+    db,
+    requireScope,
+    policy: balancer.name,
+    admission,
+    prefixIndex: 'index' in balancer ? (balancer as CacheAwarePolicy).index : null,
+  });
   registerModelRoutes(app, { models, requireScope });
 
   const address = await app.listen({ host: config.host, port: config.port });
@@ -150,6 +173,7 @@ export async function startRouter(
     recorder,
     logging,
     firstAdmin,
+    admission,
     async close() {
       stopMonitor();
       stopRetention();

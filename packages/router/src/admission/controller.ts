@@ -21,6 +21,8 @@ export interface AdmissionOptions {
 
 /** A granted admission: `release` it once the request is counted on a node (`begin`), or when it never will be. */
 export interface AdmissionTicket {
+  /** True when the request had to wait in the queue. */
+  readonly queued: boolean;
   readonly waitedMs: number;
   release(): void;
 }
@@ -92,13 +94,13 @@ export class AdmissionController {
   async admit(model: string, priority: Priority, signal: AbortSignal): Promise<AdmissionTicket> {
     if (!this.queue.hasWaiterFor(model) && this.tryReserve(model)) {
       this.counters.admitted++;
-      return this.ticket(model, 0);
+      return this.ticket(model, false, 0);
     }
     this.counters.queued++;
     this.ensureTimer();
     try {
       const waited = await this.queue.wait(model, priority, signal);
-      return this.ticket(model, waited);
+      return this.ticket(model, true, waited);
     } catch (error) {
       if (error instanceof QueueRefusedError) {
         const code = error.reason === 'full' ? 'queue_full' : 'queue_timeout';
@@ -167,9 +169,10 @@ export class AdmissionController {
     return true;
   }
 
-  private ticket(model: string, waitedMs: number): AdmissionTicket {
+  private ticket(model: string, queued: boolean, waitedMs: number): AdmissionTicket {
     let released = false;
     return {
+      queued,
       waitedMs,
       release: () => {
         if (released) return;

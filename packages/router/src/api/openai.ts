@@ -14,6 +14,7 @@ import {
 } from '@llm-router/protocol';
 import type { FastifyInstance, FastifyReply, FastifyRequest, onRequestAsyncHookHandler } from 'fastify';
 import type { z } from 'zod';
+import type { AdmissionController } from '../admission/controller.js';
 import type { Backend } from '../backends.js';
 import type { BalancerPolicy } from '../balancer/types.js';
 import { CLOUD_PROVIDERS } from '../cloud/descriptors.js';
@@ -41,6 +42,8 @@ export interface OpenAIRouteDeps {
   onRequestFinished?: (request: FinishedRequest) => void;
   /** Tests may inject a proxy; by default one is built (and closed with the app). */
   proxy?: NodeProxy;
+  /** Admission control for node requests (router queue); absent means none. */
+  admission?: AdmissionController;
 }
 
 /** Cloud providers are asked for their model list for at most this long per `/v1/models`. */
@@ -87,7 +90,9 @@ function outcomeOfError(error: unknown): InferenceResult {
 
 export function registerOpenAIRoutes(app: FastifyInstance, deps: OpenAIRouteDeps): void {
   const { fleet, cloud } = deps;
-  const proxy = deps.proxy ?? createNodeProxy({ fleet, balancer: deps.balancer, config: deps.config });
+  const proxy =
+    deps.proxy ??
+    createNodeProxy({ fleet, balancer: deps.balancer, config: deps.config, admission: deps.admission });
   if (!deps.proxy) app.addHook('onClose', async () => proxy.close());
   const requireInference = deps.requireScope('api:inference');
   const requireModelsAccess = deps.requireModelsAccess ?? requireInference;

@@ -13,7 +13,7 @@ import type { FleetView } from '../fleet/types.js';
 import { MinuteCounters } from './minute-counters.js';
 import type { HistoryRecorder, HistoryRow } from './recorder.js';
 import { cappedJson, redactPayloads } from './redact.js';
-import { type RoutingRecord, routingColumns } from './routing-record.js';
+import { routingColumns } from './routing-record.js';
 import type { FinishedRequest } from './types.js';
 
 /** Stored response bodies are capped; the history view needs a sample, not every embedding. */
@@ -82,7 +82,7 @@ export class RequestCapture {
     });
   }
 
-  record(finished: FinishedRequest & RoutingRecord): void {
+  record(finished: FinishedRequest): void {
     const completedAt = Date.now();
     const node = finished.nodeId ? this.fleet.get(finished.nodeId) : undefined;
     const cloudNode = finished.cloudProvider ? `cloud:${finished.cloudProvider}` : null;

@@ -1,14 +1,18 @@
 /**
- * Forwarding with failover: ask the balancer for a node, try it, and on a connect error, a 5xx
- * or a timeout before anything reached the client, ask again without the nodes already tried,
- * up to `maxAttempts` nodes. The router's in-flight count on each node is held for exactly the
- * life of each attempt (for a stream, until its last byte).
+ * Forwarding with failover: wait for admission (some node has room, see admission/), ask the
+ * balancer for a node, try it, and on a connect error, a 5xx or a timeout before anything
+ * reached the client, ask again without the nodes already tried, up to `maxAttempts` nodes.
+ * The router's in-flight count on each node is held for exactly the life of each attempt (for
+ * a stream, until its last byte).
  */
 import { INFERENCE_PATHS } from '@llm-router/protocol';
 import type { FastifyRequest } from 'fastify';
 import type { Dispatcher } from 'undici';
+import type { AdmissionController, AdmissionTicket } from '../admission/controller.js';
+import { affinityKey, requestPriority } from '../admission/request-hints.js';
 import type { Backend, BackendRequest } from '../backends.js';
-import type { BalancerPolicy } from '../balancer/types.js';
+import { fingerprintRequest } from '../balancer/prefix-fingerprint.js';
+import type { BalancerPolicy, BalancerRequest } from '../balancer/types.js';
 import type { RouterConfig } from '../config/config.js';
 import type { FleetView } from '../fleet/types.js';
 import type { AttemptFailure, InferenceResult } from '../history/types.js';
@@ -28,11 +32,15 @@ export interface NodeProxyOptions {
   config: ProxyConfig;
   /** Defaults to a pooled keep-alive Agent built from `config.connectTimeoutMs`. */
   dispatcher?: Dispatcher;
+  /** Admission control; without it every request is sent at once (nodes queue or refuse). */
+  admission?: AdmissionController;
 }
 
 export type ForwardInput = Pick<BackendRequest, 'kind' | 'model' | 'request' | 'reply'> & {
   /** The client's request bytes, forwarded unchanged. */
   body: Buffer;
+  /** What the balancer reads about the request beyond its model (prefix, affinity). */
+  routing?: BalancerRequest;
 };
 
 /** The node fleet as a backend: `forward` sends the client's bytes, with failover. */
@@ -79,7 +87,7 @@ function exhaustedError(model: string, failures: AttemptFailure[]): HttpError {
 }
 
 export function createNodeProxy(options: NodeProxyOptions): NodeProxy {
-  const { fleet, balancer, config } = options;
+  const { fleet, balancer, config, admission } = options;
   const dispatcher =
     options.dispatcher ?? createNodeDispatcher({ connectTimeoutMs: config.connectTimeoutMs });
   const timeouts = { firstByteTimeoutMs: config.firstByteTimeoutMs, idleTimeoutMs: config.idleTimeoutMs };
@@ -92,13 +100,28 @@ export function createNodeProxy(options: NodeProxyOptions): NodeProxy {
     const clientGone = watchClient(reply);
     const failures: AttemptFailure[] = [];
     const tried = new Set<string>();
+    const routing: BalancerRequest = input.routing ?? { model };
+    let ticket: AdmissionTicket | null = null;
     try {
+      if (admission) {
+        try {
+          ticket = await admission.admit(model, requestPriority(input.request), clientGone.signal);
+        } catch (error) {
+          if (clientGone.signal.aborted) return clientClosedResult(input, failures, null);
+          if (!(error instanceof HttpError)) throw error;
+          return failedResult(null, error, failures);
+        }
+      }
       while (tried.size < maxAttempts && !clientGone.signal.aborted) {
-        const candidates = fleet.candidatesFor(model).filter((node) => !tried.has(node.id));
-        const node = balancer.select(candidates, { model });
+        const candidates = fleet
+          .candidatesFor(model)
+          .filter((node) => !tried.has(node.id) && (!admission || admission.hasRoom(node, model)));
+        const node = balancer.select(candidates, routing);
         if (!node) break;
         tried.add(node.id);
         fleet.beginRequest(node.id);
+        admission?.begin(node.id, model);
+        ticket?.release();
         balancer.onStart?.(node);
         const attemptStartedAt = performance.now();
         let outcome: AttemptOutcome | undefined;
@@ -121,10 +144,17 @@ export function createNodeProxy(options: NodeProxyOptions): NodeProxy {
             (outcome.replied ? !outcome.reply.nodeFailed : outcome.failure.kind === 'client_closed');
           const finished = { success: nodeOk, latencyMs: performance.now() - attemptStartedAt };
           fleet.endRequest(node.id, finished);
+          admission?.end(node.id, model);
           balancer.onFinish?.(node, finished);
         }
         if (outcome.replied) {
           const { nodeFailed: _nodeFailed, usage, timeToFirstByteMs, ...reply } = outcome.reply;
+          if (usage?.cachedTokens !== undefined && usage.promptTokens !== undefined) {
+            balancer.onUsage?.(node, routing, {
+              promptTokens: usage.promptTokens,
+              cachedTokens: usage.cachedTokens,
+            });
+          }
           return {
             nodeId: node.id,
             ...reply,
@@ -133,22 +163,18 @@ export function createNodeProxy(options: NodeProxyOptions): NodeProxy {
             timeToFirstTokenMs: reply.streamed ? timeToFirstByteMs : undefined,
             failedAttempts: failures,
             failure: null,
+            cachedTokens: usage?.cachedTokens,
+            prefixMatchChars: routing.decision?.matchedPrefixChars,
+            nodeLoad: routing.decision?.nodeLoad,
+            queueWaitMs: ticket?.queued ? ticket.waitedMs : undefined,
           };
         }
         failures.push(outcome.failure);
       }
       if (clientGone.signal.aborted) return clientClosedResult(input, failures, [...tried].at(-1) ?? null);
-      const error = exhaustedError(model, failures);
-      return {
-        nodeId: [...tried].at(-1) ?? null,
-        status: error.status,
-        success: false,
-        errorMessage: error.message,
-        streamed: false,
-        failedAttempts: failures,
-        failure: error,
-      };
+      return failedResult([...tried].at(-1) ?? null, exhaustedError(model, failures), failures);
     } finally {
+      ticket?.release();
       clientGone.dispose();
     }
   }
@@ -157,8 +183,32 @@ export function createNodeProxy(options: NodeProxyOptions): NodeProxy {
     forwardToNode,
     // Forward the client's own bytes; re-serialising is only a fallback for bodies parsed elsewhere.
     forward: ({ kind, model, body, rawBody, request, reply }) =>
-      forwardToNode({ kind, model, body: rawBody ?? Buffer.from(JSON.stringify(body)), request, reply }),
+      forwardToNode({
+        kind,
+        model,
+        body: rawBody ?? Buffer.from(JSON.stringify(body)),
+        request,
+        reply,
+        routing: {
+          model,
+          // Only a policy that reads the prefix pays for hashing the prompt.
+          prefix: balancer.wantsPrefix && kind !== 'embeddings' ? fingerprintRequest(body) : null,
+          affinityKey: affinityKey(request, body),
+        },
+      }),
     close: () => dispatcher.close(),
+  };
+}
+
+function failedResult(nodeId: string | null, error: HttpError, failures: AttemptFailure[]): InferenceResult {
+  return {
+    nodeId,
+    status: error.status,
+    success: false,
+    errorMessage: error.message,
+    streamed: false,
+    failedAttempts: failures,
+    failure: error,
   };
 }
 

@@ -7,6 +7,8 @@
 export interface TokenUsage {
   promptTokens?: number;
   completionTokens?: number;
+  /** `prompt_tokens_details.cached_tokens`: prompt tokens served from a KV/prompt cache. */
+  cachedTokens?: number;
 }
 
 const USAGE_KEY = Buffer.from('"usage"');
@@ -21,6 +23,8 @@ export function readUsage(value: unknown): TokenUsage | null {
   const out: TokenUsage = {};
   if (typeof usage.prompt_tokens === 'number') out.promptTokens = usage.prompt_tokens;
   if (typeof usage.completion_tokens === 'number') out.completionTokens = usage.completion_tokens;
+  const details = usage.prompt_tokens_details as Record<string, unknown> | null | undefined;
+  if (typeof details?.cached_tokens === 'number') out.cachedTokens = details.cached_tokens;
   return out.promptTokens === undefined && out.completionTokens === undefined ? null : out;
 }
 

@@ -6,12 +6,14 @@
  *    and not overloaded;
  * 2. otherwise the node the prefix index believes holds the longest prefix;
  * 3. unless that would unbalance the fleet: a node whose load exceeds the least-loaded one's by
- *    more than `balanceAbs` requests and by more than `balanceRel` times is passed over, and the
- *    least-loaded node (round-robin among equals) is chosen instead.
+ *    more than `balanceAbs` requests and by more than `balanceRel` times is passed over, and so
+ *    is a node whose context sequences are all busy while another node has one free (on a
+ *    llama.cpp node with a few sequences, waiting for one costs more than the prefill saved);
+ *    the least-loaded node (round-robin among equals) is chosen instead.
  * Nodes' reported `cached_tokens` correct the index (see prefix-index.ts).
  */
 import type { FleetNode } from '../fleet/types.js';
-import { combinedActive } from './node-signals.js';
+import { hasFreshMetrics } from './node-signals.js';
 import { PrefixIndex, type PrefixIndexOptions } from './prefix-index.js';
 import { RoundRobinClock } from './rotation.js';
 import type { BalancerOptions, BalancerPolicy, BalancerRequest, RoutingDecision } from './types.js';
@@ -31,6 +33,21 @@ const DEFAULT_MAX_AFFINITY_KEYS = 10_000;
 
 export interface CacheAwarePolicy extends BalancerPolicy {
   readonly index: PrefixIndex;
+}
+
+/**
+ * Requests in progress on the node: the router's own count, or the node's fresher-looking report
+ * when it is higher (other clients). Not their sum: the router's requests are in both.
+ */
+function loadOf(node: FleetNode, now: number): number {
+  const reported = hasFreshMetrics(node, now) ? node.metrics.activeRequests : 0;
+  return Math.max(node.stats.inFlight, reported);
+}
+
+/** The model's context sequences on the node, when it reports them. */
+function sequencesOf(node: FleetNode, model: string): number | null {
+  const sequences = node.models.find((m) => m.id === model)?.sequences;
+  return typeof sequences === 'number' && sequences > 0 ? sequences : null;
 }
 
 /** Online-since plus the model's load time: either moving means the node's KV caches are new. */
@@ -60,17 +77,22 @@ export function createCacheAwarePolicy(options: CacheAwareOptions = {}): CacheAw
     const at = now();
     const { model } = request;
     const loads = new Map<FleetNode, number>();
+    const saturated = new Set<FleetNode>();
     let minLoad = Number.POSITIVE_INFINITY;
     for (const node of candidates) {
-      const load = combinedActive(node, at);
+      const load = loadOf(node, at);
       loads.set(node, load);
       minLoad = Math.min(minLoad, load);
+      const sequences = sequencesOf(node, model);
+      if (sequences !== null && load >= sequences) saturated.add(node);
       index.syncEpoch(model, node.id, cacheEpoch(node, model));
     }
-    const loadOf = (node: FleetNode) => loads.get(node) ?? 0;
+    const someoneFree = saturated.size < candidates.length;
+    const load = (node: FleetNode) => loads.get(node) ?? 0;
     const overloaded = (node: FleetNode) =>
-      loadOf(node) - minLoad > balanceAbs && loadOf(node) > minLoad * balanceRel;
-    const lessLoaded = (a: FleetNode, b: FleetNode) => loadOf(a) - loadOf(b) || clock.compare(a, b);
+      (load(node) - minLoad > balanceAbs && load(node) > minLoad * balanceRel) ||
+      (someoneFree && saturated.has(node));
+    const lessLoaded = (a: FleetNode, b: FleetNode) => load(a) - load(b) || clock.compare(a, b);
 
     let chosen: FleetNode | undefined;
     let reason: RoutingDecision['reason'] = 'least_loaded';
@@ -119,7 +141,7 @@ export function createCacheAwarePolicy(options: CacheAwareOptions = {}): CacheAw
     if (affinityKey) remember(affinityKey, node.id);
     request.decision = {
       matchedPrefixChars: fp ? Math.min(matchOf(node) * fp.blockChars, fp.totalChars) : 0,
-      nodeLoad: loadOf(node),
+      nodeLoad: load(node),
       reason,
     };
     return node;

@@ -66,6 +66,27 @@ describe('cache_aware policy', () => {
     expect(policy.select([a, c], chat('c-only '.repeat(100), 'q', 'more'))!.id).toBe('c');
   });
 
+  it('leaves a prefix node whose sequences are all busy while another node has one free', () => {
+    const policy = createCacheAwarePolicy({ now });
+    const withSequences = (id: string) => {
+      const n = node(id);
+      n.models = [{ id: 'm', ready: true, sequences: 2 }];
+      return n;
+    };
+    const a = withSequences('a');
+    const b = withSequences('b');
+    policy.select([a], chat(SYSTEM, 'q'));
+    withLoad(a, 1);
+    expect(policy.select([a, b], chat(SYSTEM, 'q', 'one free sequence left'))!.id).toBe('a');
+    withLoad(a, 2);
+    expect(policy.select([a, b], chat(SYSTEM, 'q', 'all busy on a'))!.id).toBe('b');
+    // Every node saturated: waiting anyway, so the prefix wins.
+    withLoad(b, 2);
+    const request = chat(SYSTEM, 'q', 'all busy everywhere');
+    expect(policy.select([a, b], request)!.id).toBe('a');
+    expect(request.decision).toMatchObject({ reason: 'prefix', nodeLoad: 2 });
+  });
+
   it('pins an affinity key to its node while it is not overloaded', () => {
     const policy = createCacheAwarePolicy({ now });
     const a = node('a');

@@ -99,16 +99,15 @@ async function runPolicy(policy: string, modelsDir: string): Promise<PolicyResul
   const nodeKey = await router.createKey('node:register');
   const key = await router.createKey('api:inference');
   const admin = await router.createKey('admin:*');
-  await Promise.all(
-    Array.from({ length: NODES }, () =>
-      startNodeProcess({
-        routerUrl: router.url,
-        apiKey: nodeKey,
-        models: modelsDir,
-        env: { LLM_NODE_PARALLEL: String(SEQUENCES), LLM_NODE_CONTEXT_SIZE: '4096' },
-      }),
-    ),
-  );
+  // One at a time: on a loaded machine, parallel llama.cpp start-ups can outlast the health wait.
+  for (let i = 0; i < NODES; i++) {
+    await startNodeProcess({
+      routerUrl: router.url,
+      apiKey: nodeKey,
+      models: modelsDir,
+      env: { LLM_NODE_PARALLEL: String(SEQUENCES), LLM_NODE_CONTEXT_SIZE: '4096' },
+    });
+  }
   const adminGet = async <T>(path: string) =>
     (await (
       await fetch(`${router.url}${path}`, { headers: { authorization: `Bearer ${admin}` } })

@@ -38,6 +38,8 @@ export const INFERENCE_ENDPOINTS: readonly InferenceEndpoint[] = [
   { path: INFERENCE_PATHS.chat, kind: 'chat', format: 'openai', requestType: 'chat' },
   { path: INFERENCE_PATHS.completions, kind: 'completions', format: 'openai', requestType: 'generate' },
   { path: INFERENCE_PATHS.embeddings, kind: 'embeddings', format: 'openai', requestType: 'embeddings' },
+  { path: '/v1/messages', kind: 'chat', format: 'anthropic-messages', requestType: 'messages' },
+  { path: '/v1/responses', kind: 'chat', format: 'openai-responses', requestType: 'responses' },
 ];
 
 /** The endpoint a path belongs to (exact path, no query string), if it runs inference. */

@@ -1,3 +1,4 @@
+export * from './anthropic.js';
 export * from './endpoints.js';
 export * from './errors.js';
 export * from './node-protocol.js';

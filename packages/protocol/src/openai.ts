@@ -67,3 +67,24 @@ export function describeValidationError(error: z.ZodError): { message: string; p
   const param = issue.path.length > 0 ? issue.path.join('.') : null;
   return { message: param ? `Invalid value for '${param}': ${issue.message}` : issue.message, param };
 }
+
+/** `POST /v1/responses` (OpenAI Responses): what the router checks at the edge. */
+export const ResponsesRequestSchema = z
+  .object({
+    model: z.string().min(1).max(256),
+    input: z.union([z.string(), z.array(z.object({}).passthrough())]),
+    instructions: z.string().nullish(),
+    max_output_tokens: z.number().int().positive().nullish(),
+    temperature: z.number().min(0).max(2).nullish(),
+    top_p: z.number().min(0).max(1).nullish(),
+    stream: z.boolean().nullish(),
+    store: z.boolean().nullish(),
+    previous_response_id: z.string().min(1).max(256).nullish(),
+    tools: z.array(z.object({ type: z.string() }).passthrough()).nullish(),
+    tool_choice: z.union([z.string(), z.object({ type: z.string() }).passthrough()]).nullish(),
+    parallel_tool_calls: z.boolean().nullish(),
+    metadata: z.record(z.string(), z.string()).nullish(),
+    user: z.string().nullish(),
+  })
+  .passthrough();
+export type ResponsesRequest = z.infer<typeof ResponsesRequestSchema>;

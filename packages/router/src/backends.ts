@@ -7,6 +7,7 @@
 import type { InferenceKind } from '@llm-router/protocol';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { InferenceResult } from './history/types.js';
+import type { ReplyChannel } from './transport/channel.js';
 
 export interface BackendRequest {
   kind: InferenceKind;
@@ -18,6 +19,11 @@ export interface BackendRequest {
   rawBody: Buffer | undefined;
   request: FastifyRequest;
   reply: FastifyReply;
+  /**
+   * Where the OpenAI-shaped reply goes; absent: straight to the client (`NativeChannel`). Format
+   * adapters pass one that translates.
+   */
+  channel?: ReplyChannel;
 }
 
 export interface Backend {

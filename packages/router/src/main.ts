@@ -32,6 +32,7 @@ import { createRequireModelsAccess, createRequireScope, createRequireUser } from
 import { createHttpServer } from './http/server.js';
 import { ModelService } from './models/service.js';
 import { createRouterLogging, type RouterLogging } from './observability/logger.js';
+import { ResponseStore } from './responses/store.js';
 import { openDatabase, type RouterDatabase } from './store/database.js';
 
 export interface RunningRouter {
@@ -128,6 +129,7 @@ export async function startRouter(
     balancer,
     admission,
     onRequestFinished: (finished) => capture.record(finished),
+    responses: new ResponseStore(db),
     registeredModels: models,
     requireModelsAccess: createRequireModelsAccess(requireScope, (token) => registry.nodeForToken(token)),
   });

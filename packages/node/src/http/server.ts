@@ -10,6 +10,7 @@ import { registerChatRoute } from './openai/chat.js';
 import { registerCompletionsRoute } from './openai/completions.js';
 import { registerEmbeddingsRoute } from './openai/embeddings.js';
 import { registerModelsRoutes } from './openai/models.js';
+import { registerTokenizeRoute } from './openai/tokenize.js';
 import { registerOpsRoutes } from './ops-routes.js';
 
 export function buildServer(services: NodeServices): FastifyInstance {
@@ -59,5 +60,6 @@ export function buildServer(services: NodeServices): FastifyInstance {
   registerChatRoute(app, services);
   registerCompletionsRoute(app, services);
   registerEmbeddingsRoute(app, services);
+  registerTokenizeRoute(app, services);
   return app;
 }

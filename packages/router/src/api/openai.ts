@@ -15,7 +15,6 @@ import {
 import type { FastifyInstance, FastifyReply, FastifyRequest, onRequestAsyncHookHandler } from 'fastify';
 import type { z } from 'zod';
 import type { AdmissionController } from '../admission/controller.js';
-import type { Backend } from '../backends.js';
 import type { BalancerPolicy } from '../balancer/types.js';
 import { CLOUD_PROVIDERS } from '../cloud/descriptors.js';
 import type { CloudGateway, CloudModelEntry } from '../cloud/types.js';
@@ -23,8 +22,12 @@ import type { RouterConfig } from '../config/config.js';
 import type { FleetView } from '../fleet/types.js';
 import type { FinishedRequest, InferenceResult } from '../history/types.js';
 import type { RequireScope } from '../http/auth-context.js';
-import { badRequest, HttpError } from '../http/errors.js';
+import { badRequest } from '../http/errors.js';
 import { createNodeProxy, type NodeProxy } from '../proxy/forward.js';
+import type { ResponseStore } from '../responses/store.js';
+import { createInferenceRouting, modelNotFound } from './inference-routing.js';
+import { registerMessagesRoutes } from './messages.js';
+import { registerResponsesRoutes } from './responses.js';
 
 export type { FinishedRequest } from '../history/types.js';
 
@@ -44,6 +47,8 @@ export interface OpenAIRouteDeps {
   proxy?: NodeProxy;
   /** Admission control for node requests (router queue); absent means none. */
   admission?: AdmissionController;
+  /** Stored OpenAI Responses; without it `/v1/responses` is not offered. */
+  responses?: ResponseStore;
 }
 
 /** Cloud providers are asked for their model list for at most this long per `/v1/models`. */
@@ -60,34 +65,6 @@ const OPENAI_ENDPOINTS = INFERENCE_ENDPOINTS.filter((endpoint) => endpoint.forma
 const isRecord = (value: unknown): value is Record<string, unknown> =>
   typeof value === 'object' && value !== null && !Array.isArray(value);
 
-/** A model no node lists: unknown (404), registered but unservable (400), or still on its way (503). */
-function notOnAnyNode(id: string, registered: RegisteredModelEntry | undefined): HttpError {
-  if (!registered) return modelNotFound(id);
-  if (!registered.servable) {
-    return new HttpError(
-      400,
-      `The model '${id}' is registered but cannot be served: ${registered.servable_reason ?? 'no engine for its format'}`,
-      'model_not_servable',
-      'model',
-    );
-  }
-  return new HttpError(
-    503,
-    `The model '${id}' is registered (${registered.lifecycle_status}) but no node has it ready yet`,
-    'model_not_ready',
-    'model',
-  );
-}
-
-const modelNotFound = (id: string) =>
-  new HttpError(404, `The model '${id}' does not exist`, 'model_not_found', 'model');
-
-function outcomeOfError(error: unknown): InferenceResult {
-  const status = error instanceof HttpError ? error.status : 500;
-  const message = error instanceof Error ? error.message : String(error);
-  return { nodeId: null, status, success: false, errorMessage: message, streamed: false, failedAttempts: [] };
-}
-
 export function registerOpenAIRoutes(app: FastifyInstance, deps: OpenAIRouteDeps): void {
   const { fleet, cloud } = deps;
   const proxy =
@@ -95,14 +72,8 @@ export function registerOpenAIRoutes(app: FastifyInstance, deps: OpenAIRouteDeps
     createNodeProxy({ fleet, balancer: deps.balancer, config: deps.config, admission: deps.admission });
   if (!deps.proxy) app.addHook('onClose', async () => proxy.close());
   const requireInference = deps.requireScope('api:inference');
+  const routing = createInferenceRouting({ ...deps, proxy });
   const requireModelsAccess = deps.requireModelsAccess ?? requireInference;
-
-  /** Cloud-prefixed models go to the cloud gateway, every other model to the node fleet. */
-  function backendFor(model: string): Backend {
-    if (cloud?.parseModel(model)) return cloud;
-    if (!fleet.isModelKnown(model)) throw notOnAnyNode(model, deps.registeredModels?.getForApi(model));
-    return proxy;
-  }
 
   async function routeInference(
     endpoint: InferenceEndpoint,
@@ -120,7 +91,7 @@ export function registerOpenAIRoutes(app: FastifyInstance, deps: OpenAIRouteDeps
       throw badRequest(message, param, 'invalid_request');
     }
     const model = body.model as string;
-    const backend = backendFor(model);
+    const backend = routing.backendFor(model);
     return backend.forward({
       kind: endpoint.kind,
       model,
@@ -132,39 +103,12 @@ export function registerOpenAIRoutes(app: FastifyInstance, deps: OpenAIRouteDeps
   }
 
   for (const endpoint of OPENAI_ENDPOINTS) {
-    app.post(endpoint.path, { onRequest: requireInference }, async (request, reply) => {
-      const startedAt = performance.now();
-      const body = request.body;
-      const record = (outcome: InferenceResult) => {
-        const { failure: _failure, ...fields } = outcome;
-        const principal = request.principal;
-        try {
-          deps.onRequestFinished?.({
-            kind: endpoint.kind,
-            requestType: endpoint.requestType,
-            model: isRecord(body) && typeof body.model === 'string' ? body.model : '',
-            ...fields,
-            durationMs: performance.now() - startedAt,
-            requestBody: body ?? null,
-            clientIp: request.ip,
-            apiKeyId: principal?.kind === 'api_key' ? principal.apiKeyId : null,
-          });
-        } catch (error) {
-          request.log.error({ err: error }, 'recording a finished request failed');
-        }
-      };
-      let outcome: InferenceResult;
-      try {
-        outcome = await routeInference(endpoint, body, request, reply);
-      } catch (error) {
-        record(outcomeOfError(error));
-        throw error;
-      }
-      record(outcome);
-      if (outcome.failure) throw outcome.failure;
-      return reply;
-    });
+    app.post(endpoint.path, { onRequest: requireInference }, (request, reply) =>
+      routing.handle(endpoint, request, reply, () => routeInference(endpoint, request.body, request, reply)),
+    );
   }
+  registerMessagesRoutes(app, routing, requireInference);
+  if (deps.responses) registerResponsesRoutes(app, routing, requireInference, deps.responses);
 
   async function listCloudModels(request: FastifyRequest): Promise<ModelObject[]> {
     if (!cloud) return [];
@@ -188,17 +132,20 @@ export function registerOpenAIRoutes(app: FastifyInstance, deps: OpenAIRouteDeps
 
   app.get('/v1/models', { onRequest: requireModelsAccess }, async (request) => {
     const local = [...localModels().values()].sort((a, b) => a.id.localeCompare(b.id));
-    return { object: 'list', data: [...local, ...(await listCloudModels(request))] };
+    const data = [...local, ...(await listCloudModels(request))];
+    if (wantsAnthropicShape(request)) return anthropicModelList(data);
+    return { object: 'list', data };
   });
 
   // A wildcard, because model ids may contain slashes (`org/name`).
   app.get('/v1/models/*', { onRequest: requireModelsAccess }, async (request) => {
     const id = (request.params as { '*': string })['*'];
     const local = localModels().get(id) ?? localModels().get(id.toLowerCase());
-    if (local) return local;
+    const shape = (model: ModelObject) => (wantsAnthropicShape(request) ? anthropicModel(model) : model);
+    if (local) return shape(local);
     if (cloud?.parseModel(id)) {
       const match = (await listCloudModels(request)).find((model) => model.id === id);
-      if (match) return match;
+      if (match) return shape(match);
     }
     throw modelNotFound(id);
   });
@@ -322,4 +269,22 @@ function cloudModelObject(entry: CloudModelEntry): ModelObject {
     nodes: [],
     capabilities: { ...CLOUD_PROVIDERS.find((provider) => provider.name === entry.provider)!.capabilities },
   };
+}
+
+/** Anthropic SDKs send `anthropic-version`; they get the model list in Anthropic's shape. */
+const wantsAnthropicShape = (request: FastifyRequest) =>
+  typeof request.headers['anthropic-version'] === 'string';
+
+function anthropicModel(model: ModelObject) {
+  return {
+    type: 'model',
+    id: model.id,
+    display_name: model.id,
+    created_at: new Date(model.created * 1000).toISOString(),
+  };
+}
+
+function anthropicModelList(models: ModelObject[]) {
+  const data = models.map(anthropicModel);
+  return { data, has_more: false, first_id: data[0]?.id ?? null, last_id: data.at(-1)?.id ?? null };
 }

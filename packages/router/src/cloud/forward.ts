@@ -4,10 +4,10 @@
  * records metrics, and reports what happened for request history. Providers stay pure mapping.
  */
 import { performance } from 'node:perf_hooks';
-import type { FastifyReply } from 'fastify';
 import type { BackendRequest } from '../backends.js';
 import type { InferenceResult } from '../history/types.js';
-import { abandonReply, CLIENT_CLOSED_STATUS, openSseReply, watchClient } from '../transport/client.js';
+import { NativeChannel, type ReplyChannel } from '../transport/channel.js';
+import { abandonReply, CLIENT_CLOSED_STATUS, watchClient } from '../transport/client.js';
 import { readUsage, type TokenUsage } from '../transport/usage.js';
 import { chatToTextCompletion, completionToChatBody } from './completions.js';
 import type { CloudConfig } from './config.js';
@@ -32,8 +32,8 @@ export type CloudForwardInput = BackendRequest & { ref: CloudModelRef };
 const usageOf = (json: unknown): TokenUsage | null =>
   readUsage((json as { usage?: unknown } | undefined)?.usage);
 
-function sendError(reply: FastifyReply, error: CloudError): void {
-  reply.code(error.status).headers(error.headers).send(error.toBody());
+function sendError(channel: ReplyChannel, error: CloudError): void {
+  channel.sendJson(error.status, error.toBody(), error.headers);
 }
 
 /** Anthropic has no embeddings API: a client error no key could fix, so it is answered first. */
@@ -65,6 +65,7 @@ export async function forwardToCloud(deps: ForwardDeps, input: CloudForwardInput
   const startedAt = performance.now();
   const elapsed = () => (performance.now() - startedAt) / 1000;
   const { ref, kind, body, reply } = input;
+  const channel = input.channel ?? new NativeChannel(reply);
   const provider = deps.providers[ref.provider];
   const settings = deps.config.providers[ref.provider];
   const context: ResponseContext = { publicModel: `${ref.provider}:${ref.model}`, created: nowSeconds() };
@@ -87,7 +88,7 @@ export async function forwardToCloud(deps: ForwardDeps, input: CloudForwardInput
   });
 
   const refuse = (error: CloudError): InferenceResult => {
-    sendError(reply, error);
+    sendError(channel, error);
     deps.metrics.recordRequest(ref.provider, error.status);
     return result(error.status, undefined, error);
   };
@@ -144,20 +145,20 @@ export async function forwardToCloud(deps: ForwardDeps, input: CloudForwardInput
     } catch (error) {
       if (abort.signal.aborted) return clientGone();
       const mapped = networkError(ref.provider, error);
-      sendError(reply, mapped);
+      sendError(channel, mapped);
       return finish(mapped.status, undefined, mapped);
     }
 
     const contentType = headerValue(upstream.headers, 'content-type') ?? '';
     const streaming = body.stream === true && kind !== 'embeddings' && upstream.status < 400;
     if (streaming && (!provider.passthrough || contentType.includes('text/event-stream'))) {
-      const res = openSseReply(reply);
-      res.flushHeaders();
+      channel.openStream(200);
+      reply.raw.flushHeaders();
       let firstTokenMs: number | undefined;
       const outcome = await relayStream({
         source: upstream.body,
         translator: provider.translateStream(context),
-        res,
+        channel,
         kind: kind === 'completions' ? 'completions' : 'chat',
         appendUsage: !provider.passthrough && isIncludeUsage(body),
         publicModel: context.publicModel,
@@ -182,23 +183,22 @@ export async function forwardToCloud(deps: ForwardDeps, input: CloudForwardInput
     } catch (error) {
       if (abort.signal.aborted) return clientGone();
       const mapped = networkError(ref.provider, error);
-      sendError(reply, mapped);
+      sendError(channel, mapped);
       return finish(mapped.status, undefined, mapped);
     }
     if (provider.passthrough) {
       // OpenAI-compatible: status, body and content type go to the client untouched.
-      reply
-        .code(upstream.status)
-        .headers(retryHeaders(upstream.headers))
-        .type(contentType || 'application/json')
-        .send(text);
+      channel.sendJson(upstream.status, text, {
+        ...retryHeaders(upstream.headers),
+        'content-type': contentType || 'application/json',
+      });
       const error =
         upstream.status >= 400 ? provider.mapError(upstream.status, text, upstream.headers) : undefined;
       return finish(upstream.status, usageOf(parseJson(text)), error);
     }
     if (upstream.status >= 400) {
       const error = provider.mapError(upstream.status, text, upstream.headers);
-      sendError(reply, error);
+      sendError(channel, error);
       return finish(error.status, undefined, error);
     }
     try {
@@ -206,11 +206,11 @@ export async function forwardToCloud(deps: ForwardDeps, input: CloudForwardInput
       if (json === undefined)
         throw new CloudError(502, `${ref.provider}: the reply is not JSON`, 'upstream_invalid_response');
       const reply200 = translateBody(provider, kind, json, context, body);
-      reply.code(200).send(reply200);
+      channel.sendJson(200, reply200 as object);
       return finish(200, usageOf(reply200));
     } catch (error) {
       if (!(error instanceof CloudError)) throw error;
-      sendError(reply, error);
+      sendError(channel, error);
       return finish(error.status, undefined, error);
     }
   } finally {

@@ -10,6 +10,7 @@ import { forwardToCloud } from './forward.js';
 import { googleProvider } from './google/index.js';
 import { CloudMetrics } from './metrics.js';
 import { CloudModelCatalog } from './models.js';
+import { forwardNative } from './native.js';
 import { openAIProvider } from './openai/index.js';
 import type { CloudProvider } from './provider.js';
 import type { CloudGateway, CloudModelRef, CloudProviderName } from './types.js';
@@ -69,6 +70,7 @@ export function createCloudGateway(env: Env, options: CloudGatewayOptions = {}):
       if (!ref) throw new Error(`not a cloud model: ${input.model}`);
       return forwardToCloud({ config, providers, client, metrics }, { ...input, ref });
     },
+    forwardNative: (input) => forwardNative({ config, providers, client, metrics }, input),
     listModels: () => catalog.list(),
     keyPresence: () =>
       Object.fromEntries(

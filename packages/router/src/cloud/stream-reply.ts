@@ -6,8 +6,8 @@
  *   `data: {"error":…}` event, which the OpenAI SDKs raise as an error, then `data: [DONE]`;
  * - client gone: the caller's abort signal has already stopped the upstream; nothing is written.
  */
-import type { ServerResponse } from 'node:http';
-import { ClientGoneError, writeToClient } from '../transport/client.js';
+import type { ReplyChannel } from '../transport/channel.js';
+import { ClientGoneError } from '../transport/client.js';
 import { SSE_DONE, SseParser, sseErrorTail, sseFrame } from '../transport/sse.js';
 import { chatChunkToTextCompletion } from './completions.js';
 import { CloudError } from './errors.js';
@@ -17,7 +17,7 @@ import type { StreamTranslator } from './provider.js';
 export interface StreamRelayOptions {
   source: AsyncIterable<Uint8Array>;
   translator: StreamTranslator;
-  res: ServerResponse;
+  channel: ReplyChannel;
   kind: 'chat' | 'completions';
   /** Emit the usage chunk ourselves (translated providers); passthrough upstreams send their own. */
   appendUsage: boolean;
@@ -32,10 +32,10 @@ export type StreamOutcome =
   | { ok: true; usage: Usage | undefined }
   | { ok: false; error: CloudError; usage: Usage | undefined };
 
-const write = (res: ServerResponse, text: string) => writeToClient(res, text);
+const write = (channel: ReplyChannel, text: string) => channel.write(text);
 
 export async function relayStream(options: StreamRelayOptions): Promise<StreamOutcome | 'client_gone'> {
-  const { res, translator } = options;
+  const { channel, translator } = options;
   const parser = new SseParser();
   let lastId = `chatcmpl-${options.created}`;
   let firstTokenSeen = false;
@@ -43,12 +43,12 @@ export async function relayStream(options: StreamRelayOptions): Promise<StreamOu
   const writeFrames = async (frames: Array<ChatChunk | string>) => {
     for (const frame of frames) {
       if (typeof frame === 'string') {
-        await write(res, sseFrame(frame));
+        await write(channel, sseFrame(frame));
         continue;
       }
       lastId = frame.id;
       const payload = options.kind === 'completions' ? chatChunkToTextCompletion(frame) : frame;
-      if (payload) await write(res, sseFrame(payload));
+      if (payload) await write(channel, sseFrame(payload));
     }
     if (!firstTokenSeen && translator.sawFirstToken) {
       firstTokenSeen = true;
@@ -66,7 +66,7 @@ export async function relayStream(options: StreamRelayOptions): Promise<StreamOu
     if (options.appendUsage && usage) {
       const object = options.kind === 'completions' ? 'text_completion' : 'chat.completion.chunk';
       await write(
-        res,
+        channel,
         sseFrame({
           id: lastId,
           object,
@@ -77,15 +77,15 @@ export async function relayStream(options: StreamRelayOptions): Promise<StreamOu
         }),
       );
     }
-    await write(res, SSE_DONE);
-    res.end();
+    await write(channel, SSE_DONE);
+    channel.end();
     return { ok: true, usage };
   } catch (caught) {
-    if (caught instanceof ClientGoneError || res.destroyed) return 'client_gone';
+    if (caught instanceof ClientGoneError || channel.gone) return 'client_gone';
     const error = caught instanceof CloudError ? caught : options.classify(caught);
     try {
-      await write(res, sseErrorTail(error.toBody()));
-      res.end();
+      if (channel.gone) return 'client_gone';
+      channel.end(sseErrorTail(error.toBody()));
     } catch {
       return 'client_gone';
     }

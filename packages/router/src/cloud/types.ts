@@ -6,11 +6,13 @@
  */
 import type { Backend } from '../backends.js';
 import type { KeyPresence } from './descriptors.js';
+import type { NativeForwardInput, NativeForwardResult } from './native.js';
 
 export type { InferenceKind } from '@llm-router/protocol';
 export type { BackendRequest as CloudForwardInput } from '../backends.js';
 export type { InferenceResult as CloudForwardResult } from '../history/types.js';
 export type { KeyPresence } from './descriptors.js';
+export type { NativeForwardInput, NativeForwardResult } from './native.js';
 
 export type CloudProviderName = 'openai' | 'google' | 'anthropic';
 
@@ -31,4 +33,6 @@ export interface CloudGateway extends Backend {
   /** Provider models for `/v1/models`, for providers whose key is set (cached). */
   listModels(): Promise<CloudModelEntry[]>;
   keyPresence(): KeyPresence;
+  /** Sends a request in the provider's own format as is (Messages to Anthropic, Responses to OpenAI). */
+  forwardNative(input: NativeForwardInput): Promise<NativeForwardResult>;
 }

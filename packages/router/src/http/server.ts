@@ -4,7 +4,7 @@
  */
 
 import type { IncomingMessage } from 'node:http';
-import { managementError, openAIError } from '@llm-router/protocol';
+import { anthropicError, managementError, openAIError } from '@llm-router/protocol';
 import Fastify, {
   type FastifyBaseLogger,
   type FastifyError,
@@ -21,6 +21,9 @@ export interface ServerOptions {
 }
 
 const isOpenAIRoute = (url: string) => url.startsWith('/v1/') || url === '/v1';
+/** Anthropic Messages routes answer in Anthropic's error shape, so Anthropic SDKs read them. */
+const isAnthropicRoute = (url: string) =>
+  url === '/v1/messages' || url.startsWith('/v1/messages/') || url.startsWith('/v1/messages?');
 
 export function renderError(
   url: string,
@@ -29,6 +32,7 @@ export function renderError(
   code: string,
   param: string | null = null,
 ) {
+  if (isAnthropicRoute(url)) return anthropicError(status, message);
   return isOpenAIRoute(url) ? openAIError(status, message, code, param) : managementError(message, code);
 }
 

@@ -5,11 +5,11 @@
  * OpenAI-shaped error event instead.
  */
 import { openAIError } from '@llm-router/protocol';
-import type { FastifyReply } from 'fastify';
 import { type Dispatcher, request } from 'undici';
 import type { FleetNode } from '../fleet/types.js';
 import type { AttemptFailure } from '../history/types.js';
-import { CLIENT_CLOSED_STATUS, openSseReply, writeToClient } from '../transport/client.js';
+import type { ReplyChannel } from '../transport/channel.js';
+import { CLIENT_CLOSED_STATUS } from '../transport/client.js';
 import { DeadlineTimer } from '../transport/deadline.js';
 import { sseErrorTail } from '../transport/sse.js';
 import { describeNodeError, SseFramer } from '../transport/sse-passthrough.js';
@@ -43,7 +43,7 @@ export interface AttemptInput {
   timeouts: AttemptTimeouts;
   /** Aborts when the client disconnects. */
   clientSignal: AbortSignal;
-  reply: FastifyReply;
+  channel: ReplyChannel;
   /** `performance.now()` when the client's request arrived, for time to first byte. */
   requestStartedAt: number;
 }
@@ -218,14 +218,14 @@ export async function attemptNode(input: AttemptInput): Promise<AttemptOutcome> 
     const base = { status, streamed: false, timeToFirstByteMs, nodeFailed: false };
     if (status >= 400) {
       const { body, message } = clientErrorBody(status, data);
-      input.reply.code(status).header('content-type', 'application/json; charset=utf-8').send(body);
+      input.channel.sendJson(status, body);
       const responseBody = Buffer.isBuffer(body) ? body.toString('utf8') : body;
       return {
         replied: true,
         reply: { ...base, success: false, errorMessage: message, usage: null, responseBody },
       };
     }
-    input.reply.code(status).header('content-type', 'application/json; charset=utf-8').send(data);
+    input.channel.sendJson(status, data);
     // History gets the JSON text, not a parsed object: parsing a large embeddings reply only
     // to cap it would cost more than the request itself.
     const usage = extractUsageFromJson(data);
@@ -254,20 +254,20 @@ async function streamToClient(
   chunks: AsyncIterator<Buffer>,
   first: IteratorResult<Buffer>,
 ): Promise<Omit<AttemptReply, 'timeToFirstByteMs'>> {
-  const { reply, node, timeouts } = input;
-  const raw = openSseReply(reply, status, contentType);
+  const { channel, node, timeouts } = input;
+  channel.openStream(status, contentType);
   const framer = new SseFramer();
   let broken: { status: number; code: string; message: string } | null = null;
   try {
-    if (!first.done) await writeToClient(raw, framer.push(first.value), signal);
+    if (!first.done) await channel.write(framer.push(first.value), signal);
     for (;;) {
       timer.arm(timeouts.idleTimeoutMs, 'idle');
       const next = await chunks.next();
       timer.clear();
       if (next.done) break;
-      await writeToClient(raw, framer.push(next.value), signal);
+      await channel.write(framer.push(next.value), signal);
     }
-    await writeToClient(raw, framer.flush(), signal);
+    await channel.write(framer.flush(), signal);
   } catch (error) {
     timer.clear();
     broken =
@@ -284,8 +284,8 @@ async function streamToClient(
           };
   }
   const result = { status, streamed: true, usage: framer.usage, responseBody: framer.reassembled() };
-  if (input.clientSignal.aborted || raw.destroyed) {
-    raw.destroy();
+  if (input.clientSignal.aborted || channel.gone) {
+    channel.reply.raw.destroy();
     return {
       ...result,
       nodeFailed: false,
@@ -296,10 +296,10 @@ async function streamToClient(
   }
   if (broken) {
     // A held partial event is dropped; only after an oversized one must the event be closed first.
-    raw.end(sseErrorTail(openAIError(broken.status, broken.message, broken.code), framer.endsMidEvent));
+    channel.end(sseErrorTail(openAIError(broken.status, broken.message, broken.code), framer.endsMidEvent));
     return { ...result, success: false, errorMessage: broken.message, nodeFailed: true };
   }
-  raw.end();
+  channel.end();
   return framer.nodeError
     ? { ...result, success: false, errorMessage: framer.nodeError, nodeFailed: true }
     : { ...result, success: true, errorMessage: null, nodeFailed: false };

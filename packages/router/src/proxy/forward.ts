@@ -17,6 +17,7 @@ import type { RouterConfig } from '../config/config.js';
 import type { FleetView } from '../fleet/types.js';
 import type { AttemptFailure, InferenceResult } from '../history/types.js';
 import { HttpError } from '../http/errors.js';
+import { NativeChannel } from '../transport/channel.js';
 import { abandonReply, CLIENT_CLOSED_STATUS, watchClient } from '../transport/client.js';
 import { type AttemptOutcome, attemptNode } from './attempt.js';
 import { createNodeDispatcher } from './node-dispatcher.js';
@@ -36,7 +37,7 @@ export interface NodeProxyOptions {
   admission?: AdmissionController;
 }
 
-export type ForwardInput = Pick<BackendRequest, 'kind' | 'model' | 'request' | 'reply'> & {
+export type ForwardInput = Pick<BackendRequest, 'kind' | 'model' | 'request' | 'reply' | 'channel'> & {
   /** The client's request bytes, forwarded unchanged. */
   body: Buffer;
   /** What the balancer reads about the request beyond its model (prefix, affinity). */
@@ -98,6 +99,7 @@ export function createNodeProxy(options: NodeProxyOptions): NodeProxy {
     const requestStartedAt = performance.now();
     const headers = nodeRequestHeaders(input.request);
     const clientGone = watchClient(reply);
+    const channel = input.channel ?? new NativeChannel(reply);
     const failures: AttemptFailure[] = [];
     const tried = new Set<string>();
     const routing: BalancerRequest = input.routing ?? { model };
@@ -134,7 +136,7 @@ export function createNodeProxy(options: NodeProxyOptions): NodeProxy {
             dispatcher,
             timeouts,
             clientSignal: clientGone.signal,
-            reply,
+            channel,
             requestStartedAt,
           });
         } finally {
@@ -182,13 +184,14 @@ export function createNodeProxy(options: NodeProxyOptions): NodeProxy {
   return {
     forwardToNode,
     // Forward the client's own bytes; re-serialising is only a fallback for bodies parsed elsewhere.
-    forward: ({ kind, model, body, rawBody, request, reply }) =>
+    forward: ({ kind, model, body, rawBody, request, reply, channel }) =>
       forwardToNode({
         kind,
         model,
         body: rawBody ?? Buffer.from(JSON.stringify(body)),
         request,
         reply,
+        channel,
         routing: {
           model,
           // Only a policy that reads the prefix pays for hashing the prompt.

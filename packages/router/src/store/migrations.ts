@@ -177,6 +177,23 @@ const migrations: Record<string, Migration> = {
         .execute();
     },
   },
+  '0004_responses': {
+    async up(db: Kysely<unknown>) {
+      // Stored OpenAI Responses (issue 9): the reply object and the conversation that led to it,
+      // so `previous_response_id` can continue it. Owner is `key:<api key id>` or `user:<id>`.
+      await db.schema
+        .createTable('responses')
+        .addColumn('id', 'text', (c) => c.primaryKey())
+        .addColumn('owner', 'text', (c) => c.notNull())
+        .addColumn('model', 'text', (c) => c.notNull())
+        .addColumn('provider', 'text')
+        .addColumn('created_at', 'bigint', (c) => c.notNull())
+        .addColumn('conversation', 'text', (c) => c.notNull())
+        .addColumn('response', 'text', (c) => c.notNull())
+        .execute();
+      await db.schema.createIndex('responses_created_at').on('responses').column('created_at').execute();
+    },
+  },
   '0006_routing_decisions': {
     async up(db: Kysely<unknown>) {
       // Prefix-cache routing and admission control (issue 12): what the router decided and

@@ -182,6 +182,20 @@ export interface ModelRegistryStateTable {
   value: number;
 }
 
+/** A stored OpenAI Response (`/v1/responses` with `store`). JSON columns are text. */
+export interface ResponsesTable {
+  id: string;
+  owner: string;
+  model: string;
+  /** `openai` when OpenAI itself holds the response too (native passthrough); null otherwise. */
+  provider: string | null;
+  created_at: number;
+  /** The chat messages that led to this response (input side), JSON. */
+  conversation: string;
+  /** The response object as the client got it, JSON. */
+  response: string;
+}
+
 export interface Database {
   users: UsersTable;
   api_keys: ApiKeysTable;
@@ -192,4 +206,5 @@ export interface Database {
   model_files: ModelFilesTable;
   model_tasks: ModelTasksTable;
   model_registry_state: ModelRegistryStateTable;
+  responses: ResponsesTable;
 }

@@ -16,16 +16,31 @@ const OPEN_BRACE = 0x7b;
 const CLOSE_BRACE = 0x7d;
 const BACKSLASH = 0x5c;
 
-/** Reads prompt/completion token counts from an OpenAI `usage` object. */
+/**
+ * Reads prompt/completion token counts from a `usage` object: OpenAI chat's
+ * `prompt_tokens`/`completion_tokens`, or the `input_tokens`/`output_tokens` of Anthropic
+ * Messages and OpenAI Responses.
+ */
 export function readUsage(value: unknown): TokenUsage | null {
   if (typeof value !== 'object' || value === null) return null;
   const usage = value as Record<string, unknown>;
   const out: TokenUsage = {};
-  if (typeof usage.prompt_tokens === 'number') out.promptTokens = usage.prompt_tokens;
-  if (typeof usage.completion_tokens === 'number') out.completionTokens = usage.completion_tokens;
+  const prompt = usage.prompt_tokens ?? usage.input_tokens;
+  const completion = usage.completion_tokens ?? usage.output_tokens;
+  if (typeof prompt === 'number') out.promptTokens = prompt;
+  if (typeof completion === 'number') out.completionTokens = completion;
   const details = usage.prompt_tokens_details as Record<string, unknown> | null | undefined;
   if (typeof details?.cached_tokens === 'number') out.cachedTokens = details.cached_tokens;
   return out.promptTokens === undefined && out.completionTokens === undefined ? null : out;
+}
+
+/** Usage anywhere a stream event carries it: top level, `message.usage`, `response.usage`. */
+export function readEventUsage(event: Record<string, unknown>): TokenUsage | null {
+  const nested = (key: string) => {
+    const value = event[key];
+    return typeof value === 'object' && value !== null ? (value as { usage?: unknown }).usage : undefined;
+  };
+  return readUsage(event.usage) ?? readUsage(nested('message')) ?? readUsage(nested('response'));
 }
 
 /** Finds the last top-level-looking `"usage": {…}` in a JSON body and reads it. */

@@ -13,6 +13,7 @@ import { loadRouterConfig, type RouterConfig } from '../../../src/config/config.
 import type { FleetView } from '../../../src/fleet/types.js';
 import type { Principal, RequireScope } from '../../../src/http/auth-context.js';
 import { createHttpServer } from '../../../src/http/server.js';
+import type { ResponseStore } from '../../../src/responses/store.js';
 
 export interface TestRouter {
   url: string;
@@ -30,6 +31,8 @@ export interface TestRouterOptions {
   /** Defaults to a guard that lets every request through as `principal`. */
   requireScope?: RequireScope;
   admission?: AdmissionController;
+  /** Offers `/v1/responses` with this store. */
+  responses?: ResponseStore;
 }
 
 export const TEST_PRINCIPAL: Principal = {
@@ -64,6 +67,7 @@ export async function startTestRouter(options: TestRouterOptions): Promise<TestR
     balancer: options.balancer ?? createBalancer('round_robin'),
     onRequestFinished: (request) => finished.push(request),
     admission: options.admission,
+    responses: options.responses,
   });
   await app.listen({ host: '127.0.0.1', port: 0 });
   const address = app.server.address();

@@ -11,9 +11,11 @@
  *
  *   npx tsx bench/cache-aware.ts
  *   BENCH_POLICIES=least_loaded,cache_aware BENCH_NODES=2 npx tsx bench/cache-aware.ts
- * Variables: BENCH_CACHE_DIR (model, default $TMPDIR/llm-router-bench), BENCH_NODES (3),
- * BENCH_GROUPS (4), BENCH_CONVERSATIONS (12), BENCH_TURNS (4), BENCH_PREFIX_WORDS (1000),
- * BENCH_UNIQUE (18), BENCH_OVERLOAD (36), BENCH_MAX_TOKENS (16).
+ * Variables: BENCH_CACHE_DIR (model, default $TMPDIR/llm-router-bench), BENCH_NODES (2),
+ * BENCH_GROUPS (4), BENCH_CONVERSATIONS (8), BENCH_TURNS (3), BENCH_PREFIX_WORDS (600, ~1 token
+ * each), BENCH_UNIQUE (8), BENCH_OVERLOAD (16), BENCH_MAX_TOKENS (8). The defaults fit a shared
+ * 2-core machine; the issue's full size is BENCH_NODES=3 BENCH_CONVERSATIONS=16 BENCH_TURNS=6
+ * BENCH_PREFIX_WORDS=1500 on a machine with a core per node.
  */
 import { existsSync, mkdirSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -25,15 +27,15 @@ import { type ChatMessage, randomWords, streamChat, type TimedReply } from './su
 import { percentile } from './support/instant-node.js';
 
 const env = (name: string, fallback: number) => Number(process.env[name] ?? fallback);
-const NODES = env('BENCH_NODES', 3);
+const NODES = env('BENCH_NODES', 2);
 const SEQUENCES = 2;
 const GROUPS = env('BENCH_GROUPS', 4);
-const CONVERSATIONS = env('BENCH_CONVERSATIONS', 12);
-const TURNS = env('BENCH_TURNS', 4);
-const PREFIX_WORDS = env('BENCH_PREFIX_WORDS', 1000);
-const UNIQUE = env('BENCH_UNIQUE', 18);
-const OVERLOAD = env('BENCH_OVERLOAD', 36);
-const MAX_TOKENS = env('BENCH_MAX_TOKENS', 16);
+const CONVERSATIONS = env('BENCH_CONVERSATIONS', 8);
+const TURNS = env('BENCH_TURNS', 3);
+const PREFIX_WORDS = env('BENCH_PREFIX_WORDS', 600);
+const UNIQUE = env('BENCH_UNIQUE', 8);
+const OVERLOAD = env('BENCH_OVERLOAD', 16);
+const MAX_TOKENS = env('BENCH_MAX_TOKENS', 8);
 const QUEUE_TIMEOUT_S = 60;
 const POLICIES = (process.env.BENCH_POLICIES ?? 'round_robin,least_loaded,auto,cache_aware').split(',');
 const MODEL = 'bench-random';
@@ -88,6 +90,12 @@ function workPool(concurrency: number) {
   };
 }
 
+function progress(workload: string, done: number, total: number, reply: TimedReply) {
+  console.error(
+    `  (${workload}) ${done}/${total}: ${reply.status} ttft ${reply.ttftMs?.toFixed(0)} ms, cached ${reply.cachedTokens}/${reply.promptTokens}`,
+  );
+}
+
 async function runPolicy(policy: string, modelsDir: string): Promise<PolicyResults> {
   const router = await startRouterProcess({
     LLM_ROUTER_ALLOW_NO_GPU: 'true',
@@ -140,6 +148,7 @@ async function runPolicy(policy: string, modelsDir: string): Promise<PolicyResul
     ];
     const reply = await chat(messages);
     a.push(reply);
+    progress('a', a.length, CONVERSATIONS * TURNS, reply);
     if (t + 1 < TURNS)
       conversations.add(turn(conversation, [...messages, { role: 'assistant', content: reply.text }], t + 1));
   };
@@ -155,9 +164,11 @@ async function runPolicy(policy: string, modelsDir: string): Promise<PolicyResul
   const unique = workPool(capacity);
   for (let i = 0; i < UNIQUE; i++) {
     unique.add(async () => {
-      b.push(
-        await chat([{ role: 'user', content: `Unique ${i}. ${randomWords(50_000 + i, PREFIX_WORDS)}` }]),
-      );
+      const reply = await chat([
+        { role: 'user', content: `Unique ${i}. ${randomWords(50_000 + i, PREFIX_WORDS)}` },
+      ]);
+      b.push(reply);
+      progress('b', b.length, UNIQUE, reply);
     });
   }
   await unique.run();

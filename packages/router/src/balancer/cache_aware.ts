@@ -6,10 +6,11 @@
  *    and not overloaded;
  * 2. otherwise the node the prefix index believes holds the longest prefix;
  * 3. unless that would unbalance the fleet: a node whose load exceeds the least-loaded one's by
- *    more than `balanceAbs` requests and by more than `balanceRel` times is passed over, and so
- *    is a node whose context sequences are all busy while another node has one free (on a
- *    llama.cpp node with a few sequences, waiting for one costs more than the prefill saved);
- *    the least-loaded node (round-robin among equals) is chosen instead.
+ *    more than `balanceAbs` requests and by more than `balanceRel` times is passed over, and the
+ *    least-loaded node (round-robin among equals) is chosen instead. A prefix node whose
+ *    sequences are all busy is still chosen within those bounds: a short wait for one of its
+ *    sequences is cheaper than a full prefill elsewhere, which would also evict another
+ *    conversation's prefix there (measured: bench/cache-aware.ts, docs/benchmarks.md).
  * Nodes' reported `cached_tokens` correct the index (see prefix-index.ts).
  */
 import type { FleetNode } from '../fleet/types.js';
@@ -44,12 +45,6 @@ function loadOf(node: FleetNode, now: number): number {
   return Math.max(node.stats.inFlight, reported);
 }
 
-/** The model's context sequences on the node, when it reports them. */
-function sequencesOf(node: FleetNode, model: string): number | null {
-  const sequences = node.models.find((m) => m.id === model)?.sequences;
-  return typeof sequences === 'number' && sequences > 0 ? sequences : null;
-}
-
 /** Online-since plus the model's load time: either moving means the node's KV caches are new. */
 function cacheEpoch(node: FleetNode, model: string): string {
   const loadedAt = node.models.find((m) => m.id === model)?.loaded_at ?? '';
@@ -77,21 +72,16 @@ export function createCacheAwarePolicy(options: CacheAwareOptions = {}): CacheAw
     const at = now();
     const { model } = request;
     const loads = new Map<FleetNode, number>();
-    const saturated = new Set<FleetNode>();
     let minLoad = Number.POSITIVE_INFINITY;
     for (const node of candidates) {
       const load = loadOf(node, at);
       loads.set(node, load);
       minLoad = Math.min(minLoad, load);
-      const sequences = sequencesOf(node, model);
-      if (sequences !== null && load >= sequences) saturated.add(node);
       index.syncEpoch(model, node.id, cacheEpoch(node, model));
     }
-    const someoneFree = saturated.size < candidates.length;
     const load = (node: FleetNode) => loads.get(node) ?? 0;
     const overloaded = (node: FleetNode) =>
-      (load(node) - minLoad > balanceAbs && load(node) > minLoad * balanceRel) ||
-      (someoneFree && saturated.has(node));
+      load(node) - minLoad > balanceAbs && load(node) > minLoad * balanceRel;
     const lessLoaded = (a: FleetNode, b: FleetNode) => load(a) - load(b) || clock.compare(a, b);
 
     let chosen: FleetNode | undefined;

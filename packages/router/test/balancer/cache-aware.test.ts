@@ -66,7 +66,7 @@ describe('cache_aware policy', () => {
     expect(policy.select([a, c], chat('c-only '.repeat(100), 'q', 'more'))!.id).toBe('c');
   });
 
-  it('leaves a prefix node whose sequences are all busy while another node has one free', () => {
+  it('keeps a prefix node whose sequences are all busy while within the thresholds', () => {
     const policy = createCacheAwarePolicy({ now });
     const withSequences = (id: string) => {
       const n = node(id);
@@ -76,15 +76,14 @@ describe('cache_aware policy', () => {
     const a = withSequences('a');
     const b = withSequences('b');
     policy.select([a], chat(SYSTEM, 'q'));
-    withLoad(a, 1);
-    expect(policy.select([a, b], chat(SYSTEM, 'q', 'one free sequence left'))!.id).toBe('a');
+    // Both sequences of a busy, b idle: 2 more is within the absolute threshold, so a waits
+    // for a sequence rather than b paying the whole prefill.
     withLoad(a, 2);
-    expect(policy.select([a, b], chat(SYSTEM, 'q', 'all busy on a'))!.id).toBe('b');
-    // Every node saturated: waiting anyway, so the prefix wins.
-    withLoad(b, 2);
-    const request = chat(SYSTEM, 'q', 'all busy everywhere');
+    const request = chat(SYSTEM, 'q', 'all busy on a');
     expect(policy.select([a, b], request)!.id).toBe('a');
     expect(request.decision).toMatchObject({ reason: 'prefix', nodeLoad: 2 });
+    withLoad(a, 3);
+    expect(policy.select([a, b], chat(SYSTEM, 'q', 'three on a'))!.id).toBe('b');
   });
 
   it('pins an affinity key to its node while it is not overloaded', () => {

@@ -88,7 +88,7 @@ function exhaustedError(model: string, failures: AttemptFailure[]): HttpError {
 }
 
 export function createNodeProxy(options: NodeProxyOptions): NodeProxy {
-  const { fleet, balancer, config, admission } = options;
+  const { fleet, balancer, config } = options;
   const dispatcher =
     options.dispatcher ?? createNodeDispatcher({ connectTimeoutMs: config.connectTimeoutMs });
   const timeouts = { firstByteTimeoutMs: config.firstByteTimeoutMs, idleTimeoutMs: config.idleTimeoutMs };
@@ -103,6 +103,8 @@ export function createNodeProxy(options: NodeProxyOptions): NodeProxy {
     const failures: AttemptFailure[] = [];
     const tried = new Set<string>();
     const routing: BalancerRequest = input.routing ?? { model };
+    // Sequences bound generation; a node embeds on its own context, outside that capacity.
+    const admission = input.kind === 'embeddings' ? undefined : options.admission;
     let ticket: AdmissionTicket | null = null;
     try {
       if (admission) {

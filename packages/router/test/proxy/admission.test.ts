@@ -117,6 +117,20 @@ describe('admission control through the router', () => {
     expect(node.requests).toHaveLength(2);
   });
 
+  it('does not hold embeddings back: a node embeds outside its generation sequences', async () => {
+    const { router, node, admission } = await setup(0, 10_000);
+    const drainFirst = await occupy(router.url);
+    const embedded = await fetch(`${router.url}/v1/embeddings`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ model: 'm1', input: 'hello' }),
+    });
+    expect(embedded.status).toBe(200);
+    expect(admission.stats().rejected_full_total).toBe(0);
+    node.release();
+    await drainFirst();
+  });
+
   it('rejects an unknown x-priority with a 400 naming the header', async () => {
     const { router } = await setup(10, 10_000);
     const response = await post(router.url, chatBody(), { 'x-priority': 'urgent' });

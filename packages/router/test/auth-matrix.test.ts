@@ -63,6 +63,11 @@ const ROUTES: RouteCase[] = [
   { method: 'POST', url: '/v1/chat/completions', access: 'inference', body: {} },
   { method: 'POST', url: '/v1/completions', access: 'inference', body: {} },
   { method: 'POST', url: '/v1/embeddings', access: 'inference', body: {} },
+  { method: 'POST', url: '/v1/messages', access: 'inference', body: {} },
+  { method: 'POST', url: '/v1/messages/count_tokens', access: 'inference', body: {} },
+  { method: 'POST', url: '/v1/responses', access: 'inference', body: {} },
+  { method: 'GET', url: `/v1/responses/${ID}`, access: 'inference' },
+  { method: 'DELETE', url: `/v1/responses/${ID}`, access: 'inference' },
   { method: 'GET', url: '/v1/models', access: 'inference' },
   { method: 'GET', url: '/v1/models/some-model', access: 'inference' },
 ];

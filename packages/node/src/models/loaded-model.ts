@@ -16,8 +16,6 @@ import { EmbeddingRunner } from '../inference/embeddings.js';
 import { SequencePool } from '../inference/sequence-pool.js';
 import type { CatalogEntry } from './catalog.js';
 
-export type Capability = ModelCapability;
-
 /** Encoder-only architectures: they embed but cannot generate text. */
 const EMBEDDING_ONLY_ARCHITECTURES = new Set([
   'bert',
@@ -29,7 +27,7 @@ const EMBEDDING_ONLY_ARCHITECTURES = new Set([
   't5encoder',
 ]);
 
-export function capabilitiesOf(info: GgufFileInfo): Capability[] {
+export function capabilitiesOf(info: GgufFileInfo): ModelCapability[] {
   const architecture = String(info.metadata?.general?.architecture ?? '');
   return EMBEDDING_ONLY_ARCHITECTURES.has(architecture)
     ? ['embeddings']
@@ -57,7 +55,7 @@ export class LoadedModel {
     readonly contextSize: number,
     /** The GGUF's own chat template; null when the file has none (the plain template is used). */
     readonly chatWrapper: ChatWrapper | null,
-    readonly capabilities: Capability[],
+    readonly capabilities: ModelCapability[],
     readonly embeddings: EmbeddingRunner,
     /** Requests that may wait for a sequence before the node answers 503. */
     readonly queueLimit: number,

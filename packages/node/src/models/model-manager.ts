@@ -5,11 +5,11 @@
  * `rescan()` picks up files added, changed or removed while running.
  */
 import { mkdir, stat } from 'node:fs/promises';
-import type { NodeModel } from '@llm-router/protocol';
+import type { ModelCapability, NodeModel } from '@llm-router/protocol';
 import { type Llama, readGgufFileInfo } from 'node-llama-cpp';
 import type { Logger } from 'pino';
 import { type CatalogEntry, scanModelsDir } from './catalog.js';
-import { type Capability, capabilitiesOf, LoadedModel, type LoadOptions } from './loaded-model.js';
+import { capabilitiesOf, LoadedModel, type LoadOptions } from './loaded-model.js';
 
 export type ModelState = 'loading' | 'ready' | 'failed';
 
@@ -17,7 +17,7 @@ export interface ManagedModel {
   readonly id: string;
   entry: CatalogEntry;
   state: ModelState;
-  capabilities: Capability[] | undefined;
+  capabilities: ModelCapability[] | undefined;
   loaded: LoadedModel | null;
   error: string | null;
 }

@@ -4,8 +4,6 @@
  */
 import type { InferenceKind } from '@llm-router/protocol';
 
-/** Requests are counted by the protocol's request kind. */
-export type Endpoint = InferenceKind;
 export type Outcome = 'success' | 'error' | 'aborted' | 'rejected';
 
 const RECENT_WINDOW = 100;
@@ -28,11 +26,11 @@ export class NodeMetrics {
   /** Time spent generating, for the tokens-per-second figure. */
   generationSeconds = 0;
   readonly outcomes: Record<Outcome, number> = { success: 0, error: 0, aborted: 0, rejected: 0 };
-  readonly byEndpoint: Record<Endpoint, number> = { chat: 0, completions: 0, embeddings: 0 };
+  readonly byEndpoint: Record<InferenceKind, number> = { chat: 0, completions: 0, embeddings: 0 };
   durationSecondsSum = 0;
   private readonly recentMs: number[] = [];
 
-  startRequest(endpoint: Endpoint): RequestTracker {
+  startRequest(endpoint: InferenceKind): RequestTracker {
     const started = performance.now();
     this.activeRequests++;
     this.totalRequests++;

@@ -153,7 +153,7 @@ export async function forwardNative(
       };
       try {
         for await (const chunk of upstream.body) {
-          await writeToClient(raw, Buffer.from(chunk), watch.signal);
+          await writeToClient(raw, chunk as Buffer, watch.signal);
           for (const event of parser.push(chunk)) inspect(event.data);
         }
         for (const event of parser.end()) inspect(event.data);

@@ -4,6 +4,8 @@
  * a persisted download task, and queues it. Statuses: 400 bad input, 403 gated/private repo
  * without access, 404 unknown repo, 409 duplicate, 502 hub failure.
  */
+
+import type { ModelCapability } from '@llm-router/protocol';
 import { z } from 'zod';
 import { badRequest, HttpError } from '../http/errors.js';
 import { newTask } from './cache-dir.js';
@@ -19,7 +21,7 @@ import {
   type HubFile,
   shardsOfIndex,
 } from './selection.js';
-import type { Capability, ModelFileRecord, ModelRecord } from './types.js';
+import type { ModelFileRecord, ModelRecord } from './types.js';
 
 const optional = <T extends z.ZodType>(schema: T) => schema.nullish().transform((v) => v ?? undefined);
 
@@ -335,6 +337,6 @@ export function memoryWarnings(fleet: GpuMemorySource, required: number): string
   return [];
 }
 
-function guessCapabilities(repo: string): Capability[] {
+function guessCapabilities(repo: string): ModelCapability[] {
   return /embed/i.test(repo) ? ['embeddings'] : ['chat', 'completion'];
 }

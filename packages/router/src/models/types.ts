@@ -4,8 +4,6 @@ import type { QuantLabel } from './quant.js';
 import type { GgufPolicy, ModelFormat } from './selection.js';
 
 export type LifecycleStatus = 'pending' | 'caching' | 'registered' | 'error';
-/** What a model can do: the protocol's one list. */
-export type Capability = ModelCapability;
 
 export interface ModelFileRecord {
   /** Plain name inside the model's cache folder. */
@@ -56,7 +54,7 @@ export interface ModelRecord {
   requiredMemoryBytes: number;
   servable: boolean;
   servableReason: string | null;
-  capabilities: Capability[];
+  capabilities: ModelCapability[];
   warnings: string[];
   lifecycleStatus: LifecycleStatus;
   error: string | null;

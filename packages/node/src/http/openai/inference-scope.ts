@@ -2,8 +2,10 @@
  * The life of one inference request around the model call: metrics, the abort signal that
  * fires when the client disconnects (so llama.cpp stops generating), and shutdown.
  */
+
+import type { InferenceKind } from '@llm-router/protocol';
 import type { FastifyReply, FastifyRequest } from 'fastify';
-import type { Endpoint, Outcome, RequestTracker } from '../../observability/metrics.js';
+import type { Outcome, RequestTracker } from '../../observability/metrics.js';
 import type { NodeServices } from '../../services.js';
 
 export interface InferenceScope {
@@ -18,7 +20,7 @@ export function beginInference(
   services: NodeServices,
   request: FastifyRequest,
   reply: FastifyReply,
-  endpoint: Endpoint,
+  endpoint: InferenceKind,
 ): InferenceScope {
   const controller = new AbortController();
   const tracker = services.metrics.startRequest(endpoint);

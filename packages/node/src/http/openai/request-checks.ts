@@ -2,9 +2,8 @@
  * Edge checks shared by the `/v1` routes: body validation with the protocol's zod schemas, the
  * parameters this node refuses rather than silently ignores, and model lookup.
  */
-import { describeValidationError } from '@llm-router/protocol';
+import { describeValidationError, type ModelCapability } from '@llm-router/protocol';
 import type { z } from 'zod';
-import type { Capability } from '../../models/loaded-model.js';
 import type { ManagedModel } from '../../models/model-manager.js';
 import type { NodeServices } from '../../services.js';
 import { badRequest, HttpError, unsupportedParameter } from '../errors.js';
@@ -73,7 +72,7 @@ export function rejectUnsupportedCompletionParameters(body: Body): void {
 }
 
 /** Finds a model that is ready for this kind of request, or the precise reason why not. */
-export function resolveModel(services: NodeServices, id: string, capability: Capability): ManagedModel {
+export function resolveModel(services: NodeServices, id: string, capability: ModelCapability): ManagedModel {
   const model = services.models.get(id);
   if (!model) {
     throw new HttpError(404, `The model '${id}' does not exist on this node`, 'model_not_found', 'model');

@@ -7,7 +7,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { registeredRoutes } from '../src/http/server.js';
 import { gpuNodeRegistration, startTestRouter, type TestRouter } from './support/router-harness.js';
 
-type Access = 'public' | 'user' | 'admin' | 'node' | 'inference';
+/** `viewer`: any dashboard user's JWT, or an `admin:*` key. */
+type Access = 'public' | 'user' | 'viewer' | 'admin' | 'node' | 'inference';
 
 interface RouteCase {
   method: string;
@@ -44,6 +45,7 @@ const ROUTES: RouteCase[] = [
   { method: 'PUT', url: `/v0/nodes/${ID}/settings`, access: 'admin', body: {} },
   { method: 'GET', url: `/v0/nodes/${ID}/logs`, access: 'admin' },
   { method: 'GET', url: '/v0/dashboard/overview', access: 'admin' },
+  { method: 'GET', url: '/v0/dashboard/cache-routing', access: 'viewer' },
   { method: 'GET', url: '/v0/dashboard/stats', access: 'admin' },
   { method: 'GET', url: '/v0/dashboard/nodes', access: 'admin' },
   { method: 'GET', url: '/v0/dashboard/request-history', access: 'admin' },

@@ -7,7 +7,7 @@
 import type { FleetNode, FleetView } from '../fleet/types.js';
 import { HttpError } from '../http/errors.js';
 import { DEFAULT_REQUESTS_PER_SEQUENCE, InFlightCounter, nodeCapacity } from './capacity.js';
-import { type Priority, QueueRefusedError, WaitQueue } from './wait-queue.js';
+import { type Priority, QueueRefusedError, WaitQueue, type WaitTarget } from './wait-queue.js';
 
 export interface AdmissionOptions {
   /** Requests that may wait at once (LLM_ROUTER_QUEUE_MAX). */
@@ -91,15 +91,22 @@ export class AdmissionController {
    * Rejects with a 503 `HttpError` when the queue is full or the wait times out, and with the
    * signal's reason when the client leaves.
    */
-  async admit(model: string, priority: Priority, signal: AbortSignal): Promise<AdmissionTicket> {
-    if (!this.queue.hasWaiterFor(model) && this.tryReserve(model)) {
+  async admit(
+    model: string,
+    priority: Priority,
+    signal: AbortSignal,
+    /** Only these nodes count (failover: the ones not tried yet). */
+    eligible?: (nodeId: string) => boolean,
+  ): Promise<AdmissionTicket> {
+    const target: WaitTarget = { model, eligible };
+    if (!this.queue.hasWaiterFor(model) && this.tryReserve(target)) {
       this.counters.admitted++;
       return this.ticket(model, false, 0);
     }
     this.counters.queued++;
     this.ensureTimer();
     try {
-      const waited = await this.queue.wait(model, priority, signal);
+      const waited = await this.queue.wait(target, priority, signal);
       return this.ticket(model, true, waited);
     } catch (error) {
       if (error instanceof QueueRefusedError) {
@@ -147,24 +154,27 @@ export class AdmissionController {
   /** Re-checks waiters now (the fleet changed). */
   drain(): void {
     if (this.queue.size === 0) return;
-    this.queue.drain((model) => {
-      if (!this.tryReserve(model)) return false;
+    this.queue.drain((target) => {
+      if (!this.tryReserve(target)) return false;
       this.counters.admitted++;
       return true;
     });
     this.stopTimerIfIdle();
   }
 
-  private tryReserve(model: string): boolean {
+  private tryReserve({ model, eligible }: WaitTarget): boolean {
+    const candidates = this.fleet
+      .candidatesFor(model)
+      .filter((node) => eligible === undefined || eligible(node.id));
     let free = 0;
-    for (const node of this.fleet.candidatesFor(model)) {
+    for (const node of candidates) {
       const room = nodeCapacity(node, model, this.perSequence) - this.inFlight.count(node.id, model);
       if (room > 0) free += room;
       if (free === Number.POSITIVE_INFINITY) break;
     }
     const reserved = this.reserved.get(model) ?? 0;
     // No candidate at all: let the request through so the proxy answers "no available nodes".
-    if (free <= reserved && this.fleet.candidatesFor(model).length > 0) return false;
+    if (free <= reserved && candidates.length > 0) return false;
     this.reserved.set(model, reserved + 1);
     return true;
   }

@@ -18,8 +18,13 @@ export class QueueRefusedError extends Error {
   }
 }
 
-interface Waiter {
+/** What a waiter waits for: room for `model`, on the nodes `eligible` accepts (all when absent). */
+export interface WaitTarget {
   model: string;
+  eligible?: (nodeId: string) => boolean;
+}
+
+interface Waiter extends WaitTarget {
   priority: Priority;
   enqueuedAt: number;
   resolve(waitedMs: number): void;
@@ -59,7 +64,8 @@ export class WaitQueue {
   }
 
   /** Waits until `drain` lets this request in; resolves with the time waited (ms). */
-  wait(model: string, priority: Priority, signal: AbortSignal): Promise<number> {
+  wait(target: WaitTarget, priority: Priority, signal: AbortSignal): Promise<number> {
+    const { model } = target;
     if (signal.aborted) return Promise.reject(signal.reason);
     if (this.size >= this.options.maxSize) {
       this.events.refused('full', 0);
@@ -96,7 +102,7 @@ export class WaitQueue {
       }, this.options.timeoutMs);
       timer.unref?.();
       const waiter: Waiter = {
-        model,
+        ...target,
         priority,
         enqueuedAt,
         resolve,
@@ -112,18 +118,16 @@ export class WaitQueue {
   }
 
   /**
-   * Lets waiters in, highest priority first and oldest first, while `tryAdmit(model)` grants
-   * them room (it reserves the room it grants). A waiter whose model has no room does not block
-   * waiters for other models.
+   * Lets waiters in, highest priority first and oldest first, while `tryAdmit` grants them room
+   * (it reserves the room it grants). A waiter without room does not block waiters for other
+   * models or nodes.
    */
-  drain(tryAdmit: (model: string) => boolean): void {
-    const full = new Set<string>();
+  drain(tryAdmit: (target: WaitTarget) => boolean): void {
     for (const priority of PRIORITIES) {
       const lane = this.lanes[priority];
       for (let i = 0; i < lane.length; ) {
         const waiter = lane[i]!;
-        if (full.has(waiter.model) || !tryAdmit(waiter.model)) {
-          full.add(waiter.model);
+        if (!tryAdmit(waiter)) {
           i++;
           continue;
         }

@@ -105,21 +105,40 @@ export function createNodeProxy(options: NodeProxyOptions): NodeProxy {
     const routing: BalancerRequest = input.routing ?? { model };
     // Sequences bound generation; a node embeds on its own context, outside that capacity.
     const admission = input.kind === 'embeddings' ? undefined : options.admission;
-    let ticket: AdmissionTicket | null = null;
+    let ticket = null as AdmissionTicket | null;
     try {
-      if (admission) {
+      const priority = admission ? requestPriority(input.request) : 'normal';
+      /** Waits for room on a node not tried yet; a failure result when refused or abandoned. */
+      const admit = async (asRetry: boolean): Promise<InferenceResult | null> => {
+        if (!admission) return null;
+        ticket?.release();
         try {
-          ticket = await admission.admit(model, requestPriority(input.request), clientGone.signal);
+          // A retry has waited once already: it goes ahead of new requests.
+          ticket = await admission.admit(
+            model,
+            asRetry ? 'high' : priority,
+            clientGone.signal,
+            (id) => !tried.has(id),
+          );
+          return null;
         } catch (error) {
-          if (clientGone.signal.aborted) return clientClosedResult(input, failures, null);
+          if (clientGone.signal.aborted)
+            return clientClosedResult(input, failures, [...tried].at(-1) ?? null);
           if (!(error instanceof HttpError)) throw error;
-          return failedResult(null, error, failures);
+          return failedResult([...tried].at(-1) ?? null, error, failures);
         }
-      }
+      };
+      const refused = await admit(false);
+      if (refused) return refused;
       while (tried.size < maxAttempts && !clientGone.signal.aborted) {
-        const candidates = fleet
-          .candidatesFor(model)
-          .filter((node) => !tried.has(node.id) && (!admission || admission.hasRoom(node, model)));
+        const untried = fleet.candidatesFor(model).filter((node) => !tried.has(node.id));
+        const candidates = admission ? untried.filter((node) => admission.hasRoom(node, model)) : untried;
+        if (candidates.length === 0 && untried.length > 0 && admission) {
+          // Failing over onto nodes that are all full: wait for room like any request.
+          const stop = await admit(true);
+          if (stop) return stop;
+          continue;
+        }
         const node = balancer.select(candidates, routing);
         if (!node) break;
         tried.add(node.id);

@@ -131,6 +131,35 @@ describe('admission control through the router', () => {
     await drainFirst();
   });
 
+  it('fails over onto a full node by waiting for room there, not by giving up', async () => {
+    const { router, node, fleet } = await setup(10, 10_000);
+    const drainFirst = await occupy(router.url);
+    const broken = await startFakeNode('broken', {
+      kind: 'status',
+      status: 500,
+      body: '{"error":{"message":"boom"}}',
+    });
+    try {
+      fleet.nodes.push(
+        makeFleetNode({
+          id: 'broken',
+          baseUrl: broken.url,
+          models: [{ id: 'm1', ready: true, sequences: 1, queue_limit: 0 }],
+        }),
+      );
+      const pending = post(router.url, chatBody());
+      await eventually(() => broken.requests.length === 1);
+      node.release();
+      await drainFirst();
+      const response = await pending;
+      expect(response.status).toBe(200);
+      expect(node.requests).toHaveLength(2);
+      await eventually(() => router.finished.some((f) => f.failedAttempts.length === 1));
+    } finally {
+      await broken.close();
+    }
+  });
+
   it('rejects an unknown x-priority with a 400 naming the header', async () => {
     const { router } = await setup(10, 10_000);
     const response = await post(router.url, chatBody(), { 'x-priority': 'urgent' });

@@ -81,7 +81,16 @@ describe('registration and heartbeats', () => {
     expect(heartbeat.loaded_models).toEqual(['stories260K']);
     expect(heartbeat.ready_models).toEqual([1, 1]);
     expect(heartbeat.models).toEqual([
-      { id: 'stories260K', ready: true, capabilities: ['chat', 'completion', 'embeddings'] },
+      {
+        id: 'stories260K',
+        ready: true,
+        capabilities: ['chat', 'completion', 'embeddings'],
+        sequences: 2,
+        busy_sequences: 0,
+        queued_requests: 0,
+        queue_limit: 64,
+        loaded_at: expect.any(Number),
+      },
     ]);
     expect(node.agent?.modelsVersion).toBe(3);
   });

@@ -65,7 +65,12 @@ describe('completions', () => {
     expect(completion.id).toMatch(/^cmpl-/);
     expect(completion.choices[0].text.startsWith(STORY_START)).toBe(true);
     expect(completion.choices[0].finish_reason).toBe('length');
-    expect(completion.usage).toEqual({ prompt_tokens: 5, completion_tokens: 30, total_tokens: 35 });
+    expect(completion.usage).toEqual({
+      prompt_tokens: 5,
+      completion_tokens: 30,
+      total_tokens: 35,
+      prompt_tokens_details: { cached_tokens: 0 },
+    });
   });
 
   it('honours stop strings and leaves them out of the text', async () => {
@@ -114,7 +119,11 @@ describe('completions', () => {
     }
     expect(text).toBe(whole.choices[0].text);
     expect(finishReasons.at(-1)).toBe('length');
-    expect(usage).toEqual(whole.usage);
+    // The same prompt again: all of it but the last token comes from the sequence's KV cache.
+    expect(usage).toEqual({
+      ...whole.usage,
+      prompt_tokens_details: { cached_tokens: whole.usage!.prompt_tokens - 1 },
+    });
   });
 
   it('applies presence and frequency penalties', async () => {

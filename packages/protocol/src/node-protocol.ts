@@ -37,6 +37,17 @@ export const NodeModelSchema = z.object({
   ready: z.boolean(),
   /** What the model can do on this node: `chat` (and completions) or `embeddings`. */
   capabilities: absentOrNull(z.array(z.enum(MODEL_CAPABILITIES))),
+  /**
+   * Extension (prefix-cache routing, admission control): the model's context sequences (requests
+   * served at once), how many are busy, how many requests wait for one, and how many may wait
+   * before the node refuses (503). Absent or null from nodes that do not report them.
+   */
+  sequences: z.number().int().nonnegative().nullish(),
+  busy_sequences: z.number().int().nonnegative().nullish(),
+  queued_requests: z.number().int().nonnegative().nullish(),
+  queue_limit: z.number().int().nonnegative().nullish(),
+  /** When this copy of the model was loaded (ms since epoch): a new value means its KV caches are empty. */
+  loaded_at: z.number().nonnegative().nullish(),
 });
 export type NodeModel = z.infer<typeof NodeModelSchema>;
 

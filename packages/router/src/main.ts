@@ -4,6 +4,8 @@
  */
 import { randomUUID } from 'node:crypto';
 import type { FastifyInstance } from 'fastify';
+import { AdmissionController } from './admission/controller.js';
+import { registerRoutingMetrics, routingMetricSamples } from './admission/metrics.js';
 import { registerApiKeyRoutes } from './api/api-keys.js';
 import { registerAuthRoutes } from './api/auth.js';
 import { registerCloudMetricsRoute } from './api/cloud-metrics.js';
@@ -14,11 +16,13 @@ import { registerModelRoutes } from './api/models.js';
 import { registerNodeAdminRoutes } from './api/node-admin.js';
 import { registerNodeRoutes } from './api/nodes.js';
 import { registerOpenAIRoutes } from './api/openai.js';
+import { registerRoutingRoutes } from './api/routing.js';
 import { registerUserRoutes } from './api/users.js';
 import { ApiKeyStore } from './auth/api-keys.js';
 import { JwtIssuer, loadJwtSecret } from './auth/jwt.js';
 import { LoginThrottle } from './auth/login-throttle.js';
 import { ensureFirstAdmin, type FirstAdminResult } from './auth/users.js';
+import type { CacheAwarePolicy } from './balancer/cache_aware.js';
 import { createBalancer } from './balancer/index.js';
 import { createCloudGateway } from './cloud/index.js';
 import type { RouterConfig } from './config/config.js';
@@ -64,6 +68,8 @@ export interface RunningRouter {
   metricsUrl: string | null;
   logging: RouterLogging;
   firstAdmin: FirstAdminResult | null;
+  /** Admission control (router queue): its numbers can be registered with a metrics registry. */
+  admission: AdmissionController;
   close(): Promise<void>;
 }
 
@@ -175,12 +181,27 @@ export async function startRouter(
     limitsFor: (principal) =>
       principal.kind === 'api_key' ? (principal.limits ?? null) : userLimits.get(principal.userId),
   });
+  const balancer = createBalancer(config.balancerMode, {
+    maxEntries: config.routing.prefixIndexMaxEntries,
+    ttlMs: config.routing.prefixIndexTtlMs,
+  });
+  const admission = new AdmissionController(registry, {
+    queueMax: config.routing.queueMax,
+    queueTimeoutMs: config.routing.queueTimeoutMs,
+    requestsPerSequence: config.routing.requestsPerSequence,
+  });
+  app.addHook('onClose', async () => admission.close());
+  const prefixIndex = 'index' in balancer ? (balancer as CacheAwarePolicy).index : null;
+  registerRoutingMetrics(metrics, () =>
+    routingMetricSamples(admission.stats(), prefixIndex?.stats() ?? null),
+  );
   registerOpenAIRoutes(app, {
     fleet: registry,
     config,
     requireScope,
     cloud,
-    balancer: createBalancer(config.balancerMode),
+    balancer,
+    admission,
     onRequestFinished: (finished, request) => {
       capture.record(finished);
       metrics.observe(finished);
@@ -209,6 +230,13 @@ export async function startRouter(
   registerDashboardRoutes(app, { db, registry, capture, logging, cloud, requireScope, requireReader });
   registerCloudMetricsRoute(app, { cloud, requireScope });
   registerMetricsRoute(app, { metrics, requireScope });
+  registerRoutingRoutes(app, {
+    db,
+    requireReader,
+    policy: balancer.name,
+    admission,
+    prefixIndex,
+  });
   registerModelRoutes(app, { models, requireScope });
   registerDashboard(app, { dir: config.env.LLM_ROUTER_DASHBOARD_DIR || undefined, log });
 
@@ -233,6 +261,7 @@ export async function startRouter(
     metricsUrl: metricsListener?.url ?? null,
     logging,
     firstAdmin,
+    admission,
     async close() {
       stopMonitor();
       await metricsListener?.close();

@@ -55,6 +55,7 @@ const ROUTES: RouteCase[] = [
   { method: 'GET', url: '/v0/dashboard/nodes', access: 'reader' },
   { method: 'GET', url: '/v0/dashboard/request-history', access: 'reader' },
   { method: 'GET', url: `/v0/dashboard/metrics/${ID}`, access: 'reader' },
+  { method: 'GET', url: '/v0/dashboard/cache-routing', access: 'reader' },
   { method: 'GET', url: '/v0/dashboard/request-responses', access: 'admin' },
   { method: 'GET', url: `/v0/dashboard/request-responses/${ID}`, access: 'admin' },
   { method: 'GET', url: '/v0/dashboard/request-responses/export', access: 'admin' },
@@ -205,6 +206,7 @@ describe('auth matrix over every route', () => {
         'GET /v0/dashboard/nodes',
         'GET /v0/dashboard/request-history',
         `GET /v0/dashboard/metrics/${ID}`,
+        'GET /v0/dashboard/cache-routing',
       ].sort(),
     );
     // The logout case above ended the shared viewer session: sign in again.

@@ -63,9 +63,34 @@ describe('router configuration', () => {
     expect(legacy.warnings[0]).toContain('LOAD_BALANCER_MODE');
   });
 
+  it('reads the cache_aware mode and the admission queue settings', () => {
+    const config = loadRouterConfig({
+      LLM_ROUTER_LOAD_BALANCER_MODE: 'cache_aware',
+      LLM_ROUTER_QUEUE_MAX: '5',
+      LLM_ROUTER_QUEUE_TIMEOUT: '2.5',
+      LLM_ROUTER_REQUESTS_PER_SEQUENCE: '3',
+      LLM_ROUTER_PREFIX_INDEX_MAX_ENTRIES: '1000',
+      LLM_ROUTER_PREFIX_INDEX_TTL: '30',
+    });
+    expect(config.balancerMode).toBe('cache_aware');
+    expect(config.routing).toEqual({
+      queueMax: 5,
+      queueTimeoutMs: 2500,
+      requestsPerSequence: 3,
+      prefixIndexMaxEntries: 1000,
+      prefixIndexTtlMs: 30_000,
+    });
+    expect(loadRouterConfig({}).routing).toMatchObject({ queueMax: 100, queueTimeoutMs: 60_000 });
+    expect(() => loadRouterConfig({ LLM_ROUTER_QUEUE_MAX: '-1' })).toThrow(/LLM_ROUTER_QUEUE_MAX/);
+    expect(() => loadRouterConfig({ LLM_ROUTER_QUEUE_TIMEOUT: 'soon' })).toThrow(/LLM_ROUTER_QUEUE_TIMEOUT/);
+    expect(() => loadRouterConfig({ LLM_ROUTER_REQUESTS_PER_SEQUENCE: '0' })).toThrow(
+      /LLM_ROUTER_REQUESTS_PER_SEQUENCE/,
+    );
+  });
+
   it('fails at start with a message naming the variable for bad values', () => {
     expect(() => loadRouterConfig({ LLM_ROUTER_LOAD_BALANCER_MODE: 'fastest' })).toThrow(
-      /LLM_ROUTER_LOAD_BALANCER_MODE must be one of auto, metrics, round_robin, least_loaded/,
+      /LLM_ROUTER_LOAD_BALANCER_MODE must be one of auto, metrics, round_robin, least_loaded, cache_aware/,
     );
     expect(() => loadRouterConfig({ LLM_ROUTER_PORT: 'http' })).toThrow(ConfigError);
     expect(() => loadRouterConfig({ LLM_ROUTER_NODE_TIMEOUT: '-5' })).toThrow(/LLM_ROUTER_NODE_TIMEOUT/);

@@ -152,6 +152,9 @@ describe('router /metrics', () => {
 
   it('passes promtool check metrics', async () => {
     const text = await (await scrape({ authorization: `Bearer ${metricsKey}` })).text();
+    // Admission control's queue figures are on the same registry.
+    expect(text).toContain('# TYPE llm_router_queue_rejections_total counter');
+    expect(text).toMatch(/^llm_router_queue_depth\{priority="normal"\} 0$/m);
     const result = await promtoolCheckMetrics(text);
     expect(result.output).toBe('');
     expect(result.code).toBe(0);

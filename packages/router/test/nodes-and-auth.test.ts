@@ -140,6 +140,50 @@ describe('node registration, heartbeats and the auth core', () => {
     expect((await beat()).body.node_status).toBe('online');
   });
 
+  it('keeps per-model sequence load from heartbeats, persisting only when more than the load changes', async () => {
+    const reg = await router.call('POST', '/v0/nodes', { body: gpuNodeRegistration(), headers: asNode() });
+    const id = reg.body.node_id;
+    const model = (busy: number | null, loadedAt: number) => ({
+      id: 'stories260K',
+      ready: true,
+      sequences: 2,
+      busy_sequences: busy,
+      queued_requests: busy === null ? null : 0,
+      queue_limit: 64,
+      loaded_at: loadedAt,
+    });
+    const beat = (busy: number | null, loadedAt: number) =>
+      router.call('POST', '/v0/health', {
+        body: heartbeat(id, { models: [model(busy, loadedAt)] }),
+        headers: { ...asNode(), 'x-node-token': reg.body.node_token },
+      });
+    const stored = async () => {
+      const row = await router.db
+        .selectFrom('nodes')
+        .select('models')
+        .where('id', '=', id)
+        .executeTakeFirst();
+      return JSON.parse(row!.models) as Array<Record<string, unknown>>;
+    };
+    expect((await beat(0, 1000)).status).toBe(200);
+    expect(router.registry.get(id)?.models[0]).toMatchObject({
+      sequences: 2,
+      busy_sequences: 0,
+      loaded_at: 1000,
+    });
+    await waitFor(async () => (await stored())[0]?.loaded_at === 1000);
+    // Null is accepted (a node that cannot tell); a busy count alone is not worth a write.
+    expect((await beat(null, 1000)).status).toBe(200);
+    expect((await beat(2, 1000)).status).toBe(200);
+    expect(router.registry.get(id)?.models[0]?.busy_sequences).toBe(2);
+    // Writes are asynchronous: give one the time it would take, then check none happened.
+    await new Promise((r) => setTimeout(r, 300));
+    expect((await stored())[0]?.busy_sequences).toBe(0);
+    // A reload (new loaded_at) is.
+    expect((await beat(1, 2000)).status).toBe(200);
+    await waitFor(async () => (await stored())[0]?.loaded_at === 2000);
+  });
+
   it('records real heartbeat metrics on the node', async () => {
     const reg = await router.call('POST', '/v0/nodes', { body: gpuNodeRegistration(), headers: asNode() });
     await router.call('POST', '/v0/health', {
@@ -293,9 +337,9 @@ describe('node registration, heartbeats and the auth core', () => {
   });
 });
 
-async function waitFor(predicate: () => boolean, timeoutMs = 5000): Promise<void> {
+async function waitFor(predicate: () => boolean | Promise<boolean>, timeoutMs = 5000): Promise<void> {
   const deadline = Date.now() + timeoutMs;
-  while (!predicate()) {
+  while (!(await predicate())) {
     if (Date.now() > deadline) throw new Error('condition not met in time');
     await new Promise((r) => setTimeout(r, 25));
   }

@@ -12,6 +12,16 @@ export const DEMO_MODEL_NAME = 'LLM Router demo model (random weights, untrained
 
 const HYPER = { embd: 64, heads: 4, headsKv: 4, ff: 128, layers: 2, context: 1024 } as const;
 
+/** Model dimensions; benchmarks build larger models (prefill cost is what they measure). */
+export interface DemoModelShape {
+  embd: number;
+  heads: number;
+  headsKv: number;
+  ff: number;
+  layers: number;
+  context: number;
+}
+
 /** SentencePiece token types (llama.cpp): normal, unknown, control, byte. */
 const TokenType = { normal: 1, unknown: 2, control: 3, byte: 6 } as const;
 
@@ -88,10 +98,12 @@ export interface DemoModelOptions {
   seed?: number;
   /** A Jinja chat template to embed (tests use it to exercise the template path). */
   chatTemplate?: string;
+  /** Dimensions other than the demo's tiny default ones. */
+  shape?: Partial<DemoModelShape>;
 }
 
 export function buildDemoModel(options: DemoModelOptions = {}): Buffer {
-  const { embd, heads, headsKv, ff, layers, context } = HYPER;
+  const { embd, heads, headsKv, ff, layers, context } = { ...HYPER, ...options.shape };
   const controlTokens = options.chatTemplate ? ['<|im_start|>', '<|im_end|>'] : [];
   const vocab = buildVocab(controlTokens);
   const vocabSize = vocab.tokens.length;

@@ -3,6 +3,7 @@
  * generator's token callbacks (what was actually produced), never by re-tokenizing text.
  */
 import { LlamaCompletion, type LlamaContextSequence, type LlamaText, type Token } from 'node-llama-cpp';
+import { reusableTokens, sequenceInput } from './prefix-cache.js';
 import { StopStringMatcher } from './stop-strings.js';
 
 /** llama.cpp's own default; OpenAI's is 1.0, but 0.8 suits small local models better. */
@@ -35,6 +36,8 @@ export interface GenerateOutput {
   completionTokens: number;
   finishReason: 'stop' | 'length';
   seconds: number;
+  /** Prompt tokens already in the sequence's KV cache, not evaluated again. */
+  cachedTokens: number;
 }
 
 /**
@@ -70,6 +73,8 @@ export async function generate(
     text += chunk;
     input.onText?.(chunk);
   };
+  // Measured before the completion adapts the sequence: what it keeps is what it skips.
+  const cachedTokens = reusableTokens(sequence, sequenceInput(sequence.model, input.tokens));
   const completion = new LlamaCompletion({ contextSequence: sequence });
   const started = performance.now();
   let completionTokens = 0;
@@ -104,6 +109,7 @@ export async function generate(
       completionTokens,
       finishReason: hitLength ? 'length' : 'stop',
       seconds: (performance.now() - started) / 1000,
+      cachedTokens,
     };
   } finally {
     input.signal.removeEventListener('abort', onClientAbort);

@@ -77,7 +77,7 @@ function toHistoryItem(message: ChatMessage, index: number): ChatHistoryItem {
 }
 
 /** The beginning token llama.cpp would add; the completion generator always prepends it. */
-function beginningToken(model: LlamaModel): Token | null {
+export function beginningToken(model: LlamaModel): Token | null {
   return model.tokens.shouldPrependBosToken ? model.tokens.bos : null;
 }
 

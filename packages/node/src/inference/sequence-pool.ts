@@ -1,7 +1,9 @@
 /**
  * Fair access to a model's context sequences: a request takes a free sequence or waits in a
  * bounded FIFO queue. A full queue is refused at once (the caller answers 503) rather than
- * letting latency grow without limit.
+ * letting latency grow without limit. Among free sequences the caller may rank them (the node
+ * ranks by how much of the new prompt a sequence already holds in its KV cache, the way
+ * llama.cpp's server picks a slot by prompt similarity).
  */
 export class QueueFullError extends Error {
   constructor(limit: number) {
@@ -52,10 +54,14 @@ export class SequencePool<T> {
     return this.waiters.length;
   }
 
-  acquire(signal?: AbortSignal): Promise<Lease<T>> {
+  /**
+   * Takes the free item `rank` scores highest (ties: the most recently used), or waits for the
+   * next one released (FIFO). Without `rank`, the most recently used free item.
+   */
+  acquire(signal?: AbortSignal, rank?: (item: T) => number): Promise<Lease<T>> {
     if (this.closed) return Promise.reject(new PoolClosedError());
     if (signal?.aborted) return Promise.reject(signal.reason);
-    const item = this.free.pop();
+    const item = this.takeFree(rank);
     if (item !== undefined) return Promise.resolve(this.lease(item));
     if (this.waiters.length >= this.queueLimit) return Promise.reject(new QueueFullError(this.queueLimit));
     return new Promise<Lease<T>>((resolve, reject) => {
@@ -89,6 +95,20 @@ export class SequencePool<T> {
       waiter.reject(new PoolClosedError());
     }
     this.notifyIfIdle();
+  }
+
+  private takeFree(rank?: (item: T) => number): T | undefined {
+    if (!rank || this.free.length < 2) return this.free.pop();
+    let bestIndex = this.free.length - 1;
+    let bestScore = rank(this.free[bestIndex]!);
+    for (let i = this.free.length - 2; i >= 0; i--) {
+      const score = rank(this.free[i]!);
+      if (score > bestScore) {
+        bestScore = score;
+        bestIndex = i;
+      }
+    }
+    return this.free.splice(bestIndex, 1)[0];
   }
 
   private lease(item: T): Lease<T> {

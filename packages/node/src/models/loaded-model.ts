@@ -42,6 +42,9 @@ export interface LoadOptions {
 }
 
 export class LoadedModel {
+  /** When this copy was loaded: the router drops what it assumed about the KV caches when it moves. */
+  readonly loadedAt = Date.now();
+
   private constructor(
     readonly id: string,
     readonly model: LlamaModel,
@@ -54,6 +57,8 @@ export class LoadedModel {
     readonly chatWrapper: ChatWrapper | null,
     readonly capabilities: ModelCapability[],
     readonly embeddings: EmbeddingRunner,
+    /** Requests that may wait for a sequence before the node answers 503. */
+    readonly queueLimit: number,
   ) {}
 
   static async load(llama: Llama, entry: CatalogEntry, options: LoadOptions): Promise<LoadedModel> {
@@ -86,6 +91,7 @@ export class LoadedModel {
         chatWrapper,
         capabilities,
         embeddings,
+        options.queueLimit,
       );
     } catch (error) {
       await model.dispose();

@@ -97,13 +97,25 @@ export class ModelManager {
     return [...this.models.values()].sort((a, b) => a.id.localeCompare(b.id));
   }
 
+  /** What registration and heartbeats report, with each generative model's sequence load. */
   list(): NodeModel[] {
     // An unloaded model is served (loaded on demand), so the router may route to it.
-    return this.all().map((m) => ({
-      id: m.id,
-      ready: m.state === 'ready' || m.state === 'unloaded',
-      capabilities: m.capabilities,
-    }));
+    return this.all().map((m) => {
+      const listed: NodeModel = {
+        id: m.id,
+        ready: m.state === 'ready' || m.state === 'unloaded',
+        capabilities: m.capabilities,
+      };
+      const pool = m.loaded?.pool;
+      if (m.loaded && pool) {
+        listed.sequences = pool.size;
+        listed.busy_sequences = pool.busy;
+        listed.queued_requests = pool.queued;
+        listed.queue_limit = m.loaded.queueLimit;
+        listed.loaded_at = m.loaded.loadedAt;
+      }
+      return listed;
+    });
   }
 
   /**

@@ -26,6 +26,9 @@ export class NodeMetrics {
   totalRequests = 0;
   promptTokens = 0;
   completionTokens = 0;
+  /** Prompt tokens the model evaluated, and those served from a sequence's KV cache instead. */
+  promptTokensEvaluated = 0;
+  promptTokensCached = 0;
   /** Time spent generating, for the tokens-per-second figure. */
   generationSeconds = 0;
   readonly outcomes: Record<Outcome, number> = { success: 0, error: 0, aborted: 0, rejected: 0 };
@@ -72,6 +75,11 @@ export class NodeMetrics {
     TTFT_BUCKETS.forEach((bound, i) => {
       if (seconds <= bound) this.ttft.buckets[i]++;
     });
+  }
+
+  recordPromptCache(evaluated: number, cached: number): void {
+    this.promptTokensEvaluated += evaluated;
+    this.promptTokensCached += cached;
   }
 
   recordGenerationTime(seconds: number): void {

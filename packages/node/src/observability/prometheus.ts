@@ -45,6 +45,18 @@ export function renderPrometheus(s: NodeSnapshot): string {
     [[s.request_duration_seconds_sum]],
   );
   metric('llm_node_prompt_tokens_total', 'counter', 'Prompt tokens read.', [[s.prompt_tokens_total]]);
+  metric(
+    'llm_node_prompt_tokens_evaluated_total',
+    'counter',
+    'Prompt tokens the model evaluated (prefill).',
+    [[s.prompt_tokens_evaluated_total]],
+  );
+  metric(
+    'llm_node_prompt_tokens_cached_total',
+    'counter',
+    "Prompt tokens reused from a sequence's KV cache instead of being evaluated.",
+    [[s.prompt_tokens_cached_total]],
+  );
   metric('llm_node_completion_tokens_total', 'counter', 'Tokens generated.', [[s.tokens_generated_total]]);
   metric(
     'llm_node_tokens_per_second',

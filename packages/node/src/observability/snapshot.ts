@@ -19,6 +19,9 @@ export interface NodeSnapshot {
   rejected_requests: number;
   requests_by_endpoint: Record<string, number>;
   prompt_tokens_total: number;
+  /** Prompt tokens evaluated by the model vs reused from a sequence's KV cache. */
+  prompt_tokens_evaluated_total: number;
+  prompt_tokens_cached_total: number;
   tokens_generated_total: number;
   tokens_per_second: number | null;
   average_response_time_ms: number | null;
@@ -66,6 +69,8 @@ export async function takeSnapshot(services: NodeServices, cpu: CpuSampler): Pro
     rejected_requests: metrics.outcomes.rejected,
     requests_by_endpoint: { ...metrics.byEndpoint },
     prompt_tokens_total: metrics.promptTokens,
+    prompt_tokens_evaluated_total: metrics.promptTokensEvaluated,
+    prompt_tokens_cached_total: metrics.promptTokensCached,
     tokens_generated_total: metrics.completionTokens,
     tokens_per_second:
       metrics.generationSeconds > 0 ? metrics.completionTokens / metrics.generationSeconds : null,

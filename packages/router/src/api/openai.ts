@@ -17,6 +17,7 @@ import {
 } from '@llm-router/protocol';
 import type { FastifyInstance, FastifyReply, FastifyRequest, onRequestAsyncHookHandler } from 'fastify';
 import type { z } from 'zod';
+import type { AdmissionController } from '../admission/controller.js';
 import type { BalancerPolicy } from '../balancer/types.js';
 import { CLOUD_PROVIDERS } from '../cloud/descriptors.js';
 import type { CloudGateway, CloudModelEntry } from '../cloud/types.js';
@@ -48,6 +49,8 @@ export interface OpenAIRouteDeps {
   onRequestFinished?: (finished: FinishedRequest, request: FastifyRequest) => void;
   /** Tests may inject a proxy; by default one is built (and closed with the app). */
   proxy?: NodeProxy;
+  /** Admission control for node requests (router queue); absent means none. */
+  admission?: AdmissionController;
   /** Stored OpenAI Responses; without it `/v1/responses` is not offered. */
   responses?: ResponseStore;
 }
@@ -68,7 +71,9 @@ const isRecord = (value: unknown): value is Record<string, unknown> =>
 
 export function registerOpenAIRoutes(app: FastifyInstance, deps: OpenAIRouteDeps): void {
   const { fleet, cloud } = deps;
-  const proxy = deps.proxy ?? createNodeProxy({ fleet, balancer: deps.balancer, config: deps.config });
+  const proxy =
+    deps.proxy ??
+    createNodeProxy({ fleet, balancer: deps.balancer, config: deps.config, admission: deps.admission });
   if (!deps.proxy) app.addHook('onClose', async () => proxy.close());
   const requireInference = deps.requireScope('api:inference');
   const routing = createInferenceRouting({ ...deps, proxy });

@@ -6,13 +6,39 @@
  */
 import type { BalancerMode } from '../config/config.js';
 import type { FleetNode, RequestOutcome } from '../fleet/types.js';
+import type { PrefixFingerprint } from './prefix-fingerprint.js';
 
 export interface BalancerRequest {
   model: string;
+  /** The prompt's prefix fingerprint (chat and completions), when the policy asked for it. */
+  prefix?: PrefixFingerprint | null;
+  /** A conversation key (the body's `user` or an `x-session-id` header) for node affinity. */
+  affinityKey?: string | null;
+  /** Filled in by policies that explain their choice, for request history. */
+  decision?: RoutingDecision;
+}
+
+/** Why a node was chosen, as request history records it. */
+export interface RoutingDecision {
+  /** Characters of the rendered prompt the chosen node was believed to hold in its KV cache. */
+  matchedPrefixChars: number;
+  /** The chosen node's load (requests in progress) when it was chosen. */
+  nodeLoad: number;
+  reason: 'prefix' | 'affinity' | 'least_loaded';
+  /** What the node then reported reusing (`usage.prompt_tokens_details.cached_tokens`). */
+  cachedTokens?: number;
+}
+
+/** What a node reported about a finished request (from its `usage`). */
+export interface UsageReport {
+  promptTokens: number;
+  cachedTokens: number;
 }
 
 export interface BalancerPolicy {
   readonly name: BalancerMode;
+  /** True when `select` reads `request.prefix`: only then does the request path compute it. */
+  readonly wantsPrefix?: boolean;
   /**
    * Picks one node, or `undefined` when `candidates` is empty. Runs in O(candidates).
    * Failover calls it again with the nodes already tried removed, so repeated calls yield an
@@ -23,6 +49,8 @@ export interface BalancerPolicy {
   onStart?(node: FleetNode): void;
   /** Called once per `onStart`, when that request to `node` is over (streams: after the last byte). */
   onFinish?(node: FleetNode, outcome: RequestOutcome): void;
+  /** Called when the node's reply carried usage (prompt and cached tokens), for drift correction. */
+  onUsage?(node: FleetNode, request: BalancerRequest, report: UsageReport): void;
 }
 
 /** Lets tests pin "now" so metric freshness is deterministic. */

@@ -24,7 +24,24 @@ export const ROUTER_ENV_VARS: Array<[name: string, defaultValue: string, descrip
   [
     'LLM_ROUTER_LOAD_BALANCER_MODE',
     'auto',
-    'auto, metrics, round_robin, least_loaded (also LOAD_BALANCER_MODE)',
+    'auto, metrics, round_robin, least_loaded, cache_aware (also LOAD_BALANCER_MODE)',
+  ],
+  ['LLM_ROUTER_QUEUE_MAX', '100', 'Requests that may wait for a free node at once; beyond it 503 queue_full'],
+  ['LLM_ROUTER_QUEUE_TIMEOUT', '60', 'Seconds a request may wait for a free node before 503 queue_timeout'],
+  [
+    'LLM_ROUTER_REQUESTS_PER_SEQUENCE',
+    '2',
+    'Requests in progress per context sequence a node reports (its capacity per model)',
+  ],
+  [
+    'LLM_ROUTER_PREFIX_INDEX_MAX_ENTRIES',
+    '100000',
+    'cache_aware: hard bound on prefix index entries (~200 B each)',
+  ],
+  [
+    'LLM_ROUTER_PREFIX_INDEX_TTL',
+    '600',
+    'cache_aware: seconds before an unused prefix index entry is dropped',
   ],
   ['LLM_ROUTER_ALLOW_NO_GPU', 'false', 'Accept nodes that report no GPU (CPU-only fleets, tests)'],
   ['LLM_ROUTER_REQUIRE_NODE_APPROVAL', 'false', 'New nodes wait in pending until an admin approves them'],

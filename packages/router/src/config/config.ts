@@ -6,7 +6,7 @@ import { homedir } from 'node:os';
 import { join } from 'node:path';
 import { ConfigError, createEnvReader, type Env, parseBoolean, parseNumber } from './env.js';
 
-export const BALANCER_MODES = ['auto', 'metrics', 'round_robin', 'least_loaded'] as const;
+export const BALANCER_MODES = ['auto', 'metrics', 'round_robin', 'least_loaded', 'cache_aware'] as const;
 export type BalancerMode = (typeof BALANCER_MODES)[number];
 
 /** Model registry and router cache settings (issue 4). */
@@ -25,6 +25,20 @@ export interface ModelsConfig {
   downloadRetries: number;
   /** First retry delay; it doubles per attempt (capped at 60 s). */
   retryBackoffMs: number;
+}
+
+/** Admission control (router queue) and the `cache_aware` policy's prefix index. */
+export interface RoutingConfig {
+  /** Requests that may wait for a free node at once; beyond it 503 queue_full. */
+  queueMax: number;
+  /** How long a request may wait in the queue before 503 queue_timeout. */
+  queueTimeoutMs: number;
+  /** Requests in progress allowed per reported context sequence of a node. */
+  requestsPerSequence: number;
+  /** Hard bound on prefix index entries (cache_aware). */
+  prefixIndexMaxEntries: number;
+  /** Prefix index entries not refreshed for this long are dropped (cache_aware). */
+  prefixIndexTtlMs: number;
 }
 
 export interface RouterConfig {
@@ -55,6 +69,8 @@ export interface RouterConfig {
   idleTimeoutMs: number;
   /** How many nodes one request may try before giving up (failover). */
   maxAttempts: number;
+  /** Admission control and prefix-cache routing (issue 12). */
+  routing: RoutingConfig;
   models: ModelsConfig;
   /**
    * `host:port` of a second listener that serves `/metrics` without auth (for a scraper on a
@@ -127,6 +143,27 @@ export function loadRouterConfig(env: Env = process.env): RouterConfig {
     firstByteTimeoutMs: seconds('LLM_ROUTER_FIRST_BYTE_TIMEOUT', 120),
     idleTimeoutMs: seconds('LLM_ROUTER_IDLE_TIMEOUT', 60),
     maxAttempts: parseNumber('LLM_ROUTER_MAX_ATTEMPTS', read.string('LLM_ROUTER_MAX_ATTEMPTS'), 3, 1),
+    routing: {
+      queueMax: Math.floor(parseNumber('LLM_ROUTER_QUEUE_MAX', read.string('LLM_ROUTER_QUEUE_MAX'), 100)),
+      queueTimeoutMs: seconds('LLM_ROUTER_QUEUE_TIMEOUT', 60),
+      requestsPerSequence: Math.floor(
+        parseNumber(
+          'LLM_ROUTER_REQUESTS_PER_SEQUENCE',
+          read.string('LLM_ROUTER_REQUESTS_PER_SEQUENCE'),
+          2,
+          1,
+        ),
+      ),
+      prefixIndexMaxEntries: Math.floor(
+        parseNumber(
+          'LLM_ROUTER_PREFIX_INDEX_MAX_ENTRIES',
+          read.string('LLM_ROUTER_PREFIX_INDEX_MAX_ENTRIES'),
+          100_000,
+          1,
+        ),
+      ),
+      prefixIndexTtlMs: seconds('LLM_ROUTER_PREFIX_INDEX_TTL', 600),
+    },
     models: {
       dir: expandHome(read.string('LLM_ROUTER_MODELS_DIR') ?? join(dataDir, 'models')),
       concurrency: Math.floor(

@@ -202,7 +202,8 @@ export class NodeRegistry implements FleetView {
       active_requests: input.active_requests,
     });
     const models = input.models ?? input.loaded_models.map((id) => ({ id, ready: true }));
-    const modelsChanged = JSON.stringify(models) !== JSON.stringify(node.models);
+    // Load figures (busy sequences, queue) move with every heartbeat; only the rest is persisted.
+    const modelsChanged = modelsKey(models) !== modelsKey(node.models);
     // An empty list from an old node means "unknown", not "no models" (upstream behaviour).
     if (input.models !== undefined || input.loaded_models.length > 0) node.models = dedupeModels(models);
     node.initializing = input.initializing;
@@ -421,6 +422,13 @@ export class NodeRegistry implements FleetView {
       this.log.error({ err: error, nodeId: node.id }, 'failed to persist node');
     }
   }
+}
+
+/** What identifies a node's model list for persistence: everything but the live load figures. */
+function modelsKey(models: NodeModel[]): string {
+  return JSON.stringify(
+    models.map(({ busy_sequences: _busy, queued_requests: _queued, ...identity }) => identity),
+  );
 }
 
 function dedupeModels(models: NodeModel[]): NodeModel[] {

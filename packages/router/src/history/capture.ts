@@ -13,6 +13,7 @@ import type { FleetView } from '../fleet/types.js';
 import { MinuteCounters } from './minute-counters.js';
 import type { HistoryRecorder, HistoryRow } from './recorder.js';
 import { cappedJson, redactPayloads } from './redact.js';
+import { routingColumns } from './routing-record.js';
 import type { FinishedRequest } from './types.js';
 
 /** Stored response bodies are capped; the history view needs a sample, not every embedding. */
@@ -117,6 +118,7 @@ export class RequestCapture {
       timing_select_ms: roundMs(finished.timing?.selectMs),
       timing_connect_ms: roundMs(finished.timing?.connectMs),
       timing_ttfb_ms: roundMs(finished.timing?.ttfbMs),
+      ...routingColumns(finished),
     };
     this.recorder.record(row);
     this.minutes.add(finished.success, completedAt);

@@ -75,6 +75,10 @@ export function historyToJson(row: RequestHistoryTable, withBodies: boolean) {
       connect_ms: numberOrNull(row.timing_connect_ms),
       ttfb_ms: numberOrNull(row.timing_ttfb_ms),
     },
+    cached_tokens: row.cached_tokens ?? null,
+    prefix_match_chars: row.prefix_match_chars ?? null,
+    node_load: row.node_load ?? null,
+    queue_wait_ms: row.queue_wait_ms ?? null,
   };
   if (!withBodies) return base;
   return { ...base, request_body: parseJson(row.request_body), response_body: parseJson(row.response_body) };
@@ -168,6 +172,10 @@ export const CSV_COLUMNS = [
   'timing_ttfb_ms',
   'error_message',
   'completed_at',
+  'cached_tokens',
+  'prefix_match_chars',
+  'node_load',
+  'queue_wait_ms',
 ] as const;
 
 function csvCell(value: unknown): string {

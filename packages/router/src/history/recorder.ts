@@ -13,7 +13,7 @@ export type HistoryRow = RequestHistoryTable;
 
 const FLUSH_INTERVAL_MS = 250;
 const BATCH_SIZE = 200;
-/** Rows per INSERT statement: 27 columns × 40 rows stays far below every database's parameter limit. */
+/** Rows per INSERT statement (PostgreSQL): 31 columns × 40 rows stays far below every database's parameter limit. */
 const ROWS_PER_STATEMENT = 40;
 /**
  * Rows kept in memory while the database cannot take them. Past this the oldest are dropped
@@ -160,6 +160,10 @@ const HISTORY_COLUMNS = [
   'timing_select_ms',
   'timing_connect_ms',
   'timing_ttfb_ms',
+  'cached_tokens',
+  'prefix_match_chars',
+  'node_load',
+  'queue_wait_ms',
 ] as const satisfies ReadonlyArray<keyof HistoryRow>;
 // A column added to the table but not here fails to compile instead of going unwritten.
 const everyColumnListed: [Exclude<keyof HistoryRow, (typeof HISTORY_COLUMNS)[number]>] extends [never]

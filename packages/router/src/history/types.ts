@@ -6,6 +6,7 @@ import type { InferenceKind, RequestType } from '@llm-router/protocol';
 import type { CloudProviderName } from '../cloud/types.js';
 import type { HttpError } from '../http/errors.js';
 import type { TimingBreakdown } from '../observability/request-timing.js';
+import type { RoutingRecord } from './routing-record.js';
 
 /**
  * Why one node attempt did not produce the reply. `connect`, `timeout` and `upstream` (a 5xx
@@ -20,7 +21,7 @@ export interface AttemptFailure {
 }
 
 /** What a backend reports after it answered (or failed to answer) one request. */
-export interface InferenceResult {
+export interface InferenceResult extends RoutingRecord {
   /** The node that served it (on failure the last node tried); null for cloud or no node. */
   nodeId: string | null;
   /** Set when a cloud provider served the request. */

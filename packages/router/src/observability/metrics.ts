@@ -174,6 +174,23 @@ export class RouterMetrics {
     });
   }
 
+  /** A counter kept by another module (its running total is read at every scrape). */
+  registerCounter(spec: GaugeSpec): void {
+    new Counter({
+      name: spec.name,
+      help: spec.help,
+      labelNames: spec.labelNames ?? [],
+      registers: [this.registry],
+      collect() {
+        this.reset();
+        for (const { value, labels } of spec.collect()) {
+          if (labels) this.inc(labels, value);
+          else this.inc(value);
+        }
+      },
+    });
+  }
+
   private modelLabel(finished: FinishedRequest): string {
     if (!finished.nodeId && !finished.cloudProvider) return 'none';
     if (this.models.has(finished.model)) return finished.model;

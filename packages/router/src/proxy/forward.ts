@@ -1,14 +1,18 @@
 /**
- * Forwarding with failover: ask the balancer for a node, try it, and on a connect error, a 5xx
- * or a timeout before anything reached the client, ask again without the nodes already tried,
- * up to `maxAttempts` nodes. The router's in-flight count on each node is held for exactly the
- * life of each attempt (for a stream, until its last byte).
+ * Forwarding with failover: wait for admission (some node has room, see admission/), ask the
+ * balancer for a node, try it, and on a connect error, a 5xx or a timeout before anything
+ * reached the client, ask again without the nodes already tried, up to `maxAttempts` nodes.
+ * The router's in-flight count on each node is held for exactly the life of each attempt (for
+ * a stream, until its last byte).
  */
 import { INFERENCE_PATHS } from '@llm-router/protocol';
 import type { FastifyRequest } from 'fastify';
 import type { Dispatcher } from 'undici';
+import type { AdmissionController, AdmissionTicket } from '../admission/controller.js';
+import { affinityKey, requestPriority } from '../admission/request-hints.js';
 import type { Backend, BackendRequest } from '../backends.js';
-import type { BalancerPolicy } from '../balancer/types.js';
+import { fingerprintRequest } from '../balancer/prefix-fingerprint.js';
+import type { BalancerPolicy, BalancerRequest } from '../balancer/types.js';
 import type { RouterConfig } from '../config/config.js';
 import type { FleetView } from '../fleet/types.js';
 import type { AttemptFailure, InferenceResult } from '../history/types.js';
@@ -30,11 +34,15 @@ export interface NodeProxyOptions {
   config: ProxyConfig;
   /** Defaults to a pooled keep-alive Agent built from `config.connectTimeoutMs`. */
   dispatcher?: Dispatcher;
+  /** Admission control; without it every request is sent at once (nodes queue or refuse). */
+  admission?: AdmissionController;
 }
 
 export type ForwardInput = Pick<BackendRequest, 'kind' | 'model' | 'request' | 'reply' | 'channel'> & {
   /** The client's request bytes, forwarded unchanged. */
   body: Buffer;
+  /** What the balancer reads about the request beyond its model (prefix, affinity). */
+  routing?: BalancerRequest;
 };
 
 /** The node fleet as a backend: `forward` sends the client's bytes, with failover. */
@@ -95,16 +103,52 @@ export function createNodeProxy(options: NodeProxyOptions): NodeProxy {
     const channel = input.channel ?? new NativeChannel(reply);
     const failures: AttemptFailure[] = [];
     const tried = new Set<string>();
+    const routing: BalancerRequest = input.routing ?? { model };
+    // Sequences bound generation; a node embeds on its own context, outside that capacity.
+    const admission = input.kind === 'embeddings' ? undefined : options.admission;
+    let ticket = null as AdmissionTicket | null;
     try {
+      const priority = admission ? requestPriority(input.request) : 'normal';
+      /** Waits for room on a node not tried yet; a failure result when refused or abandoned. */
+      const admit = async (asRetry: boolean): Promise<InferenceResult | null> => {
+        if (!admission) return null;
+        ticket?.release();
+        try {
+          // A retry has waited once already: it goes ahead of new requests.
+          ticket = await admission.admit(
+            model,
+            asRetry ? 'high' : priority,
+            clientGone.signal,
+            (id) => !tried.has(id),
+          );
+          return null;
+        } catch (error) {
+          if (clientGone.signal.aborted)
+            return clientClosedResult(input, failures, [...tried].at(-1) ?? null);
+          if (!(error instanceof HttpError)) throw error;
+          return failedResult([...tried].at(-1) ?? null, error, failures);
+        }
+      };
+      const refused = await admit(false);
+      if (refused) return refused;
       while (tried.size < maxAttempts && !clientGone.signal.aborted) {
         const selectStartedAt = performance.now();
         const available = fleet.candidatesFor(model);
-        const candidates = tried.size === 0 ? available : available.filter((node) => !tried.has(node.id));
-        const node = balancer.select(candidates, { model });
+        const untried = tried.size === 0 ? available : available.filter((node) => !tried.has(node.id));
+        const candidates = admission ? untried.filter((node) => admission.hasRoom(node, model)) : untried;
+        if (candidates.length === 0 && untried.length > 0 && admission) {
+          // Failing over onto nodes that are all full: wait for room like any request.
+          const stop = await admit(true);
+          if (stop) return stop;
+          continue;
+        }
+        const node = balancer.select(candidates, routing);
         input.request.timing?.addSelect(performance.now() - selectStartedAt);
         if (!node) break;
         tried.add(node.id);
         fleet.beginRequest(node.id);
+        admission?.begin(node.id, model);
+        ticket?.release();
         balancer.onStart?.(node);
         const attemptStartedAt = performance.now();
         let outcome: AttemptOutcome | undefined;
@@ -128,6 +172,7 @@ export function createNodeProxy(options: NodeProxyOptions): NodeProxy {
             (outcome.replied ? !outcome.reply.nodeFailed : outcome.failure.kind === 'client_closed');
           const finished = { success: nodeOk, latencyMs: performance.now() - attemptStartedAt };
           fleet.endRequest(node.id, finished);
+          admission?.end(node.id, model);
           balancer.onFinish?.(node, finished);
         }
         if (outcome.replied) {
@@ -138,6 +183,12 @@ export function createNodeProxy(options: NodeProxyOptions): NodeProxy {
             timeToFirstTokenMs,
             ...reply
           } = outcome.reply;
+          if (usage?.cachedTokens !== undefined && usage.promptTokens !== undefined) {
+            balancer.onUsage?.(node, routing, {
+              promptTokens: usage.promptTokens,
+              cachedTokens: usage.cachedTokens,
+            });
+          }
           return {
             nodeId: node.id,
             ...reply,
@@ -146,22 +197,18 @@ export function createNodeProxy(options: NodeProxyOptions): NodeProxy {
             timeToFirstTokenMs: reply.streamed ? (timeToFirstTokenMs ?? undefined) : undefined,
             failedAttempts: failures,
             failure: null,
+            cachedTokens: usage?.cachedTokens,
+            prefixMatchChars: routing.decision?.matchedPrefixChars,
+            nodeLoad: routing.decision?.nodeLoad,
+            queueWaitMs: ticket?.queued ? ticket.waitedMs : undefined,
           };
         }
         failures.push(outcome.failure);
       }
       if (clientGone.signal.aborted) return clientClosedResult(input, failures, [...tried].at(-1) ?? null);
-      const error = exhaustedError(model, failures);
-      return {
-        nodeId: [...tried].at(-1) ?? null,
-        status: error.status,
-        success: false,
-        errorMessage: error.message,
-        streamed: false,
-        failedAttempts: failures,
-        failure: error,
-      };
+      return failedResult([...tried].at(-1) ?? null, exhaustedError(model, failures), failures);
     } finally {
+      ticket?.release();
       clientGone.dispose();
     }
   }
@@ -177,8 +224,26 @@ export function createNodeProxy(options: NodeProxyOptions): NodeProxy {
         request,
         reply,
         channel,
+        routing: {
+          model,
+          // Only a policy that reads the prefix pays for hashing the prompt.
+          prefix: balancer.wantsPrefix && kind !== 'embeddings' ? fingerprintRequest(body) : null,
+          affinityKey: affinityKey(request, body),
+        },
       }),
     close: () => dispatcher.close(),
+  };
+}
+
+function failedResult(nodeId: string | null, error: HttpError, failures: AttemptFailure[]): InferenceResult {
+  return {
+    nodeId,
+    status: error.status,
+    success: false,
+    errorMessage: error.message,
+    streamed: false,
+    failedAttempts: failures,
+    failure: error,
   };
 }
 

@@ -194,6 +194,15 @@ const migrations: Record<string, Migration> = {
       await db.schema.createIndex('responses_created_at').on('responses').column('created_at').execute();
     },
   },
+  '0006_routing_decisions': {
+    async up(db: Kysely<unknown>) {
+      // Prefix-cache routing and admission control (issue 12): what the router decided and
+      // what the node reported. Null for rows from before, cloud requests and embeddings.
+      for (const column of ['cached_tokens', 'prefix_match_chars', 'node_load', 'queue_wait_ms']) {
+        await db.schema.alterTable('request_history').addColumn(column, 'integer').execute();
+      }
+    },
+  },
   '0007_request_tracing': {
     async up(db: Kysely<unknown>) {
       // Issue 11: the request id and trace a row belongs to, and where its time went

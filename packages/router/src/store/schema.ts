@@ -135,6 +135,14 @@ export interface RequestHistoryTable {
   timing_select_ms: number | null;
   timing_connect_ms: number | null;
   timing_ttfb_ms: number | null;
+  /** Prompt tokens the node served from its KV cache (`usage.prompt_tokens_details.cached_tokens`). */
+  cached_tokens: number | null;
+  /** Characters of the prompt the chosen node was believed to hold (cache_aware routing). */
+  prefix_match_chars: number | null;
+  /** Requests in progress on the chosen node when it was chosen (cache_aware routing). */
+  node_load: number | null;
+  /** Time spent in the router's admission queue, when the request had to wait. */
+  queue_wait_ms: number | null;
 }
 
 /** A model registered from Hugging Face (issue 4). `id` is the repo id, lowercased. */

@@ -7,6 +7,8 @@
 export interface TokenUsage {
   promptTokens?: number;
   completionTokens?: number;
+  /** `prompt_tokens_details.cached_tokens`: prompt tokens served from a KV/prompt cache. */
+  cachedTokens?: number;
 }
 
 const USAGE_KEY = Buffer.from('"usage"');
@@ -27,6 +29,8 @@ export function readUsage(value: unknown): TokenUsage | null {
   const completion = usage.completion_tokens ?? usage.output_tokens;
   if (typeof prompt === 'number') out.promptTokens = prompt;
   if (typeof completion === 'number') out.completionTokens = completion;
+  const details = usage.prompt_tokens_details as Record<string, unknown> | null | undefined;
+  if (typeof details?.cached_tokens === 'number') out.cachedTokens = details.cached_tokens;
   return out.promptTokens === undefined && out.completionTokens === undefined ? null : out;
 }
 

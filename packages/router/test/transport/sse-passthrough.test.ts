@@ -80,6 +80,7 @@ describe('extractUsageFromJson', () => {
     expect(extractUsageFromJson(Buffer.from(JSON.stringify(body)))).toEqual({
       promptTokens: 1,
       completionTokens: 1,
+      cachedTokens: 0,
     });
     const onlyInText = { choices: [{ message: { content: '"usage": {"prompt_tokens": 9}' } }] };
     expect(extractUsageFromJson(Buffer.from(JSON.stringify(onlyInText)))).toBeNull();

@@ -5,6 +5,7 @@
  */
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { generate, type SamplingOptions } from '../../inference/generate.js';
+import { sequenceInput, sequenceRank } from '../../inference/prefix-cache.js';
 import type { RenderedPrompt } from '../../inference/prompt.js';
 import { QueueFullError } from '../../inference/sequence-pool.js';
 import type { LoadedModel } from '../../models/loaded-model.js';
@@ -17,6 +18,8 @@ export interface Usage {
   prompt_tokens: number;
   completion_tokens: number;
   total_tokens: number;
+  /** OpenAI's field: prompt tokens served from the KV cache instead of being evaluated. */
+  prompt_tokens_details: { cached_tokens: number };
 }
 
 export interface ChoiceResult {
@@ -71,12 +74,19 @@ export async function runGeneration(
   const pool = job.loaded.pool!;
   let lease: Awaited<ReturnType<typeof pool.acquire>>;
   try {
-    lease = await pool.acquire(scope.signal);
+    // The free sequence already holding the longest prefix of the (first) prompt serves it.
+    const first = sequenceInput(job.loaded.model, job.prompts[0]?.prompt.tokens ?? []);
+    lease = await pool.acquire(scope.signal, (sequence) => sequenceRank(sequence, first));
   } catch (error) {
     scope.end(error instanceof QueueFullError ? 'rejected' : scope.aborted ? 'aborted' : 'error');
     throw scope.aborted ? stoppedEarly() : error;
   }
-  const usage: Usage = { prompt_tokens: 0, completion_tokens: 0, total_tokens: 0 };
+  const usage: Usage = {
+    prompt_tokens: 0,
+    completion_tokens: 0,
+    total_tokens: 0,
+    prompt_tokens_details: { cached_tokens: 0 },
+  };
   const choices: ChoiceResult[] = [];
   const sse = job.stream ? new SseWriter(reply, request.url) : null;
   try {
@@ -100,6 +110,8 @@ export async function runGeneration(
       });
       usage.prompt_tokens += promptTokens;
       usage.completion_tokens += result.completionTokens;
+      usage.prompt_tokens_details.cached_tokens += result.cachedTokens;
+      services.metrics.recordPromptCache(promptTokens - result.cachedTokens, result.cachedTokens);
       services.metrics.recordGenerationTime(result.seconds);
       choices.push({ text: sse ? '' : trim(result.text), finishReason: result.finishReason });
       sse?.send(job.shape.finish(index, result.finishReason));
@@ -110,7 +122,9 @@ export async function runGeneration(
         model: job.loaded.id,
         endpoint: job.endpoint,
         stream: job.stream,
-        ...usage,
+        prompt_tokens: usage.prompt_tokens,
+        completion_tokens: usage.completion_tokens,
+        cached_tokens: usage.prompt_tokens_details.cached_tokens,
         finish: choices.map((c) => c.finishReason),
       },
       'generation finished',

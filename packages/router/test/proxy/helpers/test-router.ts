@@ -4,6 +4,7 @@
  */
 import OpenAI from 'openai';
 import pino from 'pino';
+import type { AdmissionController } from '../../../src/admission/controller.js';
 import { type FinishedRequest, registerOpenAIRoutes } from '../../../src/api/openai.js';
 import { createBalancer } from '../../../src/balancer/index.js';
 import type { BalancerPolicy } from '../../../src/balancer/types.js';
@@ -29,6 +30,7 @@ export interface TestRouterOptions {
   principal?: Principal;
   /** Defaults to a guard that lets every request through as `principal`. */
   requireScope?: RequireScope;
+  admission?: AdmissionController;
   /** Offers `/v1/responses` with this store. */
   responses?: ResponseStore;
 }
@@ -64,6 +66,7 @@ export async function startTestRouter(options: TestRouterOptions): Promise<TestR
     cloud: options.cloud,
     balancer: options.balancer ?? createBalancer('round_robin'),
     onRequestFinished: (request) => finished.push(request),
+    admission: options.admission,
     responses: options.responses,
   });
   await app.listen({ host: '127.0.0.1', port: 0 });

@@ -17,6 +17,12 @@ export interface StoredResponse {
   response: Record<string, unknown>;
 }
 
+/**
+ * Ids we store (`resp_…`, and OpenAI's own for `openai:` passthrough) are word characters; any
+ * other id cannot exist, and PostgreSQL would refuse some (NUL) as a query parameter.
+ */
+const STORABLE_ID = /^[\w-]{1,256}$/;
+
 export class ResponseStore {
   constructor(private readonly db: RouterDatabase) {}
 
@@ -36,6 +42,7 @@ export class ResponseStore {
   }
 
   async get(id: string, owner: string): Promise<StoredResponse | undefined> {
+    if (!STORABLE_ID.test(id)) return undefined;
     const row = await this.db
       .selectFrom('responses')
       .selectAll()
@@ -56,6 +63,7 @@ export class ResponseStore {
 
   /** True when a response of this owner was deleted. */
   async delete(id: string, owner: string): Promise<boolean> {
+    if (!STORABLE_ID.test(id)) return false;
     const result = await this.db
       .deleteFrom('responses')
       .where('id', '=', id)

@@ -85,6 +85,21 @@ describe('Messages and Responses over the node seam', () => {
     expect(await store.get(response.id, 'key:key-123')).toBeUndefined();
   });
 
+  it('answers 404 for ids no response can have (NUL, spaces) instead of passing them to the database', async () => {
+    for (const id of ['%00', 'resp%20x', 'a'.repeat(300)]) {
+      const got = await fetch(`${router.url}/v1/responses/${id}`, {
+        headers: { authorization: 'Bearer sk-test' },
+      });
+      expect(got.status).toBe(404);
+      expect((await got.json()).error.type).toBe('invalid_request_error');
+      const deleted = await fetch(`${router.url}/v1/responses/${id}`, {
+        method: 'DELETE',
+        headers: { authorization: 'Bearer sk-test' },
+      });
+      expect(deleted.status).toBe(404);
+    }
+  });
+
   it('answers in the endpoint shape when every node fails', async () => {
     useNodes(refused);
     const error = await anthropic.messages

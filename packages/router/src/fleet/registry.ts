@@ -264,6 +264,8 @@ export class NodeRegistry implements FleetView {
       updatedAt: heartbeat.lastSeen,
     };
     this.applyReadiness(node, heartbeat.lastSeen);
+    // Its models and state may have changed: routing must not use a stale candidate list.
+    this.fleetChanged();
   }
 
   /** The node a token was issued to, if any (node tokens may read `/v1/models`). */

@@ -80,7 +80,8 @@ export function createAutoPolicy(options: BalancerOptions = {}): BalancerPolicy 
     for (let i = 0; i < candidates.length; i++) {
       const node = candidates[i] as FleetNode;
       if (coolOnly && !isCpuCool(node)) continue;
-      const active = combinedActive(node, at);
+      // Every candidate is known fresh in the cool tier, so its heartbeat count always counts.
+      const active = coolOnly ? node.stats.inFlight + node.metrics.activeRequests : combinedActive(node, at);
       let better = best === undefined || active < bestActive;
       if (!better && active === bestActive) {
         const order = tieBreak(node, best as FleetNode);

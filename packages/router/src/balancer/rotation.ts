@@ -16,7 +16,7 @@ export class RoundRobinClock {
   private tick = 0;
 
   /** Lower goes first: 0 for never picked, else the tick of the last pick. */
-  private rank(node: FleetNode): number {
+  rank(node: FleetNode): number {
     return this.lastPicked.get(node.id) ?? 0;
   }
 

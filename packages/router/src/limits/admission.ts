@@ -79,36 +79,50 @@ const CODES: Record<LimitKind, string> = {
 };
 
 export function registerLimitAdmission(app: FastifyInstance, deps: AdmissionDeps): void {
-  app.addHook('preHandler', async (request: FastifyRequest, reply: FastifyReply) => {
-    if (request.method !== 'POST' || !request.principal) return;
+  // A callback hook, not an async one: every request passes here, and one without limits
+  // (the usual case) should not pay for a promise and the extra turns Fastify gives it.
+  app.addHook('preHandler', (request: FastifyRequest, reply: FastifyReply, done: (error?: Error) => void) => {
+    if (request.method !== 'POST' || !request.principal) return done();
     const endpoint = inferenceEndpointFor(request.url.split('?')[0] as string);
-    if (!endpoint) return;
-    const limits = deps.limitsFor(request.principal);
-    if (!limits) return;
-    const body = request.body;
-    const model = isRecord(body) && typeof body.model === 'string' ? body.model : '';
-    const reserve = tokensToReserve(endpoint.kind, body, request.rawBody?.length ?? 0);
-    try {
-      request.limitAdmission = await deps.limiter.admit(subjectOf(request.principal), limits, model, reserve);
-    } catch (error) {
-      if (!(error instanceof LimitExceeded)) throw error;
-      throw new HttpError(429, error.message, CODES[error.kind], null, {
-        'retry-after': String(Math.ceil(error.retryAfterMs / 1000)),
-        ...rateLimitHeaders(error.state),
-      });
-    }
-    // Set on the reply so they survive the proxy's hijack (it copies the reply's headers).
-    reply.headers(rateLimitHeaders(request.limitAdmission.state));
-    // A request that ends without being recorded (a route failing before it forwards) must not
-    // hold its concurrency slot forever: release it, keeping the reservation, a while after.
-    const admission = request.limitAdmission;
-    reply.raw.once('close', () => {
-      setTimeout(() => {
-        if (request.limitAdmission !== admission) return;
-        request.limitAdmission = undefined;
-        admission.settle(null).catch(() => {});
-      }, ORPHAN_SETTLE_MS).unref();
+    if (!endpoint) return done();
+    const principal = request.principal;
+    const limits = deps.limitsFor(principal);
+    if (!limits) return done();
+    admit(deps, request, reply, principal, endpoint.kind, limits).then(() => done(), done);
+  });
+}
+
+async function admit(
+  deps: AdmissionDeps,
+  request: FastifyRequest,
+  reply: FastifyReply,
+  principal: Principal,
+  kind: string,
+  limits: Limits,
+): Promise<void> {
+  const body = request.body;
+  const model = isRecord(body) && typeof body.model === 'string' ? body.model : '';
+  const reserve = tokensToReserve(kind, body, request.rawBody?.length ?? 0);
+  try {
+    request.limitAdmission = await deps.limiter.admit(subjectOf(principal), limits, model, reserve);
+  } catch (error) {
+    if (!(error instanceof LimitExceeded)) throw error;
+    throw new HttpError(429, error.message, CODES[error.kind], null, {
+      'retry-after': String(Math.ceil(error.retryAfterMs / 1000)),
+      ...rateLimitHeaders(error.state),
     });
+  }
+  // Set on the reply so they survive the proxy's hijack (it copies the reply's headers).
+  reply.headers(rateLimitHeaders(request.limitAdmission.state));
+  // A request that ends without being recorded (a route failing before it forwards) must not
+  // hold its concurrency slot forever: release it, keeping the reservation, a while after.
+  const admission = request.limitAdmission;
+  reply.raw.once('close', () => {
+    setTimeout(() => {
+      if (request.limitAdmission !== admission) return;
+      request.limitAdmission = undefined;
+      admission.settle(null).catch(() => {});
+    }, ORPHAN_SETTLE_MS).unref();
   });
 }
 

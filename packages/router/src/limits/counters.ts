@@ -5,8 +5,9 @@
  * re-checks its WHERE after a concurrent writer commits, so routers sharing the database never
  * admit past a limit (no read-then-write). SQLite runs transactions one at a time.
  */
-import { sql } from 'kysely';
+
 import type { RouterDatabase } from '../store/database.js';
+import { sql } from '../store/kysely-runtime.js';
 
 export interface CounterCharge {
   /** e.g. `rpm`, `tokens_per_day`, `tpm:model-name`. */

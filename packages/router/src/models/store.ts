@@ -2,8 +2,9 @@
  * Persistence for the model registry: rows of `models`, `model_files` and `model_tasks`
  * mapped to records, and the monotonic `models_version` counter.
  */
-import { sql } from 'kysely';
+
 import type { RouterDatabase } from '../store/database.js';
+import { sql } from '../store/kysely-runtime.js';
 import type { ModelFilesTable, ModelsTable, ModelTasksTable } from '../store/schema.js';
 import type { QuantLabel } from './quant.js';
 import type { GgufPolicy } from './selection.js';

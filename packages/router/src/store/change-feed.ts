@@ -6,9 +6,10 @@
  * replicas poll (the only channel on SQLite, and a safety net for notifications lost while a
  * LISTEN connection was down).
  */
-import { sql } from 'kysely';
+
 import type pg from 'pg';
 import { isPostgres, type RouterDatabase } from './database.js';
+import { sql } from './kysely-runtime.js';
 
 const CHANNEL = 'llm_router';
 const POLL_MS = 500;

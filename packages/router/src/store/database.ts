@@ -5,7 +5,14 @@
 import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import SQLite from 'better-sqlite3';
-import { Kysely, Migrator, PostgresAdapter, PostgresDialect, SqliteDialect } from 'kysely';
+import type { Kysely } from 'kysely';
+import {
+  Kysely as KyselyRuntime,
+  Migrator,
+  PostgresAdapter,
+  PostgresDialect,
+  SqliteDialect,
+} from './kysely-runtime.js';
 import { migrationProvider } from './migrations.js';
 import type { Database } from './schema.js';
 
@@ -40,7 +47,7 @@ function openSqlite(path: string): RouterDatabase {
   sqlite.pragma('synchronous = NORMAL');
   sqlite.pragma('foreign_keys = ON');
   sqlite.pragma('busy_timeout = 5000');
-  const db = new Kysely<Database>({ dialect: new SqliteDialect({ database: sqlite }) });
+  const db = new KyselyRuntime<Database>({ dialect: new SqliteDialect({ database: sqlite }) });
   sqliteHandles.set(db, sqlite);
   return db;
 }
@@ -56,7 +63,7 @@ async function openPostgres(url: string): Promise<RouterDatabase> {
   // database goes away) is dropped by the pool and the next query reconnects; without a
   // listener, pg re-emits that error on the pool and it would crash the process.
   pool.on('error', () => {});
-  return new Kysely<Database>({ dialect: new PostgresDialect({ pool }) });
+  return new KyselyRuntime<Database>({ dialect: new PostgresDialect({ pool }) });
 }
 
 async function migrateToLatest(db: RouterDatabase): Promise<void> {

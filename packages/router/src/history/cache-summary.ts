@@ -3,8 +3,9 @@
  * reusing part of the prompt (`cached_tokens > 0`), and what share of prompt tokens it skipped.
  * Only node-served generation requests whose reply carried usage count towards the rates.
  */
-import { sql } from 'kysely';
+
 import type { RouterDatabase } from '../store/database.js';
+import { sql } from '../store/kysely-runtime.js';
 
 export interface CacheHitRow {
   node_id: string;

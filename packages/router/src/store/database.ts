@@ -63,6 +63,10 @@ async function openPostgres(url: string): Promise<RouterDatabase> {
   // database goes away) is dropped by the pool and the next query reconnects; without a
   // listener, pg re-emits that error on the pool and it would crash the process.
   pool.on('error', () => {});
+  // The same for a connection that dies while checked out but between two queries (inside a
+  // transaction, say): pg emits 'error' on that client, where the pool listens only while it is
+  // idle. Its next query fails instead, and the pool discards it on release.
+  pool.on('connect', (client) => client.on('error', () => {}));
   return new KyselyRuntime<Database>({ dialect: new PostgresDialect({ pool }) });
 }
 

@@ -116,6 +116,10 @@ it('reconnects after a PostgreSQL restart under load and loses nothing it acknow
   while (acknowledged.length < acknowledgedAtRestart + 5 && Date.now() < deadline)
     await new Promise((resolve) => setTimeout(resolve, 100));
   stop = true;
+  await Promise.allSettled(loops);
+  // A router that died while the database was away: fail with what it printed.
+  expect(router.child.exitCode, router.output().slice(-4000)).toBeNull();
+  expect(router.child.signalCode, router.output().slice(-4000)).toBeNull();
   await Promise.all(loops);
 
   expect(chats.ok).toBeGreaterThan(chatsBeforeRestart);

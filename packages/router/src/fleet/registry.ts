@@ -10,6 +10,7 @@ import { newNodeToken, sha256Hex } from '../auth/secrets.js';
 import type { RouterDatabase } from '../store/database.js';
 import type { NodesTable } from '../store/schema.js';
 import { MetricsRing, type MetricsSample } from './metrics-ring.js';
+import { emptyMetrics, emptyStats, fromRow, toRow } from './node-row.js';
 import { type FleetNode, type FleetView, nodeHasReadyModel, type RequestOutcome } from './types.js';
 
 export type RegisterInput = z.output<typeof RegisterNodeRequestSchema>;
@@ -29,28 +30,6 @@ export interface RegistryOptions {
   /** New nodes wait in `pending` until an admin approves them. */
   requireApproval: boolean;
 }
-
-const emptyMetrics = (): FleetNode['metrics'] => ({
-  cpuUsage: null,
-  memoryUsage: null,
-  gpuUsage: null,
-  gpuMemoryUsage: null,
-  gpuMemoryTotalMb: null,
-  gpuMemoryUsedMb: null,
-  gpuTemperature: null,
-  gpuCapabilityScore: null,
-  activeRequests: 0,
-  averageResponseTimeMs: null,
-  updatedAt: null,
-});
-
-const emptyStats = (): FleetNode['stats'] => ({
-  inFlight: 0,
-  totalAssigned: 0,
-  successes: 0,
-  failures: 0,
-  latencySumMs: 0,
-});
 
 /** A node is ready for traffic once it reports every model loaded and is not initializing. */
 function isReady(node: FleetNode): boolean {
@@ -440,62 +419,4 @@ function dedupeModels(models: NodeModel[]): NodeModel[] {
     if (id) byId.set(id, { ...m, id });
   }
   return [...byId.values()];
-}
-
-function toRow(node: FleetNode, tokenHash: string): NodesTable {
-  return {
-    id: node.id,
-    machine_name: node.machineName,
-    ip_address: node.ipAddress,
-    base_url: node.baseUrl,
-    runtime_version: node.runtimeVersion,
-    runtime_port: node.runtimePort,
-    node_api_port: node.nodeApiPort,
-    status: node.status,
-    registered_at: node.registeredAt,
-    last_seen: node.lastSeen,
-    online_since: node.onlineSince,
-    gpu_available: node.gpuAvailable ? 1 : 0,
-    gpu_devices: JSON.stringify(node.gpuDevices),
-    gpu_count: node.gpuCount,
-    gpu_model: node.gpuModel,
-    supported_runtimes: JSON.stringify(node.supportedRuntimes),
-    models: JSON.stringify(node.models),
-    custom_name: node.customName,
-    tags: JSON.stringify(node.tags),
-    notes: node.notes,
-    token_hash: tokenHash,
-    approved: node.approved ? 1 : 0,
-  };
-}
-
-function fromRow(row: NodesTable): FleetNode {
-  return {
-    id: row.id,
-    machineName: row.machine_name,
-    ipAddress: row.ip_address,
-    baseUrl: row.base_url,
-    runtimeVersion: row.runtime_version,
-    runtimePort: row.runtime_port,
-    nodeApiPort: row.node_api_port,
-    status: 'offline',
-    approved: row.approved === 1,
-    registeredAt: Number(row.registered_at),
-    lastSeen: Number(row.last_seen),
-    onlineSince: null,
-    gpuAvailable: row.gpu_available === 1,
-    gpuDevices: JSON.parse(row.gpu_devices),
-    gpuCount: row.gpu_count,
-    gpuModel: row.gpu_model,
-    supportedRuntimes: JSON.parse(row.supported_runtimes),
-    models: JSON.parse(row.models),
-    initializing: false,
-    readyModels: null,
-    modelDownloads: [],
-    metrics: emptyMetrics(),
-    stats: emptyStats(),
-    customName: row.custom_name,
-    tags: JSON.parse(row.tags),
-    notes: row.notes,
-  };
 }

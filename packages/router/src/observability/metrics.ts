@@ -159,24 +159,17 @@ export class RouterMetrics {
 
   /** Adds a gauge whose values are read at every scrape (for queues, caches, pools elsewhere). */
   registerGauge(spec: GaugeSpec): void {
-    new Gauge({
-      name: spec.name,
-      help: spec.help,
-      labelNames: spec.labelNames ?? [],
-      registers: [this.registry],
-      collect() {
-        this.reset();
-        for (const { value, labels } of spec.collect()) {
-          if (labels) this.set(labels, value);
-          else this.set(value);
-        }
-      },
-    });
+    this.registerCollected(Gauge, spec);
   }
 
   /** A counter kept by another module (its running total is read at every scrape). */
   registerCounter(spec: GaugeSpec): void {
-    new Counter({
+    this.registerCollected(Counter, spec);
+  }
+
+  /** Both kinds start from zero at each scrape, so `inc` by the value sets it. */
+  private registerCollected(Metric: typeof Gauge | typeof Counter, spec: GaugeSpec): void {
+    new (Metric as typeof Counter)({
       name: spec.name,
       help: spec.help,
       labelNames: spec.labelNames ?? [],

@@ -56,6 +56,11 @@ export const ROUTER_ENV_VARS: Array<[name: string, defaultValue: string, descrip
   ['LLM_ROUTER_IDLE_TIMEOUT', '60', 'Seconds allowed between two chunks of a streamed answer'],
   ['LLM_ROUTER_MAX_ATTEMPTS', '3', 'Nodes one request may try before the router gives up'],
   ['LLM_ROUTER_METRICS_ADDR', '(off)', 'host:port of a second listener serving /metrics without auth'],
+  [
+    'LLM_ROUTER_DASHBOARD_DIR',
+    'packages/router/public',
+    'The built dashboard served at /dashboard and /playground',
+  ],
   ['LLM_ROUTER_MODELS_DIR', '~/.llm-router/models', 'Router cache of registered models (<data dir>/models)'],
   ['LLM_ROUTER_CONVERT_CONCURRENCY', '2', 'Model cache tasks (downloads, quantization) run at once'],
   ['LLM_ROUTER_MODEL_DOWNLOAD_RETRIES', '5', 'Retries per model file after a transient download error'],

@@ -115,6 +115,7 @@ export async function startRouter(
   changes.on('api_keys', () => {
     apiKeys.reload().catch((error) => log.warn({ err: error }, 'reloading API keys failed'));
   });
+  models.followReplicas(changes);
   apiKeys.onChange = () => {
     changes.notify('api_keys').catch((error) => log.warn({ err: error }, 'announcing a key change failed'));
   };

@@ -2,10 +2,12 @@
  * Several routers on one database (SQLite file here; PostgreSQL with LISTEN/NOTIFY in the
  * suite's second run): a node heartbeating to router A only is served through router B; a key
  * revoked on A stops working on B within 2 s; when A goes away the node's heartbeats move to B
- * (its token, issued by A, is accepted there) and B keeps serving.
+ * (its token, issued by A, is accepted there) and B keeps serving. An admin's node changes on
+ * A (rename, delete) reach B within 2 s, and so does the first change of a topic ever made.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { RouterClient } from '../../node/src/agent/router-client.js';
+import { ChangeFeed } from '../src/store/change-feed.js';
 import { type FakeNode, refusedUrl, startFakeNode } from './proxy/helpers/fake-node.js';
 import {
   gpuNodeRegistration,
@@ -90,6 +92,53 @@ describe('several routers sharing one database', () => {
     });
     expect(revoked.status).toBe(204);
     await within(2000, async () => (await use()).status === 401);
+  });
+
+  it("applies an admin's rename and deletion of a node on A on B within 2 s", async () => {
+    const admin = { authorization: `Bearer ${await a.adminToken()}` };
+    const other = await a.call('POST', '/v0/nodes', {
+      body: gpuNodeRegistration({
+        base_url: 'http://127.0.0.1:9',
+        models: [{ id: 'other-model', ready: true }],
+      }),
+      headers: { authorization: `Bearer ${nodeKey}` },
+    });
+    expect(other.status).toBe(201);
+    const otherId: string = other.body.node_id;
+    await within(3000, async () => b.registry.get(otherId) !== undefined);
+
+    const renamed = await a.call('PUT', `/v0/nodes/${otherId}/settings`, {
+      body: { custom_name: 'renamed on A', tags: ['rack-2'] },
+      headers: admin,
+    });
+    expect(renamed.status).toBe(200);
+    await within(2000, async () => b.registry.get(otherId)?.customName === 'renamed on A');
+    expect(b.registry.get(otherId)?.tags).toEqual(['rack-2']);
+
+    expect((await a.call('DELETE', `/v0/nodes/${otherId}`, { headers: admin })).status).toBe(204);
+    await within(2000, async () => b.registry.get(otherId) === undefined);
+    // The node the other tests use is untouched.
+    expect(b.registry.get(nodeId)).toBeDefined();
+  });
+
+  it("reports a topic's very first change to the other replicas (no LISTEN needed)", async () => {
+    const here = await ChangeFeed.start(a.db, a.databaseUrl);
+    const there = await ChangeFeed.start(b.db, a.databaseUrl);
+    try {
+      let fired = 0;
+      there.on('models', () => fired++);
+      const before = await b.db
+        .selectFrom('change_versions')
+        .selectAll()
+        .where('topic', '=', 'models')
+        .execute();
+      expect(before).toEqual([]); // no model changed yet in this database: this is the first
+      await here.notify('models');
+      await within(2000, async () => fired > 0);
+    } finally {
+      await here.close();
+      await there.close();
+    }
   });
 
   it('moves the node to B when A is gone; B keeps serving', async () => {

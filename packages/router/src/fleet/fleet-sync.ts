@@ -4,6 +4,8 @@
  * at once when the change feed says the fleet moved), so a node heartbeating to any replica is
  * routable from all of them. A node whose heartbeats stop (on every replica) goes offline by
  * the usual node timeout. In-flight counts stay per replica, plus what the node reports.
+ * An admin's changes to a node (deletion, name, tags, notes, approval) are announced on the
+ * same feed, and every replica applies the `nodes` table as it finds it on its next sync.
  */
 import type { NodeModel } from '@llm-router/protocol';
 import type { Logger } from 'pino';
@@ -32,6 +34,11 @@ export class FleetSync {
 
   start(): void {
     this.registry.onLiveness = (node) => this.recordLiveness(node);
+    this.registry.onAdminChange = () => {
+      this.feed
+        ?.notify('fleet')
+        .catch((error) => this.log.warn({ err: error }, 'announcing a node change failed'));
+    };
     this.feed?.on('fleet', () => void this.sync());
     this.timer = setInterval(() => void this.sync(), SYNC_MS);
     this.timer.unref();
@@ -81,6 +88,8 @@ export class FleetSync {
   }
 
   private async syncOnce(now: number): Promise<void> {
+    const comparable = this.registry.settledIds();
+    this.registry.applyStored(await this.db.selectFrom('nodes').selectAll().execute(), comparable);
     const rows = await this.db
       .selectFrom('nodes')
       .innerJoin('node_heartbeats', 'node_heartbeats.node_id', 'nodes.id')
@@ -108,5 +117,6 @@ export class FleetSync {
   stop(): void {
     clearInterval(this.timer);
     this.registry.onLiveness = null;
+    this.registry.onAdminChange = null;
   }
 }

@@ -64,6 +64,8 @@ export class NodeRegistry implements FleetView {
   private knownModels: Set<string> | null = null;
   /** Set by main: records each heartbeat this replica accepts for the other replicas. */
   onLiveness: ((node: FleetNode) => void) | null = null;
+  /** Set by main: an admin changed or removed a node here; the other replicas are told. */
+  onAdminChange: (() => void) | null = null;
 
   private constructor(
     private readonly db: RouterDatabase,
@@ -139,7 +141,7 @@ export class NodeRegistry implements FleetView {
     this.nodes.set(id, node);
     this.fleetChanged();
     this.tokenHashes.set(id, sha256Hex(token));
-    await this.persist(node);
+    await this.persist(node, true);
     this.onLiveness?.(node);
     this.log.info(
       { nodeId: id, machine: node.machineName, baseUrl: node.baseUrl, status: node.status },
@@ -247,6 +249,44 @@ export class NodeRegistry implements FleetView {
     this.fleetChanged();
   }
 
+  /**
+   * Applies the `nodes` table as another replica left it: a node deleted there is forgotten
+   * here, and an admin's settings and approval made there show here. Only nodes this replica
+   * knew before `rows` were read, with no write of theirs in flight then, are compared (a node
+   * registered here meanwhile is not in `rows` yet, and must not be dropped).
+   */
+  applyStored(rows: readonly NodesTable[], comparable: ReadonlySet<string>): void {
+    const stored = new Map(rows.map((row) => [row.id, row]));
+    for (const id of comparable) {
+      const node = this.nodes.get(id);
+      if (!node || this.writes.has(id)) continue;
+      const row = stored.get(id);
+      if (!row) {
+        this.nodes.delete(id);
+        this.tokenHashes.delete(id);
+        this.metricsHistory.delete(id);
+        this.fleetChanged();
+        this.log.info({ nodeId: id }, 'node removed on another replica');
+        continue;
+      }
+      node.customName = row.custom_name;
+      node.tags = JSON.parse(row.tags);
+      node.notes = row.notes;
+      if (node.approved !== (row.approved === 1)) {
+        node.approved = row.approved === 1;
+        if (node.status !== 'offline') this.applyReadiness(node, Date.now());
+        this.fleetChanged();
+      }
+    }
+  }
+
+  /** Ids whose in-memory state may be compared with rows read after this call (see `applyStored`). */
+  settledIds(): Set<string> {
+    const ids = new Set<string>();
+    for (const id of this.nodes.keys()) if (!this.writes.has(id)) ids.add(id);
+    return ids;
+  }
+
   /** The node a token was issued to, if any (node tokens may read `/v1/models`). */
   nodeForToken(token: string): FleetNode | undefined {
     const hash = sha256Hex(token);
@@ -262,7 +302,8 @@ export class NodeRegistry implements FleetView {
     node.approved = true;
     if (node.status !== 'offline') this.applyReadiness(node, Date.now());
     this.fleetChanged();
-    await this.persist(node);
+    await this.persist(node, true);
+    this.onAdminChange?.();
     this.log.info({ nodeId, status: node.status }, 'node approved');
     return node;
   }
@@ -287,6 +328,8 @@ export class NodeRegistry implements FleetView {
     // A row write still in flight must land before the delete, or it would bring the node back.
     await this.writes.get(nodeId);
     await this.db.deleteFrom('nodes').where('id', '=', nodeId).execute();
+    await this.db.deleteFrom('node_heartbeats').where('node_id', '=', nodeId).execute();
+    this.onAdminChange?.();
     return true;
   }
 
@@ -296,7 +339,8 @@ export class NodeRegistry implements FleetView {
     if (settings.customName !== undefined) node.customName = settings.customName;
     if (settings.tags !== undefined) node.tags = settings.tags;
     if (settings.notes !== undefined) node.notes = settings.notes;
-    await this.persist(node);
+    await this.persist(node, true);
+    this.onAdminChange?.();
     return node;
   }
 
@@ -380,9 +424,11 @@ export class NodeRegistry implements FleetView {
    * Writes a node's row. Writes for one node run one after another (a later state never lands
    * before an earlier one), and a node removed meanwhile is not written back.
    */
-  private persist(node: FleetNode): Promise<void> {
+  private persist(node: FleetNode, withSettings = false): Promise<void> {
     const previous = this.writes.get(node.id) ?? Promise.resolve();
-    const next = previous.then(() => (this.nodes.has(node.id) ? this.writeRow(node) : undefined));
+    const next = previous.then(() =>
+      this.nodes.has(node.id) ? this.writeRow(node, withSettings) : undefined,
+    );
     this.writes.set(node.id, next);
     void next.finally(() => {
       if (this.writes.get(node.id) === next) this.writes.delete(node.id);
@@ -390,10 +436,16 @@ export class NodeRegistry implements FleetView {
     return next;
   }
 
-  private async writeRow(node: FleetNode): Promise<void> {
+  /**
+   * An existing row keeps its admin settings (name, tags, notes, approval) unless this write is
+   * an admin's or a registration's: another replica may have changed them a moment ago.
+   */
+  private async writeRow(node: FleetNode, withSettings: boolean): Promise<void> {
     const row = toRow(node, this.tokenHashes.get(node.id) ?? '');
     try {
-      const { id: _id, ...changes } = row;
+      const { id: _id, ...all } = row;
+      const { custom_name: _n, tags: _t, notes: _o, approved: _a, ...live } = all;
+      const changes = withSettings ? all : live;
       await this.db
         .insertInto('nodes')
         .values(row)

@@ -2,6 +2,10 @@
  * The model registry: every registered model in memory (routes and heartbeats never wait on
  * the database), written through to the database on each change. It owns `models_version`,
  * which moves forward whenever the set of models or their lifecycle changes.
+ *
+ * Router replicas sharing the database: each change is announced (`onChange`), and `refresh`
+ * takes the other replicas' models and cache state from the database. A model whose cache
+ * tasks run on this replica keeps its in-memory record: this replica is the one writing it.
  */
 import type { Logger } from 'pino';
 import type { RouterDatabase } from '../store/database.js';
@@ -17,6 +21,10 @@ export class ModelRegistry {
   private readonly lastProgressWrite = new Map<string, number>();
   private readonly trailingWrites = new Map<string, { timer: NodeJS.Timeout; write: () => void }>();
   private currentVersion = 0;
+  /** Moves on every add/remove here, so a refresh that raced one is read again. */
+  private localEpoch = 0;
+  /** Set by main: the set of models or a lifecycle changed here; the other replicas are told. */
+  onChange: (() => void) | null = null;
 
   private constructor(
     readonly store: ModelStore,
@@ -47,6 +55,7 @@ export class ModelRegistry {
   async add(record: ModelRecord): Promise<boolean> {
     if (this.models.has(record.id)) return false;
     if (!(await this.store.insertModel(record))) return false;
+    this.localEpoch++;
     this.models.set(record.id, record);
     await this.bump();
     return true;
@@ -54,8 +63,10 @@ export class ModelRegistry {
 
   async remove(id: string): Promise<boolean> {
     await this.flush();
+    this.localEpoch++;
     const known = this.models.delete(id);
     const deleted = await this.store.deleteModel(id);
+    this.localEpoch++;
     if (known || deleted) await this.bump();
     return known || deleted;
   }
@@ -114,6 +125,38 @@ export class ModelRegistry {
     this.trailingWrites.set(key, { timer, write: () => this.writeProgress(key, record, file) });
   }
 
+  /**
+   * Takes the database's models as they are now: models another replica registered appear,
+   * models it deleted go (returned, so their local tasks can be stopped), and the cache state
+   * of the rest follows the database, except for the models `isLocal` says this replica caches.
+   */
+  async refresh(isLocal: (id: string) => boolean): Promise<{ removed: string[]; changed: boolean }> {
+    for (;;) {
+      const epoch = this.localEpoch;
+      const known = new Set(this.models.keys());
+      const [records, version] = await Promise.all([this.store.loadAll(), this.store.readVersion()]);
+      // An add or remove here landed while the rows were read: they may predate it; read again.
+      if (epoch !== this.localEpoch) continue;
+      const stored = new Map(records.map((r) => [r.id, r]));
+      const removed: string[] = [];
+      let changed = false;
+      for (const id of known) {
+        if (!stored.has(id) && this.models.delete(id)) {
+          removed.push(id);
+          changed = true;
+        }
+      }
+      for (const record of records) {
+        const current = this.models.get(record.id);
+        if (current && isLocal(record.id)) continue;
+        if (!current || JSON.stringify(current) !== JSON.stringify(record)) changed = true;
+        this.models.set(record.id, record);
+      }
+      this.currentVersion = Math.max(this.currentVersion, version);
+      return { removed, changed };
+    }
+  }
+
   /** Waits for background writes (progress) to land; called before shutdown and deletes. */
   async flush(): Promise<void> {
     for (const trailing of [...this.trailingWrites.values()]) trailing.write();
@@ -140,6 +183,7 @@ export class ModelRegistry {
   private async bump(): Promise<void> {
     try {
       this.currentVersion = Math.max(this.currentVersion + 1, await this.store.bumpVersion());
+      this.onChange?.();
     } catch (error) {
       // Nodes still learn of the change from the in-memory counter; the next bump re-syncs.
       this.currentVersion++;

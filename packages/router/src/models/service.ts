@@ -6,6 +6,7 @@
 import type { Logger } from 'pino';
 import type { ModelsConfig } from '../config/config.js';
 import { HttpError, notFound } from '../http/errors.js';
+import type { ChangeFeed } from '../store/change-feed.js';
 import type { RouterDatabase } from '../store/database.js';
 import { modelDirOf, modelFilePath, removeModelDir } from './cache-dir.js';
 import { GgufDiscovery } from './discover.js';
@@ -33,8 +34,13 @@ export interface ModelServiceOptions {
   log: Logger;
 }
 
+/** While another replica caches a model, its progress is read from the database this often. */
+const REPLICA_PROGRESS_MS = 1000;
+
 export class ModelService {
   private readonly locks = new Map<string, Promise<unknown>>();
+  private replicaTimer: NodeJS.Timeout | undefined;
+  private refreshing: Promise<void> | null = null;
   readonly discovery: GgufDiscovery;
 
   private constructor(
@@ -64,6 +70,47 @@ export class ModelService {
     const service = new ModelService(registry, hub, queue, options);
     await queue.resume();
     return service;
+  }
+
+  /**
+   * Router replicas sharing the database: announces this replica's changes on the feed, takes
+   * the others' at once when the feed says models changed, and follows the progress of models
+   * another replica is caching (their byte counts reach the database every 500 ms).
+   */
+  followReplicas(feed: ChangeFeed): void {
+    this.registry.onChange = () => {
+      feed
+        .notify('models')
+        .catch((error) => this.options.log.warn({ err: error }, 'announcing a model change failed'));
+    };
+    feed.on('models', () => void this.refresh());
+    this.replicaTimer = setInterval(() => {
+      const cachingElsewhere = this.registry
+        .all()
+        .some(
+          (r) =>
+            (r.lifecycleStatus === 'pending' || r.lifecycleStatus === 'caching') && !this.queue.holds(r.id),
+        );
+      if (cachingElsewhere) void this.refresh();
+    }, REPLICA_PROGRESS_MS);
+    this.replicaTimer.unref();
+  }
+
+  /** Reads the registry back from the database (see `ModelRegistry.refresh`); one run at a time. */
+  refresh(): Promise<void> {
+    this.refreshing ??= this.registry
+      .refresh((id) => this.queue.holds(id))
+      .then(async ({ removed }) => {
+        for (const id of removed) {
+          await this.queue.cancel(id);
+          this.options.log.info({ model: id }, 'model deleted on another replica');
+        }
+      })
+      .catch((error) => this.options.log.warn({ err: error }, 'reading models from the database failed'))
+      .finally(() => {
+        this.refreshing = null;
+      });
+    return this.refreshing;
   }
 
   /** Heartbeat `models_version`: bumps when models are added, removed or change lifecycle. */
@@ -178,6 +225,9 @@ export class ModelService {
   }
 
   async close(): Promise<void> {
+    clearInterval(this.replicaTimer);
+    this.registry.onChange = null;
+    await this.refreshing;
     await this.queue.close();
   }
 

@@ -87,6 +87,11 @@ export class CacheTaskQueue {
     this.pump();
   }
 
+  /** Whether this queue holds the model (queued or running): this replica is caching it. */
+  holds(modelId: string): boolean {
+    return this.running.has(modelId) || this.waiting.includes(modelId);
+  }
+
   /** Stops a model's tasks (delete); resolves once nothing of it runs any more. */
   async cancel(modelId: string): Promise<void> {
     const at = this.waiting.indexOf(modelId);

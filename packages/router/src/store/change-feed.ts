@@ -1,6 +1,6 @@
 /**
  * Tells every router replica sharing the database that something changed (an API key revoked,
- * the fleet moved), so they act within a second or two instead of at their next periodic
+ * the fleet moved, a model registered, deleted or cached), so they act within a second or two instead of at their next periodic
  * reload. PostgreSQL: `NOTIFY llm_router, '<topic>'` and a dedicated LISTEN connection that
  * reconnects after a database restart. Both databases also bump `change_versions`, which
  * replicas poll (the only channel on SQLite, and a safety net for notifications lost while a
@@ -15,7 +15,7 @@ const CHANNEL = 'llm_router';
 const POLL_MS = 500;
 const RECONNECT_MS = 1000;
 
-export type ChangeTopic = 'api_keys' | 'fleet';
+export type ChangeTopic = 'api_keys' | 'fleet' | 'models';
 
 export class ChangeFeed {
   private readonly handlers = new Map<ChangeTopic, Array<() => void>>();
@@ -24,6 +24,8 @@ export class ChangeFeed {
   private pollTimer: NodeJS.Timeout | undefined;
   private reconnectTimer: NodeJS.Timeout | undefined;
   private closed = false;
+  /** The first poll only records where each topic stands; later ones report what moved. */
+  private baseline = false;
 
   constructor(
     private readonly db: RouterDatabase,
@@ -69,8 +71,10 @@ export class ChangeFeed {
       const version = Number(row.version);
       const before = this.seen.get(row.topic);
       this.seen.set(row.topic, version);
-      if (before !== undefined && before !== version) this.fire(row.topic);
+      // A topic's first row (its first change ever) is a change too, once the baseline is taken.
+      if (this.baseline && before !== version) this.fire(row.topic);
     }
+    this.baseline = true;
   }
 
   private async listen(): Promise<void> {

@@ -13,6 +13,7 @@ import OpenAI from 'openai';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { FakeHub } from '../../packages/router/test/models/support/fake-hub.js';
 import {
+  callJson,
   type RouterProcess,
   type RunningProcess,
   sharedModel,
@@ -44,18 +45,8 @@ let poller: Promise<void> = Promise.resolve();
 
 const sha256 = (path: string) => createHash('sha256').update(readFileSync(path)).digest('hex');
 
-async function admin(method: string, path: string, body?: unknown): Promise<{ status: number; body: Json }> {
-  const res = await fetch(`${router.url}${path}`, {
-    method,
-    headers: {
-      authorization: `Bearer ${adminKey}`,
-      ...(body === undefined ? {} : { 'content-type': 'application/json' }),
-    },
-    body: body === undefined ? undefined : JSON.stringify(body),
-  });
-  const text = await res.text();
-  return { status: res.status, body: text ? JSON.parse(text) : null };
-}
+const admin = (method: string, path: string, body?: unknown) =>
+  callJson(router.url, adminKey, method, path, body);
 
 async function nodeModels(node: RunningProcess): Promise<{ id: string; ready: boolean }[]> {
   const res = await fetch(`${node.url}/v1/models`);

@@ -18,6 +18,7 @@ import pg from 'pg';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { FakeHub } from '../../packages/router/test/models/support/fake-hub.js';
 import {
+  callJson,
   modelsDir,
   type RouterProcess,
   type RunningProcess,
@@ -58,18 +59,8 @@ async function nodesOn(router: RouterProcess) {
   }>;
 }
 
-async function call(router: RouterProcess, method: string, path: string, key = admin, body?: unknown) {
-  const res = await fetch(`${router.url}${path}`, {
-    method,
-    headers: {
-      authorization: `Bearer ${key}`,
-      ...(body === undefined ? {} : { 'content-type': 'application/json' }),
-    },
-    body: body === undefined ? undefined : JSON.stringify(body),
-  });
-  const text = await res.text();
-  return { status: res.status, body: (text ? JSON.parse(text) : null) as Json };
-}
+const call = (router: RouterProcess, method: string, path: string, key = admin, body?: unknown) =>
+  callJson(router.url, key, method, path, body);
 
 /** Whether the router lists the model in `/v1/models` (clients) and `/v0/models` (the node feed). */
 async function lists(router: RouterProcess, id: string) {

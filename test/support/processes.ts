@@ -15,6 +15,7 @@ export const repoRoot = resolve(dirname(fileURLToPath(import.meta.url)), '../..'
 export const sharedModel = resolve(repoRoot, '../shared/models/stories260K.gguf');
 const routerCli = join(repoRoot, 'packages/router/dist/cli.js');
 const nodeCli = join(repoRoot, 'packages/node/dist/cli.js');
+const faultNodeScript = join(repoRoot, 'test/support/fault-node.ts');
 
 export interface RunningProcess {
   child: ChildProcess;
@@ -118,6 +119,27 @@ function launch(
   return proc;
 }
 
+/** One call to a router with a bearer key: the status and the parsed JSON body (null when empty). */
+export async function callJson(
+  baseUrl: string,
+  key: string,
+  method: string,
+  path: string,
+  body?: unknown,
+  // biome-ignore lint/suspicious/noExplicitAny: tests read arbitrary JSON replies field by field.
+): Promise<{ status: number; body: any }> {
+  const res = await fetch(`${baseUrl}${path}`, {
+    method,
+    headers: {
+      authorization: `Bearer ${key}`,
+      ...(body === undefined ? {} : { 'content-type': 'application/json' }),
+    },
+    body: body === undefined ? undefined : JSON.stringify(body),
+  });
+  const text = await res.text();
+  return { status: res.status, body: text ? JSON.parse(text) : null };
+}
+
 export interface RouterProcess extends RunningProcess {
   dataDir: string;
   /** Creates an API key through the CLI (direct database access) and returns it. */
@@ -189,6 +211,60 @@ export async function startNodeProcess(options: NodeOptions): Promise<RunningPro
   );
   await waitForHttp(`${proc.url}/health`);
   return { ...proc, stateDir: state };
+}
+
+export interface FaultNodeOptions {
+  routerUrl: string;
+  apiKey: string;
+  /** The model it claims to serve (the healthy nodes' model, so it is a candidate for it). */
+  model: string;
+  /** A `FakeNodeFault` of packages/router/test/proxy/helpers/fake-node.ts. */
+  fault: { kind: string; [key: string]: unknown };
+  name?: string;
+}
+
+export interface FaultNodeProcess extends RunningProcess {
+  /** The id the router gave it. */
+  nodeId: string;
+  /** How many inference requests it has received so far. */
+  requests(): number;
+  /** Stops its heartbeats; its port stays open and keeps answering. */
+  stopHeartbeats(): void;
+}
+
+/** Starts test/support/fault-node.ts: a fake node with a fault, registered with the router. */
+export async function startFaultNode(options: FaultNodeOptions): Promise<FaultNodeProcess> {
+  const port = await freePort();
+  const proc = launch(
+    faultNodeScript,
+    [],
+    {
+      FAULT_ROUTER_URL: options.routerUrl,
+      FAULT_NODE_KEY: options.apiKey,
+      FAULT_PORT: String(port),
+      FAULT_MODEL: options.model,
+      FAULT_JSON: JSON.stringify(options.fault),
+      ...(options.name ? { FAULT_NAME: options.name } : {}),
+    },
+    port,
+    ['--import', 'tsx'],
+  );
+  let nodeId = '';
+  await waitUntil(
+    () => {
+      if (proc.child.exitCode !== null) throw new Error(`fault node exited: ${proc.output()}`);
+      nodeId = /registered (\S+)/.exec(proc.output())?.[1] ?? '';
+      return nodeId !== '';
+    },
+    30_000,
+    'the fault node to register',
+  );
+  return {
+    ...proc,
+    nodeId,
+    requests: () => proc.output().match(/^request \d+ /gm)?.length ?? 0,
+    stopHeartbeats: () => proc.child.kill('SIGUSR1'),
+  };
 }
 
 export function runCli(cli: string, args: string[], env: Record<string, string>): Promise<string> {

@@ -119,6 +119,16 @@ export class RequestCapture {
       timing_connect_ms: roundMs(finished.timing?.connectMs),
       timing_ttfb_ms: roundMs(finished.timing?.ttfbMs),
       ...routingColumns(finished),
+      failed_attempts:
+        finished.failedAttempts.length === 0
+          ? null
+          : JSON.stringify(
+              finished.failedAttempts.map((a) => ({
+                node_id: a.nodeId,
+                kind: a.kind,
+                message: cleanText(a.message, 1024),
+              })),
+            ),
     };
     this.recorder.record(row);
     this.minutes.add(finished.success, completedAt);

@@ -79,6 +79,8 @@ export function historyToJson(row: RequestHistoryTable, withBodies: boolean) {
     prefix_match_chars: row.prefix_match_chars ?? null,
     node_load: row.node_load ?? null,
     queue_wait_ms: row.queue_wait_ms ?? null,
+    /** The node attempts that failed before the reply, in order (empty when the first answered). */
+    failed_attempts: parseJson(row.failed_attempts ?? null) ?? [],
   };
   if (!withBodies) return base;
   return { ...base, request_body: parseJson(row.request_body), response_body: parseJson(row.response_body) };

@@ -164,6 +164,7 @@ const HISTORY_COLUMNS = [
   'prefix_match_chars',
   'node_load',
   'queue_wait_ms',
+  'failed_attempts',
 ] as const satisfies ReadonlyArray<keyof HistoryRow>;
 // A column added to the table but not here fails to compile instead of going unwritten.
 const everyColumnListed: [Exclude<keyof HistoryRow, (typeof HISTORY_COLUMNS)[number]>] extends [never]

@@ -270,6 +270,12 @@ const migrations: Record<string, Migration> = {
         .execute();
     },
   },
+  // The node attempts a request failed over from (timeouts, dead or broken nodes), per request.
+  '0009_failed_attempts': {
+    async up(db: Kysely<unknown>) {
+      await db.schema.alterTable('request_history').addColumn('failed_attempts', 'text').execute();
+    },
+  },
 };
 
 export const migrationProvider: MigrationProvider = {

@@ -143,6 +143,11 @@ export interface RequestHistoryTable {
   node_load: number | null;
   /** Time spent in the router's admission queue, when the request had to wait. */
   queue_wait_ms: number | null;
+  /**
+   * JSON array of the node attempts that failed before the reply (`{node_id, kind, message}`,
+   * in order); null when the first node answered (migration 0009).
+   */
+  failed_attempts: string | null;
 }
 
 /** A model registered from Hugging Face (issue 4). `id` is the repo id, lowercased. */

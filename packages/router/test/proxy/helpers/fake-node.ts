@@ -1,7 +1,8 @@
 /**
  * A fake inference node: a tiny real HTTP server on 127.0.0.1 speaking the node's OpenAI API
  * (JSON and SSE), with faults a test can switch on: error statuses, hanging before headers,
- * dying or stalling mid-reply, and a gate that holds a stream after its first event.
+ * dying, stalling or trickling mid-reply, and a gate that holds a stream after its first event.
+ * `test/support/fault-node.ts` runs one as a separate process that registers like a node.
  */
 import { createServer, type IncomingHttpHeaders, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -16,6 +17,11 @@ export type FakeNodeFault =
   | { kind: 'die'; afterEvents: number }
   /** Send `afterEvents` SSE events, then go silent without closing. */
   | { kind: 'stall'; afterEvents: number }
+  /**
+   * Send `afterEvents` SSE events (a JSON reply: its headers), then one byte every `everyMs`,
+   * never finishing: a node that is still "sending", too slowly to be of use.
+   */
+  | { kind: 'trickle'; afterEvents: number; everyMs: number }
   /** Send the first SSE event, then wait for `release()` before the rest. */
   | { kind: 'gate' }
   /** Hold every reply until `release()`, then answer normally. */
@@ -111,6 +117,7 @@ function jsonReply(path: string, name: string, body: Record<string, unknown>): u
 export async function startFakeNode(
   name: string,
   fault: FakeNodeFault = { kind: 'none' },
+  port = 0,
 ): Promise<FakeNode> {
   let releaseGate: () => void = () => {};
   let releaseHold: () => void = () => {};
@@ -135,6 +142,15 @@ export async function startFakeNode(
     },
   };
 
+  /** One byte every `everyMs` until the peer goes away (a line that never ends). */
+  const trickle = (res: ServerResponse, everyMs: number, byte: string) => {
+    const timer = setInterval(() => {
+      if (res.destroyed) clearInterval(timer);
+      else res.write(byte);
+    }, everyMs);
+    res.on('close', () => clearInterval(timer));
+  };
+
   const sendStream = async (res: ServerResponse, events: unknown[]) => {
     res.writeHead(200, { 'content-type': 'text/event-stream', 'cache-control': 'no-cache' });
     const current = node.fault;
@@ -149,6 +165,7 @@ export async function startFakeNode(
         return;
       }
       if (current.kind === 'stall' && i === current.afterEvents) return;
+      if (current.kind === 'trickle' && i === current.afterEvents) return trickle(res, current.everyMs, ':');
       if (current.kind === 'gate' && i === 1) await new Promise<void>((resolve) => (releaseGate = resolve));
       if (res.destroyed) return;
       await new Promise((resolve) => res.write(lines[i], resolve));
@@ -197,6 +214,11 @@ export async function startFakeNode(
         return;
       }
       const json = Buffer.from(JSON.stringify(jsonReply(path, name, body)));
+      if (current.kind === 'trickle') {
+        res.writeHead(200, { 'content-type': 'application/json' });
+        trickle(res, current.everyMs, ' ');
+        return;
+      }
       if (current.kind === 'die') {
         res.writeHead(200, { 'content-type': 'application/json', 'content-length': json.length });
         res.write(json.subarray(0, json.length >> 1));
@@ -207,7 +229,7 @@ export async function startFakeNode(
     });
   });
   server.on('connection', () => node.connections++);
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', () => resolve()));
+  await new Promise<void>((resolve) => server.listen(port, '127.0.0.1', () => resolve()));
   node.url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
   return node;
 }

@@ -11,7 +11,10 @@ export interface CacheHitRow {
   node_id: string;
   node_machine_name: string | null;
   requests: number;
-  /** Requests whose reply reported `cached_tokens` (streams without include_usage do not). */
+  /**
+   * Requests whose reply reported `cached_tokens`: this project's nodes report it on every reply
+   * (streams in their usage trailer); other servers may not.
+   */
   reported: number;
   hits: number;
   hit_rate: number | null;

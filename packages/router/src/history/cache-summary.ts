@@ -166,6 +166,8 @@ export async function cacheTokenSeries(
 
 /** One routing decision as history recorded it. */
 export interface RoutingDecisionRow {
+  /** The history record's id. */
+  id: string;
   at: string;
   model: string;
   node_id: string;
@@ -191,6 +193,7 @@ export async function recentRoutingDecisions(
 ): Promise<RoutingDecisionRow[]> {
   const rows = await nodeGenerations(db, fromMs)
     .select([
+      'id',
       'timestamp',
       'model',
       'node_id',
@@ -211,6 +214,7 @@ export async function recentRoutingDecisions(
     .execute();
   const orNull = (value: unknown) => (value === null || value === undefined ? null : Number(value));
   return rows.map((row) => ({
+    id: row.id,
     at: new Date(Number(row.timestamp)).toISOString(),
     model: row.model,
     node_id: row.node_id as string,

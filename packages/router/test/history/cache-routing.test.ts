@@ -154,6 +154,7 @@ describe('cache-routing data API', () => {
     const body = await get();
     expect(body.recent.map((r) => r.cached_tokens)).toEqual([60, 90, 0, null]);
     expect(body.recent[0]).toEqual({
+      id: expect.any(String),
       at: new Date(now - MINUTE).toISOString(),
       model: 'm1',
       node_id: 'node-b',

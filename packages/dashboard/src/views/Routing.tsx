@@ -19,6 +19,7 @@ import {
   Progress,
   Select,
   Spinner,
+  Stat,
   StatusBadge,
   td,
   th,
@@ -32,16 +33,6 @@ const WINDOWS = [
   { minutes: 360, label: 'Last 6 hours' },
   { minutes: 1440, label: 'Last 24 hours' },
 ];
-
-function Stat({ label, value, detail }: { label: string; value: string; detail?: React.ReactNode }) {
-  return (
-    <Card className="min-w-0 p-4">
-      <div className="text-xs font-medium text-zinc-500 dark:text-zinc-400">{label}</div>
-      <div className="mt-1.5 text-2xl font-semibold tabular-nums tracking-tight">{value}</div>
-      {detail ? <div className="mt-1.5 text-xs text-zinc-500 dark:text-zinc-400">{detail}</div> : null}
-    </Card>
-  );
-}
 
 /** A label and its value in the small definition grids. */
 function Figure({ label, children }: { label: string; children: React.ReactNode }) {

@@ -21,7 +21,8 @@ const out = resolve(process.argv[2] ?? '/tmp/dashboard-shots');
 const docs = resolve(import.meta.dirname, '../docs/dashboard');
 mkdirSync(out, { recursive: true });
 
-const fleet = await startDashboardFleet();
+// cache_aware, so the Routing view shows matched prefixes and the prefix index.
+const fleet = await startDashboardFleet({ LLM_ROUTER_LOAD_BALANCER_MODE: 'cache_aware' });
 const base = fleet.router.url;
 try {
   // Something to look at: traffic, a registered model, keys, a viewer, an invitation.
@@ -38,6 +39,20 @@ try {
       max_tokens: 16,
       stream: i % 2 === 0,
     });
+  }
+  // Conversations that come back: the node serves their follow-ups from its KV cache.
+  for (const topic of ['the sea', 'a dragon']) {
+    const messages: OpenAI.ChatCompletionMessageParam[] = [
+      { role: 'system', content: `You tell short bedtime stories about ${topic} for small children.` },
+      { role: 'user', content: `Tell me about ${topic}.` },
+    ];
+    for (let turn = 0; turn < 3; turn++) {
+      const reply = await client.chat.completions.create({ model: LOCAL_MODEL, messages, max_tokens: 12 });
+      messages.push(
+        { role: 'assistant', content: reply.choices[0]?.message.content ?? '' },
+        { role: 'user', content: 'And then?' },
+      );
+    }
   }
   await client.chat.completions
     .create({ model: 'missing-model', messages: [{ role: 'user', content: 'x' }] })
@@ -72,6 +87,7 @@ try {
     { name: 'nodes', path: '/dashboard/nodes' },
     { name: 'node-detail', path: `/dashboard/nodes/${nodeId}` },
     { name: 'models', path: '/dashboard/models' },
+    { name: 'routing', path: '/dashboard/routing' },
     {
       name: 'models-register',
       path: '/dashboard/models',

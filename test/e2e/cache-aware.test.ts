@@ -3,6 +3,8 @@
  * nodes on stories260K. Interleaved conversations each return to the node that holds their
  * prefix, and that node reports `cached_tokens > 0` (JSON and stream); history and the dashboard
  * summary show the hits. (Under round_robin the third request below would move conversation A.)
+ * A stream without `include_usage` stays exactly what the client asked for, yet the router learns
+ * what the node reused (the node's usage trailer) for history and drift correction.
  */
 import OpenAI from 'openai';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -24,6 +26,8 @@ let nodes: RunningProcess[];
 let client: OpenAI;
 let adminKey: string;
 let inferenceKey: string;
+/** Conversation C after its first turn, for the stream without include_usage. */
+let conversationC: Message[] = [];
 
 const system = (topic: string) =>
   `${topic}: you are a storyteller for children. Every story is short and happy, has a little girl ` +
@@ -105,7 +109,8 @@ describe('cache_aware routing on real nodes', () => {
     expect(a1.node).toBeGreaterThanOrEqual(0);
     // Nothing shared yet: the least-loaded rotation spreads the first turns.
     expect(b1.node).not.toBe(a1.node);
-    await chat(c);
+    const c1 = await chat(c);
+    conversationC = [...c, { role: 'assistant', content: c1.text }, { role: 'user', content: 'And then?' }];
 
     const a2 = await chat([
       ...a,
@@ -127,6 +132,59 @@ describe('cache_aware routing on real nodes', () => {
     for await (const chunk of stream)
       if (chunk.usage) cached = chunk.usage.prompt_tokens_details?.cached_tokens;
     expect(cached).toBeGreaterThan(0);
+  });
+
+  it('learns what the node reused on a stream without include_usage, which the client never sees', async () => {
+    const headers = { authorization: `Bearer ${adminKey}` };
+    const routing = async () =>
+      (await (await fetch(`${router.url}/v0/dashboard/cache-routing`, { headers })).json()) as {
+        prefix_index: { checks: number };
+      };
+    const checksBefore = (await routing()).prefix_index.checks;
+    const { data: stream, response } = await client.chat.completions
+      .create({ model: 'stories260K', messages: conversationC, max_tokens: 10, temperature: 0, stream: true })
+      .withResponse();
+    const chunks: object[] = [];
+    for await (const chunk of stream) chunks.push(chunk);
+    expect(chunks.length).toBeGreaterThan(1);
+    // What OpenAI sends without include_usage: no usage chunk, no usage field on any chunk.
+    for (const chunk of chunks) expect(chunk).not.toHaveProperty('usage');
+    const requestId = response.headers.get('x-request-id');
+    expect(requestId).toBeTruthy();
+
+    // The raw bytes too: only data events, no comment, no trailer announced to the client.
+    const raw = await fetch(`${router.url}/v1/chat/completions`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${inferenceKey}`, 'content-type': 'application/json' },
+      body: JSON.stringify({ model: 'stories260K', messages: conversationC, max_tokens: 4, stream: true }),
+    });
+    expect(raw.headers.get('trailer')).toBeNull();
+    const events = (await raw.text()).split('\n\n').filter((e) => e !== '');
+    expect(events.at(-1)).toBe('data: [DONE]');
+    for (const event of events.slice(0, -1)) {
+      expect(event.startsWith('data: {')).toBe(true);
+      expect(event).not.toContain('"usage"');
+    }
+
+    // History got the node's figures, and the index compared them with its prediction.
+    let record: Record<string, unknown> | undefined;
+    await waitUntil(
+      async () => {
+        const history = (await (
+          await fetch(`${router.url}/v0/dashboard/request-responses?per_page=100`, { headers })
+        ).json()) as { records: Array<Record<string, unknown>> };
+        record = history.records.find((r) => r.request_id === requestId);
+        return record !== undefined;
+      },
+      10_000,
+      'the stream in history',
+    );
+    expect(record!.stream).toBe(true);
+    expect(record!.prompt_tokens).toBeGreaterThan(0);
+    expect(record!.completion_tokens).toBeGreaterThan(0);
+    expect(record!.cached_tokens).toBeGreaterThan(0);
+    expect(record!.prefix_match_chars).toBeGreaterThan(0);
+    expect((await routing()).prefix_index.checks).toBeGreaterThanOrEqual(checksBefore + 2);
   });
 
   it('records the decisions in history and summarises hit rates for dashboard viewers', async () => {

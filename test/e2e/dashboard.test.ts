@@ -171,6 +171,44 @@ describe('dashboard end to end', () => {
     await page.keyboard.press('Escape');
   });
 
+  it('shows cache hit rates, routing decisions and the admission queue on the Routing view, live', async () => {
+    const key = (
+      await fleet.admin('POST', '/v0/api-keys', { name: 'routing-e2e', scopes: ['api:inference'] })
+    ).body.key as string;
+    const client = new OpenAI({ apiKey: key, baseURL: `${base}/v1`, maxRetries: 0 });
+    const messages = [
+      { role: 'system' as const, content: 'You tell short stories about a cat called Tom and his garden.' },
+      { role: 'user' as const, content: 'Once upon a time' },
+    ];
+    await client.chat.completions.create({ model: LOCAL_MODEL, messages, max_tokens: 8 });
+    await nav('Routing').click();
+    await page.getByRole('heading', { name: 'Routing', exact: true }).waitFor();
+    await page.getByText('policy: auto').waitFor();
+    await page.getByRole('img', { name: /Prompt tokens the nodes evaluated/ }).waitFor();
+    const node = (await fleet.admin('GET', '/v0/nodes')).body[0];
+    const hitRates = page.getByRole('region', { name: 'Hit rate per model and node' });
+    await hitRates.getByRole('rowheader', { name: new RegExp(LOCAL_MODEL) }).waitFor();
+    await hitRates.getByRole('cell', { name: node.machine_name }).waitFor();
+    const decisions = page.getByRole('region', { name: 'Latest routing decisions' }).getByRole('row');
+    const before = await decisions.count();
+    expect(before).toBeGreaterThan(1);
+    await page.getByRole('region', { name: 'Admission queue' }).getByText('Rejected: queue full').waitFor();
+
+    // The same prompt again, streamed without include_usage: a new decision row appears on its
+    // own (the view polls), and the node's cached tokens show in it (the node's usage trailer).
+    const stream = await client.chat.completions.create({
+      model: LOCAL_MODEL,
+      messages,
+      max_tokens: 8,
+      stream: true,
+    });
+    for await (const _ of stream);
+    await expect.poll(() => decisions.count(), { timeout: 15_000 }).toBeGreaterThan(before);
+    // Columns: when, model, node, matched prefix, cached / prompt tokens, ...
+    const cached = await decisions.nth(1).getByRole('cell').nth(4).textContent();
+    expect(cached?.trim()).toMatch(/^[1-9]\d* \/ \d+$/);
+  });
+
   it('registers a model from the (fake) hub and shows its progress bar reach registered', async () => {
     fleet.hub.stall('stories260K.gguf', 64 * 1024);
     await nav('Models').click();
@@ -217,7 +255,7 @@ describe('dashboard end to end', () => {
     await signIn(page, base, VIEWER.username, VIEWER.password);
     await page.getByRole('heading', { name: 'Overview' }).waitFor();
     const links = await page.getByRole('navigation', { name: 'Main' }).getByRole('link').allTextContents();
-    expect(links).toEqual(['Overview', 'Nodes', 'Models', 'Playground']);
+    expect(links).toEqual(['Overview', 'Nodes', 'Models', 'Routing', 'Playground']);
     await nav('Nodes').click();
     const node = (await fleet.admin('GET', '/v0/nodes')).body[0];
     await page.getByRole('button', { name: node.machine_name }).click();
@@ -227,6 +265,12 @@ describe('dashboard end to end', () => {
       expect(await dialog.getByRole('button', { name, exact: true }).count()).toBe(0);
     }
     await page.keyboard.press('Escape');
+    // Routing is read-only data: a viewer sees it as an admin does.
+    await nav('Routing').click();
+    await page
+      .getByRole('region', { name: 'Hit rate per model and node' })
+      .getByRole('rowheader', { name: new RegExp(LOCAL_MODEL) })
+      .waitFor();
     await nav('Models').click();
     await page.locator(`[data-model="${HUB_MODEL}"]`).waitFor();
     expect(await page.getByRole('button', { name: 'Register model' }).count()).toBe(0);
@@ -239,7 +283,13 @@ describe('dashboard end to end', () => {
 
   it('fits a 390 px phone without horizontal scrolling', async () => {
     await page.setViewportSize({ width: 390, height: 844 });
-    for (const path of ['/dashboard', '/dashboard/nodes', '/dashboard/models', '/playground']) {
+    for (const path of [
+      '/dashboard',
+      '/dashboard/nodes',
+      '/dashboard/models',
+      '/dashboard/routing',
+      '/playground',
+    ]) {
       await page.goto(`${base}${path}`);
       await page.getByRole('navigation', { name: 'Main' }).waitFor();
       await page.waitForLoadState('networkidle');

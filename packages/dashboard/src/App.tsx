@@ -15,6 +15,7 @@ const loaders = {
   overview: () => import('./views/Overview'),
   nodes: () => import('./views/Nodes'),
   models: () => import('./views/Models'),
+  routing: () => import('./views/Routing'),
   history: () => import('./views/History'),
   logs: () => import('./views/Logs'),
   'api-keys': () => import('./views/ApiKeys'),

@@ -5,6 +5,7 @@ import { filterByLevel } from '../src/components/LogView';
 import { curlFor, loadConversations, saveConversations, toRequestMessages } from '../src/lib/conversations';
 import { toCsv } from '../src/lib/export';
 import { matchRoute } from '../src/lib/route';
+import { queueMeanWaitMs, routingTotals } from '../src/lib/routing';
 import { readChatStream, splitEvents } from '../src/lib/sse';
 import { matchesSearch, pageOf, sortRows } from '../src/lib/table';
 
@@ -139,5 +140,43 @@ describe('routing and logs', () => {
     const entries = [{ level: 'debug' }, { level: 'info' }, { level: 'WARN' }, { level: 'error' }, {}];
     expect(filterByLevel(entries, 'warn').map((e) => e.level)).toEqual(['WARN', 'error']);
     expect(filterByLevel(entries, 'info')).toHaveLength(4);
+  });
+});
+
+describe('routing figures', () => {
+  const figures = (hits: number, reported: number, prompt: number, cached: number) => ({
+    requests: reported,
+    reported,
+    hits,
+    hit_rate: null,
+    prompt_tokens: prompt,
+    cached_tokens: cached,
+    cached_token_ratio: null,
+    avg_prefix_match_chars: null,
+    queued: 0,
+    avg_queue_wait_ms: null,
+  });
+
+  it('adds hit rate and cached-token share over every model', () => {
+    const totals = routingTotals({
+      models: [
+        { model: 'a', totals: figures(3, 4, 400, 300), nodes: [] },
+        { model: 'b', totals: figures(1, 4, 600, 0), nodes: [] },
+      ],
+    });
+    expect(totals).toEqual({
+      hits: 4,
+      reported: 8,
+      prompt_tokens: 1000,
+      cached_tokens: 300,
+      hit_rate: 0.5,
+      cached_token_ratio: 0.3,
+    });
+    expect(routingTotals({ models: [] })).toMatchObject({ hit_rate: null, cached_token_ratio: null });
+  });
+
+  it('gives the mean wait of the requests that waited, or null', () => {
+    expect(queueMeanWaitMs({ wait_seconds_sum: 3, queued_total: 4 })).toBe(750);
+    expect(queueMeanWaitMs({ wait_seconds_sum: 0, queued_total: 0 })).toBeNull();
   });
 });

@@ -1,8 +1,11 @@
 /**
  * Prompt-prefix reuse on the real stories260K model: a request is served on the free sequence
  * that already holds the longest prefix of its prompt, reports `cached_tokens` (replies, the final
- * stream chunk, `/metrics/prom`), and produces exactly what a cold sequence produces.
+ * stream chunk, the usage trailer of every stream, `/metrics/prom`), and produces exactly what a
+ * cold sequence produces.
  */
+import { request as httpRequest } from 'node:http';
+import { NODE_USAGE_TRAILER } from '@llm-router/protocol';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { RunningNode } from '../src/main.js';
 import { modelsDirWithStories, openaiClient, removeTempDirs, startReadyNode, testConfig } from './support.js';
@@ -41,6 +44,30 @@ async function chat(node: RunningNode, messages: Message[]) {
     promptTokens: reply.usage?.prompt_tokens ?? 0,
     cached: reply.usage?.prompt_tokens_details?.cached_tokens,
   };
+}
+
+/** A raw streamed chat: the SSE body as sent and the HTTP trailers after it. */
+function rawStream(
+  node: RunningNode,
+  body: object,
+): Promise<{ text: string; trailers: NodeJS.Dict<string> }> {
+  return new Promise((resolve, reject) => {
+    const req = httpRequest(
+      `${node.url}/v1/chat/completions`,
+      { method: 'POST', headers: { 'content-type': 'application/json' } },
+      (res) => {
+        let text = '';
+        res.setEncoding('utf8');
+        res.on('data', (chunk: string) => {
+          text += chunk;
+        });
+        res.on('end', () => resolve({ text, trailers: res.trailers }));
+        res.on('error', reject);
+      },
+    );
+    req.on('error', reject);
+    req.end(JSON.stringify(body));
+  });
 }
 
 async function promCounter(node: RunningNode, name: string): Promise<number> {
@@ -106,5 +133,37 @@ describe('prompt prefix reuse', () => {
     expect(await promCounter(warm, 'llm_node_prompt_tokens_evaluated_total')).toBe(
       evaluatedBefore + usage!.prompt_tokens - cached,
     );
+  });
+
+  it('ends every stream with its usage in a trailer, outside the events the client asked for', async () => {
+    const messages: Message[] = [
+      { role: 'system', content: SYSTEM },
+      { role: 'user', content: 'Tell me about Lily and Max.' },
+    ];
+    const body = { model: 'stories260K', messages, max_tokens: 6, temperature: 0, stream: true };
+    const plain = await rawStream(warm, body);
+    const events = plain.text.split('\n\n').filter((e) => e !== '');
+    // Exactly the events OpenAI sends without include_usage: no usage key anywhere, no comments.
+    expect(events.at(-1)).toBe('data: [DONE]');
+    for (const event of events.slice(0, -1)) {
+      expect(event.startsWith('data: {')).toBe(true);
+      expect(JSON.parse(event.slice(6))).not.toHaveProperty('usage');
+    }
+    const trailer = JSON.parse(plain.trailers[NODE_USAGE_TRAILER] ?? 'null') as {
+      prompt_tokens: number;
+      completion_tokens: number;
+      prompt_tokens_details: { cached_tokens: number };
+    };
+    // The same prompt again: everything but the last token comes from the cache.
+    expect(trailer.prompt_tokens_details.cached_tokens).toBe(trailer.prompt_tokens - 1);
+    expect(trailer.completion_tokens).toBeGreaterThan(0);
+
+    // With include_usage the trailer repeats the usage chunk.
+    const withUsage = await rawStream(warm, { ...body, stream_options: { include_usage: true } });
+    const usageEvent = withUsage.text
+      .split('\n\n')
+      .map((e) => (e.startsWith('data: {') ? (JSON.parse(e.slice(6)) as { usage?: unknown }) : null))
+      .find((e) => e?.usage);
+    expect(usageEvent?.usage).toEqual(JSON.parse(withUsage.trailers[NODE_USAGE_TRAILER] ?? 'null'));
   });
 });

@@ -20,6 +20,14 @@ export const INFERENCE_PATHS: Record<InferenceKind, string> = {
   embeddings: '/v1/embeddings',
 };
 
+/**
+ * The HTTP trailer a node ends every SSE stream with: the reply's `usage` as JSON (OpenAI's shape,
+ * with `prompt_tokens_details.cached_tokens`). It tells the router what the node reused even when
+ * the client did not ask for the usage chunk (`stream_options.include_usage`), without adding a
+ * byte to the stream itself: SSE clients never see trailers, and the router does not forward them.
+ */
+export const NODE_USAGE_TRAILER = 'x-llm-node-usage';
+
 /** The request type request history stores (`generate` is the upstream's name for completions). */
 export type RequestType = 'chat' | 'generate' | 'embeddings' | 'messages' | 'responses';
 

@@ -53,7 +53,8 @@ export function assertDashboardBuilt(): void {
   }
 }
 
-export async function startDashboardFleet(): Promise<DashboardFleet> {
+/** `routerEnv` adds to the router's environment (the screenshots route with `cache_aware`). */
+export async function startDashboardFleet(routerEnv: Record<string, string> = {}): Promise<DashboardFleet> {
   assertDashboardBuilt();
   const hub = await FakeHub.start();
   hub.addRepo({
@@ -63,7 +64,11 @@ export async function startDashboardFleet(): Promise<DashboardFleet> {
       { path: 'stories260K.gguf', content: readFileSync(sharedModel) },
     ],
   });
-  const router = await startRouterProcess({ LLM_ROUTER_ALLOW_NO_GPU: 'true', HF_BASE_URL: hub.url });
+  const router = await startRouterProcess({
+    LLM_ROUTER_ALLOW_NO_GPU: 'true',
+    HF_BASE_URL: hub.url,
+    ...routerEnv,
+  });
   const adminKey = await router.createKey('admin:*');
   const nodeKey = await router.createKey('node:register');
   const node = await startNodeProcess({

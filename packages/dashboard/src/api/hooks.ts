@@ -7,6 +7,7 @@ import { api } from './client';
 import type {
   ApiKey,
   ApiModel,
+  CacheRouting,
   DashboardNode,
   HistoryPage,
   HistoryRecord,
@@ -33,6 +34,7 @@ export const queryKeys = {
   apiKeys: ['api-keys'] as const,
   users: ['users'] as const,
   invitations: ['invitations'] as const,
+  cacheRouting: (minutes: number) => ['cache-routing', minutes] as const,
 };
 
 export function useMe() {
@@ -138,6 +140,16 @@ export function useHistoryRecord(id: string | null) {
     queryKey: queryKeys.record(id ?? ''),
     queryFn: () => api<HistoryRecord>(`/v0/dashboard/request-responses/${encodeURIComponent(id!)}`),
     enabled: id !== null,
+  });
+}
+
+/** Prefix-cache routing and the admission queue over the last `minutes` (viewers may read it). */
+export function useCacheRouting(minutes: number) {
+  return useQuery({
+    queryKey: queryKeys.cacheRouting(minutes),
+    queryFn: () => api<CacheRouting>(`/v0/dashboard/cache-routing?window_minutes=${minutes}`),
+    refetchInterval: LIVE_MS,
+    placeholderData: keepPreviousData,
   });
 }
 

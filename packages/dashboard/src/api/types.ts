@@ -195,3 +195,74 @@ export interface DiscoverResult {
     files: Array<{ filename: string; size_bytes: number | null; quantization: string | null }>;
   }>;
 }
+
+/** `GET /v0/dashboard/cache-routing`: prefix-cache routing and admission control. */
+export interface CacheHitFigures {
+  requests: number;
+  /** Requests whose node reported `cached_tokens`. */
+  reported: number;
+  hits: number;
+  hit_rate: number | null;
+  prompt_tokens: number;
+  cached_tokens: number;
+  cached_token_ratio: number | null;
+  avg_prefix_match_chars: number | null;
+  queued: number;
+  avg_queue_wait_ms: number | null;
+}
+
+export interface CacheHitNode extends CacheHitFigures {
+  node_id: string;
+  node_machine_name: string | null;
+}
+
+export interface RoutingDecision {
+  id: string;
+  at: string;
+  model: string;
+  node_id: string;
+  node_machine_name: string | null;
+  status: string;
+  stream: boolean;
+  prompt_tokens: number | null;
+  cached_tokens: number | null;
+  prefix_match_chars: number | null;
+  node_load: number | null;
+  queue_wait_ms: number | null;
+  time_to_first_token_ms: number | null;
+  duration_ms: number;
+}
+
+export interface AdmissionQueueStats {
+  queue_depth: number;
+  queue_depth_by_priority: Record<'high' | 'normal' | 'low', number>;
+  queue_max: number;
+  queue_timeout_seconds: number;
+  admitted_total: number;
+  queued_total: number;
+  rejected_full_total: number;
+  rejected_timeout_total: number;
+  abandoned_total: number;
+  wait_seconds_sum: number;
+  wait_seconds_max: number;
+}
+
+export interface CacheRouting {
+  policy: string;
+  window_minutes: number;
+  models: Array<{ model: string; totals: CacheHitFigures; nodes: CacheHitNode[] }>;
+  tokens: {
+    bucket_seconds: number;
+    buckets: Array<{ at: string; requests: number; evaluated_tokens: number; cached_tokens: number }>;
+  };
+  recent: RoutingDecision[];
+  queue: AdmissionQueueStats;
+  prefix_index: {
+    entries: number;
+    maxEntries: number;
+    evictions: number;
+    drops: number;
+    checks: number;
+    misses: number;
+  } | null;
+}

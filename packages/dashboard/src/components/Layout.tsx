@@ -17,6 +17,7 @@ const NAV: Array<{ page: string; label: string; href: string; admin?: boolean }>
   { page: 'overview', label: 'Overview', href: '/dashboard' },
   { page: 'nodes', label: 'Nodes', href: '/dashboard/nodes' },
   { page: 'models', label: 'Models', href: '/dashboard/models' },
+  { page: 'routing', label: 'Routing', href: '/dashboard/routing' },
   { page: 'history', label: 'History', href: '/dashboard/history', admin: true },
   { page: 'logs', label: 'Logs', href: '/dashboard/logs', admin: true },
   { page: 'api-keys', label: 'API keys', href: '/dashboard/api-keys', admin: true },

@@ -54,6 +54,17 @@ export function Card({ className, ...props }: ComponentProps<'section'>) {
   );
 }
 
+/** A headline figure in a small card: label, value, and an optional line of detail. */
+export function Stat({ label, value, detail }: { label: string; value: string; detail?: ReactNode }) {
+  return (
+    <Card className="min-w-0 p-4">
+      <div className="text-xs font-medium text-zinc-500 dark:text-zinc-400">{label}</div>
+      <div className="mt-1.5 text-2xl font-semibold tabular-nums tracking-tight">{value}</div>
+      {detail ? <div className="mt-1.5 text-xs text-zinc-500 dark:text-zinc-400">{detail}</div> : null}
+    </Card>
+  );
+}
+
 export function CardHeader({ title, children, id }: { title: ReactNode; children?: ReactNode; id?: string }) {
   return (
     <div className="flex flex-wrap items-center justify-between gap-2 border-b border-zinc-200 px-4 py-3 dark:border-zinc-800">

@@ -11,19 +11,10 @@ import {
   Meter,
   PageHeader,
   Spinner,
+  Stat,
   StatusBadge,
 } from '../components/ui';
 import { formatDuration, formatNumber, formatPercent, formatRate, successRate } from '../lib/format';
-
-function Stat({ label, value, detail }: { label: string; value: string; detail?: React.ReactNode }) {
-  return (
-    <Card className="p-4">
-      <div className="text-xs font-medium text-zinc-500 dark:text-zinc-400">{label}</div>
-      <div className="mt-1.5 text-2xl font-semibold tabular-nums tracking-tight">{value}</div>
-      {detail ? <div className="mt-1.5 text-xs text-zinc-500 dark:text-zinc-400">{detail}</div> : null}
-    </Card>
-  );
-}
 
 function NodeCounts({ stats }: { stats: Stats }) {
   return (

@@ -1,7 +1,11 @@
 /**
  * Server-sent events in the OpenAI format: `data: <json>\n\n` per chunk, `data: [DONE]` at the
  * end. Each chunk is written the moment it exists, so clients see tokens as they are made.
+ * A stream that ends normally carries its usage in the `x-llm-node-usage` HTTP trailer
+ * (`NODE_USAGE_TRAILER`), outside the events, for the router: the events stay exactly what the
+ * client asked for.
  */
+import { NODE_USAGE_TRAILER } from '@llm-router/protocol';
 import type { FastifyReply } from 'fastify';
 import type { HttpError } from './errors.js';
 import { errorBody } from './errors.js';
@@ -21,6 +25,7 @@ export class SseWriter {
       connection: 'keep-alive',
       'x-accel-buffering': 'no',
       'x-request-id': String(reply.request.id),
+      trailer: NODE_USAGE_TRAILER,
     });
     reply.raw.flushHeaders();
   }
@@ -34,9 +39,11 @@ export class SseWriter {
     if (this.open) this.reply.raw.write(`data: ${JSON.stringify(chunk)}\n\n`);
   }
 
-  done(): void {
+  /** `[DONE]`, then the end of the response with `usage` in the trailer. */
+  done(usage?: unknown): void {
     if (!this.open) return;
     this.reply.raw.write('data: [DONE]\n\n');
+    if (usage !== undefined) this.reply.raw.addTrailers({ [NODE_USAGE_TRAILER]: JSON.stringify(usage) });
     this.end();
   }
 

@@ -75,6 +75,18 @@ export function routingMetricSamples(
         help: 'Times a node lost its prefix index entries (reload, back online, repeated misses).',
         values: [{ value: index.drops }],
       },
+      {
+        name: 'llm_router_prefix_index_checks_total',
+        type: 'counter',
+        help: 'Node cached_tokens reports compared with the prefix index prediction (drift correction).',
+        values: [{ value: index.checks }],
+      },
+      {
+        name: 'llm_router_prefix_index_misses_total',
+        type: 'counter',
+        help: 'Node cached_tokens reports below half the prefix index prediction.',
+        values: [{ value: index.misses }],
+      },
     );
   }
   return samples;

@@ -6,7 +6,7 @@
 import type { FastifyInstance, onRequestAsyncHookHandler } from 'fastify';
 import type { AdmissionController } from '../admission/controller.js';
 import type { PrefixIndex } from '../balancer/prefix-index.js';
-import { cacheHitSummary } from '../history/cache-summary.js';
+import { cacheHitSummary, cacheTokenSeries, recentRoutingDecisions } from '../history/cache-summary.js';
 import { badRequest } from '../http/errors.js';
 import { describeRoutes } from '../http/openapi.js';
 import type { RouterDatabase } from '../store/database.js';
@@ -23,13 +23,15 @@ export interface RoutingRouteDeps {
 
 const DEFAULT_WINDOW_MINUTES = 60;
 const MAX_WINDOW_MINUTES = 7 * 24 * 60;
+/** Routing decisions listed: the latest ones in the window. */
+const RECENT_DECISIONS = 50;
 
 export function registerRoutingRoutes(app: FastifyInstance, deps: RoutingRouteDeps): void {
   describeRoutes(app, {
     'GET /v0/dashboard/cache-routing': {
       summary: 'Prefix-cache routing and admission: hit rate per model and node, the queue, the prefix index',
       responses: {
-        200: '`{policy, window_minutes, models, queue, prefix_index}`',
+        200: '`{policy, window_minutes, models, tokens: {bucket_seconds, buckets}, recent, queue, prefix_index}`',
         400: 'Bad window_minutes',
       },
     },
@@ -45,10 +47,19 @@ export function registerRoutingRoutes(app: FastifyInstance, deps: RoutingRouteDe
         'window_minutes',
       );
     }
+    const now = Date.now();
+    const from = now - minutes * 60_000;
+    const [models, tokens, recent] = await Promise.all([
+      cacheHitSummary(deps.db, from),
+      cacheTokenSeries(deps.db, from, now),
+      recentRoutingDecisions(deps.db, from, RECENT_DECISIONS),
+    ]);
     return {
       policy: deps.policy,
       window_minutes: minutes,
-      models: await cacheHitSummary(deps.db, Date.now() - minutes * 60_000),
+      models,
+      tokens,
+      recent,
       queue: deps.admission.stats(),
       prefix_index: deps.prefixIndex?.stats() ?? null,
     };

@@ -45,6 +45,10 @@ export interface PrefixIndexStats {
   maxEntries: number;
   evictions: number;
   drops: number;
+  /** Node usage reports compared with a prediction (drift correction at work). */
+  checks: number;
+  /** Of those, reports that fell short of the prediction. */
+  misses: number;
 }
 
 export class PrefixIndex {
@@ -57,6 +61,8 @@ export class PrefixIndex {
   private readonly now: () => number;
   private evictions = 0;
   private drops = 0;
+  private checks = 0;
+  private misses = 0;
 
   constructor(options: PrefixIndexOptions = {}) {
     this.maxEntries = Math.max(1, options.maxEntries ?? DEFAULT_INDEX_MAX_ENTRIES);
@@ -75,6 +81,8 @@ export class PrefixIndex {
       maxEntries: this.maxEntries,
       evictions: this.evictions,
       drops: this.drops,
+      checks: this.checks,
+      misses: this.misses,
     };
   }
 
@@ -169,10 +177,12 @@ export class PrefixIndex {
     const state = this.stateOf(model, nodeId);
     const predictedShare = (predictedBlocks * fp.blockChars) / fp.totalChars;
     const reportedShare = cachedTokens / promptTokens;
+    this.checks++;
     if (reportedShare >= predictedShare * MISS_RATIO) {
       state.misses = 0;
       return false;
     }
+    this.misses++;
     state.misses++;
     if (state.misses >= this.missesBeforeDrop) {
       this.dropNode(model, nodeId);

@@ -4,7 +4,7 @@
  * reported back for failover. Once an SSE stream has started, failures end the stream with an
  * OpenAI-shaped error event instead.
  */
-import { openAIError } from '@llm-router/protocol';
+import { NODE_USAGE_TRAILER, openAIError } from '@llm-router/protocol';
 import { type Dispatcher, request } from 'undici';
 import type { FleetNode } from '../fleet/types.js';
 import type { AttemptFailure } from '../history/types.js';
@@ -14,7 +14,7 @@ import { CLIENT_CLOSED_STATUS } from '../transport/client.js';
 import { DeadlineTimer } from '../transport/deadline.js';
 import { sseErrorTail } from '../transport/sse.js';
 import { describeNodeError, SseFramer } from '../transport/sse-passthrough.js';
-import { extractUsageFromJson, type TokenUsage } from '../transport/usage.js';
+import { extractUsageFromJson, readUsageTrailer, type TokenUsage } from '../transport/usage.js';
 
 /** A non-stream reply larger than this is treated as a node fault (replies are normally small). */
 const MAX_BUFFERED_REPLY_BYTES = 64 * 1024 * 1024;
@@ -203,7 +203,17 @@ export async function attemptNode(input: AttemptInput): Promise<AttemptOutcome> 
     if (input.timing) input.timing.ttfbMs = timeToFirstByteMs;
     const contentType = headerValue(response.headers['content-type']);
     if (status < 300 && contentType.includes('text/event-stream')) {
-      const reply = await streamToClient(input, controller.signal, timer, status, contentType, chunks, first);
+      const trailers = response.trailers;
+      const reply = await streamToClient(
+        input,
+        controller.signal,
+        timer,
+        status,
+        contentType,
+        chunks,
+        first,
+        trailers,
+      );
       return { replied: true, reply: { ...reply, timeToFirstByteMs } };
     }
 
@@ -267,6 +277,8 @@ async function streamToClient(
   contentType: string,
   chunks: AsyncIterator<Buffer>,
   first: IteratorResult<Buffer>,
+  /** Filled in by undici once the body has ended. */
+  trailers: Record<string, string | string[] | undefined>,
 ): Promise<Omit<AttemptReply, 'timeToFirstByteMs'>> {
   const { channel, node, timeouts } = input;
   channel.openStream(status, contentType);
@@ -300,7 +312,9 @@ async function streamToClient(
   const result = {
     status,
     streamed: true,
-    usage: framer.usage,
+    // The usage chunk when the client asked for one, else the node's trailer (this project's
+    // nodes send it on every stream), so history and drift correction see every stream's usage.
+    usage: framer.usage ?? (broken ? null : readUsageTrailer(trailers[NODE_USAGE_TRAILER])),
     responseBody: framer.reassembled(),
     timeToFirstTokenMs:
       framer.firstContentAt === null ? null : framer.firstContentAt - input.requestStartedAt,

@@ -43,6 +43,20 @@ export function readEventUsage(event: Record<string, unknown>): TokenUsage | nul
   return readUsage(event.usage) ?? readUsage(nested('message')) ?? readUsage(nested('response'));
 }
 
+/**
+ * The usage a node sends in its `NODE_USAGE_TRAILER` after a stream (JSON, OpenAI's `usage`
+ * shape); null when absent or malformed (an older node, another server).
+ */
+export function readUsageTrailer(value: string | string[] | undefined): TokenUsage | null {
+  const text = Array.isArray(value) ? value[0] : value;
+  if (typeof text !== 'string' || text === '') return null;
+  try {
+    return readUsage(JSON.parse(text));
+  } catch {
+    return null;
+  }
+}
+
 /** Finds the last top-level-looking `"usage": {…}` in a JSON body and reads it. */
 export function extractUsageFromJson(body: Buffer): TokenUsage | null {
   let at = body.lastIndexOf(USAGE_KEY);

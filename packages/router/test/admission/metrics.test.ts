@@ -31,6 +31,8 @@ describe('routing metric samples', () => {
     expect(text).toContain('llm_router_queue_rejections_total{reason="full"} 1');
     expect(text).toContain('llm_router_queue_rejections_total{reason="timeout"} 0');
     expect(text).toContain('llm_router_prefix_index_entries 0');
+    expect(text).toContain('llm_router_prefix_index_checks_total 0');
+    expect(text).toContain('llm_router_prefix_index_misses_total 0');
     expect(text).toContain('# TYPE llm_router_queue_rejections_total counter');
     expect(text).toContain('llm_router_queue_wait_seconds_total 0');
     const lint = await promtoolCheckMetrics(text);

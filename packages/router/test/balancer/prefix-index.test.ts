@@ -109,5 +109,7 @@ describe('prefix index', () => {
     index.insert('m', 'n2', unrelated);
     expect(index.stats().drops).toBe(1);
     expect(index.observe('m', 'n1', other, 0, 0, 100)).toBe(false);
+    // Only reports with a prediction are checked: three checks, two of them misses.
+    expect(index.stats()).toMatchObject({ checks: 3, misses: 2 });
   });
 });

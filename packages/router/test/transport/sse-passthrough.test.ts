@@ -1,7 +1,7 @@
 /** The SSE framer (event-boundary passthrough, history sniffing) and JSON usage extraction. */
 import { describe, expect, it } from 'vitest';
 import { SseFramer } from '../../src/transport/sse-passthrough.js';
-import { extractUsageFromJson } from '../../src/transport/usage.js';
+import { extractUsageFromJson, readUsageTrailer } from '../../src/transport/usage.js';
 
 const chunk = (content: string, finish: string | null = null) =>
   `data: ${JSON.stringify({ object: 'chat.completion.chunk', choices: [{ index: 0, delta: { content }, finish_reason: finish }] })}\n\n`;
@@ -89,5 +89,25 @@ describe('extractUsageFromJson', () => {
   it('returns null without usage or for a broken body', () => {
     expect(extractUsageFromJson(Buffer.from('{"data":[]}'))).toBeNull();
     expect(extractUsageFromJson(Buffer.from('{"usage":{"prompt_tokens":'))).toBeNull();
+  });
+});
+
+describe('readUsageTrailer', () => {
+  it("reads a node's usage trailer, cached tokens included", () => {
+    const trailer = JSON.stringify({
+      prompt_tokens: 40,
+      completion_tokens: 8,
+      total_tokens: 48,
+      prompt_tokens_details: { cached_tokens: 31 },
+    });
+    expect(readUsageTrailer(trailer)).toEqual({ promptTokens: 40, completionTokens: 8, cachedTokens: 31 });
+  });
+
+  it('returns null when there is no trailer or it is malformed', () => {
+    expect(readUsageTrailer(undefined)).toBeNull();
+    expect(readUsageTrailer('')).toBeNull();
+    expect(readUsageTrailer('{"prompt_tokens":')).toBeNull();
+    expect(readUsageTrailer('"text"')).toBeNull();
+    expect(readUsageTrailer('{}')).toBeNull();
   });
 });

@@ -132,7 +132,7 @@ export async function runGeneration(
     scope.end('success');
     if (sse) {
       if (job.includeUsage) sse.send(job.shape.usageChunk(usage));
-      sse.done();
+      sse.done(usage);
       return reply;
     }
     return job.shape.body(choices, usage);

@@ -4,9 +4,9 @@
  * trace on to the node or cloud provider it calls. A request without a valid `traceparent`
  * starts a new trace, so every request has a trace id to look up in logs and history.
  */
-import { randomFillSync } from 'node:crypto';
 import { parseTraceparent } from '@llm-router/protocol';
 import type { FastifyRequest } from 'fastify';
+import { randomHex } from './ids.js';
 
 declare module 'fastify' {
   interface FastifyRequest {
@@ -29,31 +29,12 @@ export interface TraceContext {
 /** tracestate is at most 32 list members; 512 characters is the spec's suggested floor to keep. */
 const MAX_TRACESTATE = 512;
 
-/** Random bytes for ids, refilled in one call every few hundred requests instead of one call per id. */
-const pool = Buffer.alloc(8192);
-let poolOffset = pool.length;
-
-/** `chars` random lowercase hex characters (an even count), never all zeros (invalid in W3C ids). */
-function hexId(chars: number): string {
-  const bytes = chars / 2;
-  for (;;) {
-    if (poolOffset + bytes > pool.length) {
-      randomFillSync(pool);
-      poolOffset = 0;
-    }
-    const start = poolOffset;
-    poolOffset += bytes;
-    for (let i = start; i < poolOffset; i++)
-      if (pool[i] !== 0) return pool.toString('hex', start, poolOffset);
-  }
-}
-
 export function traceContextOf(request: FastifyRequest): TraceContext {
   const parent = parseTraceparent(request.headers.traceparent);
   const state = request.headers.tracestate;
   return {
-    traceId: parent?.traceId ?? hexId(32),
-    spanId: hexId(16),
+    traceId: parent?.traceId ?? randomHex(32),
+    spanId: randomHex(16),
     parentSpanId: parent?.spanId ?? null,
     flags: parent?.flags ?? '01',
     tracestate: parent && typeof state === 'string' && state.length <= MAX_TRACESTATE ? state : null,

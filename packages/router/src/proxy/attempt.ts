@@ -272,15 +272,22 @@ async function streamToClient(
   const signal = input.client.signal;
   channel.openStream(status, contentType);
   const framer = new SseFramer();
+  /** The client gets the bytes first; history's reading of them comes after. */
+  const forward = (chunk: Buffer): Promise<void> => {
+    const ready = framer.frame(chunk);
+    const written = channel.write(ready, signal);
+    framer.inspect(ready);
+    return written;
+  };
   let broken: { status: number; code: string; message: string } | null = null;
   try {
-    if (!first.done) await channel.write(framer.push(first.value), signal);
+    if (!first.done) await forward(first.value);
     for (;;) {
       timer.arm(timeouts.idleTimeoutMs, 'idle');
       const next = await chunks.next();
       timer.clear();
       if (next.done) break;
-      await channel.write(framer.push(next.value), signal);
+      await forward(next.value);
     }
     await channel.write(framer.flush(), signal);
   } catch (error) {

@@ -118,7 +118,7 @@ export function createNodeProxy(options: NodeProxyOptions): NodeProxy {
           ticket = await admission.admit(
             model,
             asRetry ? 'high' : priority,
-            clientGone.signal,
+            () => clientGone.signal,
             (id) => !tried.has(id),
           );
           return null;

@@ -12,6 +12,7 @@
  *
  *   npx tsx bench/overhead.ts                 # 5 s per path and concurrency
  *   BENCH_SECONDS=10 npx tsx bench/overhead.ts
+ *   BENCH_ROUNDS=3 npx tsx bench/overhead.ts  # medians of 3 rounds (paths interleaved), for a busy machine
  *   BENCH_ROUTER_NODE_ARGS="--cpu-prof --cpu-prof-dir=/tmp/prof" npx tsx bench/overhead.ts
  *   BENCH_BASELINE_ROUTER=/tmp/old/packages/router/dist/cli.js npx tsx bench/overhead.ts
  * The last form adds a row for another build of the router (a before/after in one run).
@@ -33,11 +34,13 @@ import {
   tempDir,
   waitForHttp,
 } from '../test/support/processes.js';
-import { startInstantNode } from './support/instant-node.js';
+import { percentile, startInstantNode } from './support/instant-node.js';
 import { startNginx } from './support/nginx.js';
 import { runWrk, type WrkResult } from './support/wrk.js';
 
 const seconds = Number(process.env.BENCH_SECONDS ?? 5);
+/** Rounds over every path and concurrency; the table gives each figure's median over them. */
+const ROUNDS = Math.max(1, Number(process.env.BENCH_ROUNDS ?? 1));
 const CONCURRENCY = [1, 10, 64];
 const GOALS = { addedP50AtC1Ms: 0.2, p99AtC64VsFloor: 3, rpsAtC10VsFloor: 0.75 };
 
@@ -171,26 +174,45 @@ async function main() {
       routedConnections += 10;
     }
   }
-  for (const connections of CONCURRENCY) {
-    for (const path of paths) {
-      const cpuBefore = cpuSeconds(path.pid);
-      const mainBefore = cpuSeconds(path.pid, true);
-      const r = await runWrk(`${path.url}/v1/chat/completions`, {
-        connections,
-        seconds,
-        body,
-        headers: path.headers,
-      });
-      const cpuUsPerRequest = ((cpuSeconds(path.pid) - cpuBefore) * 1e6) / r.requests;
-      const mainUsPerRequest = ((cpuSeconds(path.pid, true) - mainBefore) * 1e6) / r.requests;
-      results.set(`${path.name}@${connections}`, { ...r, cpuUsPerRequest, mainUsPerRequest });
-      if (path.name === 'llm-router') {
-        routedRequests += r.requests;
-        routedConnections += connections;
+  type Measured = WrkResult & { cpuUsPerRequest: number; mainUsPerRequest: number };
+  const rounds = new Map<string, Measured[]>();
+  for (let round = 0; round < ROUNDS; round++) {
+    for (const connections of CONCURRENCY) {
+      for (const path of paths) {
+        const cpuBefore = cpuSeconds(path.pid);
+        const mainBefore = cpuSeconds(path.pid, true);
+        const r = await runWrk(`${path.url}/v1/chat/completions`, {
+          connections,
+          seconds,
+          body,
+          headers: path.headers,
+        });
+        const cpuUsPerRequest = ((cpuSeconds(path.pid) - cpuBefore) * 1e6) / r.requests;
+        const mainUsPerRequest = ((cpuSeconds(path.pid, true) - mainBefore) * 1e6) / r.requests;
+        const key = `${path.name}@${connections}`;
+        rounds.set(key, [...(rounds.get(key) ?? []), { ...r, cpuUsPerRequest, mainUsPerRequest }]);
+        if (path.name === 'llm-router') {
+          routedRequests += r.requests;
+          routedConnections += connections;
+        }
+        if (r.failures > 0)
+          console.error(`${path.name} at c=${connections}: ${r.failures} failures (${r.failureKinds})`);
       }
-      if (r.failures > 0)
-        console.error(`${path.name} at c=${connections}: ${r.failures} failures (${r.failureKinds})`);
     }
+  }
+  // Several rounds (BENCH_ROUNDS): each figure is the median over the rounds, failures the sum.
+  for (const [key, measured] of rounds) {
+    const median = (pick: (m: Measured) => number) => percentile(measured.map(pick), 50);
+    results.set(key, {
+      requests: measured.reduce((sum, m) => sum + m.requests, 0),
+      rps: median((m) => m.rps),
+      p50Ms: median((m) => m.p50Ms),
+      p99Ms: median((m) => m.p99Ms),
+      failures: measured.reduce((sum, m) => sum + m.failures, 0),
+      failureKinds: [...new Set(measured.map((m) => m.failureKinds).filter(Boolean))].join(', '),
+      cpuUsPerRequest: median((m) => m.cpuUsPerRequest),
+      mainUsPerRequest: median((m) => m.mainUsPerRequest),
+    });
   }
 
   await router.stop(); // SIGTERM: flushes the last history batch
@@ -203,7 +225,7 @@ async function main() {
   const rows = Number(n);
 
   console.log(
-    `\nwrk, 1 thread, ${seconds} s per path and concurrency; chat completions to an instant fake node\n`,
+    `\nwrk, 1 thread, ${seconds} s per path and concurrency${ROUNDS > 1 ? `, medians of ${ROUNDS} rounds` : ''}; chat completions to an instant fake node\n`,
   );
   console.log(
     '| path | c | req/s | p50 ms | p99 ms | added p50 ms | added p99 ms | CPU µs/request | main thread µs/request | failures |',

@@ -53,12 +53,11 @@ type Pending = { resolve: () => void; reject: (error: Error) => void };
 
 export class SqliteHistoryWriter {
   private worker: Worker | null = null;
-  /** Set once the worker failed: every batch is written on the main thread from then on. */
+  /** Set once the worker failed (or was closed): every batch is written on the main thread from then on. */
   private broken = false;
   private nextId = 1;
   private readonly pending = new Map<number, Pending>();
   private readonly inFlight = new Set<Promise<void>>();
-  private readonly modulePath = createRequire(import.meta.url).resolve('better-sqlite3');
 
   /**
    * @param path the database file (not `:memory:`: a worker cannot share an in-memory database)
@@ -86,7 +85,14 @@ export class SqliteHistoryWriter {
         return Promise.reject(error);
       }
     }
-    const worker = this.start();
+    let worker: Worker;
+    try {
+      worker = this.start();
+    } catch {
+      // No thread could be started (better-sqlite3 not resolvable from here, say): same as a dead one.
+      this.broken = true;
+      return this.write(rows);
+    }
     const id = this.nextId++;
     if (this.pending.size === 0) worker.ref();
     const written = new Promise<void>((resolve, reject) => {
@@ -116,7 +122,11 @@ export class SqliteHistoryWriter {
     if (this.worker) return this.worker;
     const worker = new Worker(WORKER_SOURCE, {
       eval: true,
-      workerData: { module: this.modulePath, path: this.path, columns: this.columns },
+      workerData: {
+        module: createRequire(import.meta.url).resolve('better-sqlite3'),
+        path: this.path,
+        columns: this.columns,
+      },
     });
     worker.unref();
     worker.on('message', (message: { id: number; error?: string }) => {

@@ -89,12 +89,13 @@ export class AdmissionController {
   /**
    * Resolves once some node has room for the request, after waiting in the queue if needed.
    * Rejects with a 503 `HttpError` when the queue is full or the wait times out, and with the
-   * signal's reason when the client leaves.
+   * signal's reason when the client leaves. The signal may be given as a function, called only
+   * when the request has to wait (making an AbortSignal costs a few µs on every request).
    */
   async admit(
     model: string,
     priority: Priority,
-    signal: AbortSignal,
+    signal: AbortSignal | (() => AbortSignal),
     /** Only these nodes count (failover: the ones not tried yet). */
     eligible?: (nodeId: string) => boolean,
   ): Promise<AdmissionTicket> {
@@ -106,7 +107,11 @@ export class AdmissionController {
     this.counters.queued++;
     this.ensureTimer();
     try {
-      const waited = await this.queue.wait(target, priority, signal);
+      const waited = await this.queue.wait(
+        target,
+        priority,
+        typeof signal === 'function' ? signal() : signal,
+      );
       return this.ticket(model, true, waited);
     } catch (error) {
       if (error instanceof QueueRefusedError) {

@@ -2,7 +2,6 @@
  * Turns a finished `/v1` request into a history row and hands it to the recorder. Called for
  * every request, including those for which no node could be chosen.
  */
-import { randomUUID } from 'node:crypto';
 import {
   INFERENCE_ENDPOINTS,
   type InferenceKind,
@@ -10,6 +9,7 @@ import {
   type RequestType,
 } from '@llm-router/protocol';
 import type { FleetView } from '../fleet/types.js';
+import { uuidV7 } from '../observability/ids.js';
 import { MinuteCounters } from './minute-counters.js';
 import type { HistoryRecorder, HistoryRow } from './recorder.js';
 import { cappedJson, redactPayloads } from './redact.js';
@@ -91,7 +91,7 @@ export class RequestCapture {
     const node = finished.nodeId ? this.fleet.get(finished.nodeId) : undefined;
     const cloudNode = finished.cloudProvider ? `cloud:${finished.cloudProvider}` : null;
     const row: HistoryRow = {
-      id: randomUUID(),
+      id: uuidV7(completedAt),
       timestamp: completedAt - Math.round(finished.durationMs),
       request_type: finished.requestType ?? REQUEST_TYPES[finished.kind],
       model: cleanText(finished.model, 512) ?? '',

@@ -1,13 +1,15 @@
 /**
  * Writes request history off the request path: entries queue in memory and are inserted in
  * batches (every 250 ms, or at once when a batch fills). A failed write is retried with the
- * rows kept, and `close()` flushes what is queued, so a graceful shutdown loses nothing.
+ * rows kept, and `close()` flushes what is queued, so a graceful shutdown loses nothing. On a
+ * SQLite file the inserts run on a worker thread (see sqlite-writer.ts).
  */
 
 import type SQLite from 'better-sqlite3';
 import type { Logger } from 'pino';
 import { type RouterDatabase, sqliteHandleOf } from '../store/database.js';
 import type { RequestHistoryTable } from '../store/schema.js';
+import { SqliteHistoryWriter } from './sqlite-writer.js';
 
 export type HistoryRow = RequestHistoryTable;
 
@@ -34,8 +36,11 @@ export class HistoryRecorder {
    * SQLite: one prepared single-row INSERT run in a transaction. Building and preparing a
    * 40-row statement through Kysely for every batch cost more main-thread time than the
    * inserts themselves (about 6 % of the router's CPU under load); this costs a few µs a row.
+   * On a database file the transaction runs on a worker thread (`sqliteWriter`); an in-memory
+   * database, which a worker cannot open, is written here.
    */
-  private readonly sqliteInsert: ((rows: HistoryRow[]) => void) | null;
+  private readonly sqliteInsert: ((rows: unknown[][]) => void) | null;
+  private readonly sqliteWriter: SqliteHistoryWriter | null;
 
   constructor(
     private readonly db: RouterDatabase,
@@ -45,6 +50,10 @@ export class HistoryRecorder {
     this.timer.unref();
     const sqlite = sqliteHandleOf(db);
     this.sqliteInsert = sqlite ? preparedSqliteInsert(sqlite) : null;
+    this.sqliteWriter =
+      sqlite && this.sqliteInsert && SqliteHistoryWriter.usable(sqlite)
+        ? new SqliteHistoryWriter(sqlite.name, HISTORY_COLUMNS, this.sqliteInsert)
+        : null;
   }
 
   record(row: HistoryRow): void {
@@ -81,6 +90,7 @@ export class HistoryRecorder {
     clearInterval(this.timer);
     for (let attempt = 0; attempt < 3 && (this.queue.length > 0 || this.flushing); attempt++)
       await this.flush();
+    await this.sqliteWriter?.close();
   }
 
   private async writeBatch(batch: HistoryRow[]): Promise<void> {
@@ -118,7 +128,9 @@ export class HistoryRecorder {
 
   private async insert(rows: HistoryRow[]): Promise<void> {
     if (this.sqliteInsert) {
-      this.sqliteInsert(rows);
+      const values = rows.map(rowValues);
+      if (this.sqliteWriter) await this.sqliteWriter.write(values);
+      else this.sqliteInsert(values);
       return;
     }
     await this.db.transaction().execute(async (tx) => {
@@ -172,15 +184,19 @@ const everyColumnListed: [Exclude<keyof HistoryRow, (typeof HISTORY_COLUMNS)[num
   : never = true;
 void everyColumnListed;
 
-function preparedSqliteInsert(sqlite: SQLite.Database): (rows: HistoryRow[]) => void {
+/** A row's values in `HISTORY_COLUMNS` order (an array is cheaper to pass to the worker than the object). */
+function rowValues(row: HistoryRow): unknown[] {
+  const values = new Array<unknown>(HISTORY_COLUMNS.length);
+  for (let i = 0; i < HISTORY_COLUMNS.length; i++) values[i] = row[HISTORY_COLUMNS[i]] ?? null;
+  return values;
+}
+
+/** The same INSERT as the worker's, on the main thread's connection. */
+function preparedSqliteInsert(sqlite: SQLite.Database): (rows: unknown[][]) => void {
   const statement = sqlite.prepare(
     `INSERT INTO request_history (${HISTORY_COLUMNS.join(', ')}) VALUES (${HISTORY_COLUMNS.map(() => '?').join(', ')})`,
   );
-  const values = new Array<unknown>(HISTORY_COLUMNS.length);
-  return sqlite.transaction((rows: HistoryRow[]) => {
-    for (const row of rows) {
-      for (let i = 0; i < HISTORY_COLUMNS.length; i++) values[i] = row[HISTORY_COLUMNS[i]] ?? null;
-      statement.run(values);
-    }
+  return sqlite.transaction((rows: unknown[][]) => {
+    for (const values of rows) statement.run(values);
   });
 }

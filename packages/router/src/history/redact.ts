@@ -14,14 +14,32 @@ function redactString(value: string): string {
   return value;
 }
 
+/**
+ * The value with its payloads redacted. Copy-on-write: a value with nothing to redact (the
+ * usual chat request) is returned as it is, so recording it allocates no second copy.
+ */
 export function redactPayloads(value: unknown, depth = 0): unknown {
   if (depth > 32) return '[redacted: nested too deep]';
   if (typeof value === 'string') return redactString(value);
-  if (Array.isArray(value)) return value.map((v) => redactPayloads(v, depth + 1));
+  if (Array.isArray(value)) {
+    let out: unknown[] | null = null;
+    for (let i = 0; i < value.length; i++) {
+      const v = redactPayloads(value[i], depth + 1);
+      if (out === null && v !== value[i]) out = value.slice(0, i);
+      out?.push(v);
+    }
+    return out ?? value;
+  }
   if (value !== null && typeof value === 'object') {
-    const out: Record<string, unknown> = {};
-    for (const [k, v] of Object.entries(value)) out[k] = redactPayloads(v, depth + 1);
-    return out;
+    let out: Record<string, unknown> | null = null;
+    const entries = Object.entries(value);
+    for (let i = 0; i < entries.length; i++) {
+      const [k, v] = entries[i];
+      const redacted = redactPayloads(v, depth + 1);
+      if (out === null && redacted !== v) out = Object.fromEntries(entries.slice(0, i));
+      if (out !== null) out[k] = redacted;
+    }
+    return out ?? value;
   }
   return value;
 }

@@ -4,9 +4,9 @@
  * trace on to the node or cloud provider it calls. A request without a valid `traceparent`
  * starts a new trace, so every request has a trace id to look up in logs and history.
  */
-import { randomUUID } from 'node:crypto';
 import { parseTraceparent } from '@llm-router/protocol';
 import type { FastifyRequest } from 'fastify';
+import { randomHex } from './ids.js';
 
 declare module 'fastify' {
   interface FastifyRequest {
@@ -29,14 +29,12 @@ export interface TraceContext {
 /** tracestate is at most 32 list members; 512 characters is the spec's suggested floor to keep. */
 const MAX_TRACESTATE = 512;
 
-const hexId = (chars: number) => randomUUID().replaceAll('-', '').slice(0, chars);
-
 export function traceContextOf(request: FastifyRequest): TraceContext {
   const parent = parseTraceparent(request.headers.traceparent);
   const state = request.headers.tracestate;
   return {
-    traceId: parent?.traceId ?? hexId(32),
-    spanId: hexId(16),
+    traceId: parent?.traceId ?? randomHex(32),
+    spanId: randomHex(16),
     parentSpanId: parent?.spanId ?? null,
     flags: parent?.flags ?? '01',
     tracestate: parent && typeof state === 'string' && state.length <= MAX_TRACESTATE ? state : null,

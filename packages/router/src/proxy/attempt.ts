@@ -10,7 +10,7 @@ import type { FleetNode } from '../fleet/types.js';
 import type { AttemptFailure } from '../history/types.js';
 import type { RequestTiming } from '../observability/request-timing.js';
 import type { ReplyChannel } from '../transport/channel.js';
-import { CLIENT_CLOSED_STATUS } from '../transport/client.js';
+import { CallAbort, CLIENT_CLOSED_STATUS, type ClientWatch } from '../transport/client.js';
 import { DeadlineTimer } from '../transport/deadline.js';
 import { sseErrorTail } from '../transport/sse.js';
 import { describeNodeError, SseFramer } from '../transport/sse-passthrough.js';
@@ -42,8 +42,8 @@ export interface AttemptInput {
   headers: Record<string, string>;
   dispatcher: Dispatcher;
   timeouts: AttemptTimeouts;
-  /** Aborts when the client disconnects. */
-  clientSignal: AbortSignal;
+  /** Tells when the client disconnects. */
+  client: ClientWatch;
   channel: ReplyChannel;
   /** `performance.now()` when the client's request arrived, for time to first byte. */
   requestStartedAt: number;
@@ -84,7 +84,7 @@ function errorCode(error: unknown): string | undefined {
 function classifyFailure(input: AttemptInput, timer: DeadlineTimer, error: unknown): AttemptFailure {
   const { node, timeouts } = input;
   const name = `node ${node.machineName}`;
-  if (input.clientSignal.aborted) {
+  if (input.client.gone) {
     return { nodeId: node.id, kind: 'client_closed', message: 'Client closed the request' };
   }
   if (timer.fired === 'first_byte') {
@@ -157,10 +157,10 @@ function clientErrorBody(status: number, data: Buffer): { body: Buffer | object;
 
 export async function attemptNode(input: AttemptInput): Promise<AttemptOutcome> {
   const { node, timeouts } = input;
-  const controller = new AbortController();
+  const controller = new CallAbort();
   const abortForClient = () => controller.abort(new Error('client closed'));
-  if (input.clientSignal.aborted) abortForClient();
-  input.clientSignal.addEventListener('abort', abortForClient, { once: true });
+  if (input.client.gone) abortForClient();
+  const stopWatchingClient = input.client.onGone(abortForClient);
   const timer = new DeadlineTimer(controller);
   const fail = (error: unknown): AttemptOutcome => ({
     replied: false,
@@ -176,7 +176,7 @@ export async function attemptNode(input: AttemptInput): Promise<AttemptOutcome> 
         method: 'POST',
         headers: input.headers,
         body: input.body,
-        signal: controller.signal,
+        signal: controller,
       });
     } catch (error) {
       return fail(error);
@@ -188,7 +188,7 @@ export async function attemptNode(input: AttemptInput): Promise<AttemptOutcome> 
     // removed) since its last heartbeat: another node may still have it, so fail over.
     if (status >= 500 || status < 200 || (status >= 300 && status < 400) || status === 404) {
       const snippet = await readSnippet(chunks);
-      if (input.clientSignal.aborted || timer.fired) return fail(new Error('aborted'));
+      if (input.client.gone || timer.fired) return fail(new Error('aborted'));
       const message = `node ${node.machineName} answered ${status}${snippet ? `: ${snippet}` : ''}`;
       return { replied: false, failure: { nodeId: node.id, kind: 'upstream', message } };
     }
@@ -204,16 +204,7 @@ export async function attemptNode(input: AttemptInput): Promise<AttemptOutcome> 
     const contentType = headerValue(response.headers['content-type']);
     if (status < 300 && contentType.includes('text/event-stream')) {
       const trailers = response.trailers;
-      const reply = await streamToClient(
-        input,
-        controller.signal,
-        timer,
-        status,
-        contentType,
-        chunks,
-        first,
-        trailers,
-      );
+      const reply = await streamToClient(input, timer, status, contentType, chunks, first, trailers);
       return { replied: true, reply: { ...reply, timeToFirstByteMs } };
     }
 
@@ -259,7 +250,7 @@ export async function attemptNode(input: AttemptInput): Promise<AttemptOutcome> 
   } finally {
     timer.clear();
     if (input.timing) input.timing.upstreamMs += performance.now() - sentAt;
-    input.clientSignal.removeEventListener('abort', abortForClient);
+    stopWatchingClient();
     // A body not read to its end (failover, errors) must not pin the pooled connection.
     if (response && !response.body.readableEnded) response.body.destroy();
   }
@@ -271,7 +262,6 @@ export async function attemptNode(input: AttemptInput): Promise<AttemptOutcome> 
  */
 async function streamToClient(
   input: AttemptInput,
-  signal: AbortSignal,
   timer: DeadlineTimer,
   status: number,
   contentType: string,
@@ -281,17 +271,26 @@ async function streamToClient(
   trailers: Record<string, string | string[] | undefined>,
 ): Promise<Omit<AttemptReply, 'timeToFirstByteMs'>> {
   const { channel, node, timeouts } = input;
+  // The idle timer is off while writing: only the client leaving ends a wait for it to drain.
+  const signal = input.client.signal;
   channel.openStream(status, contentType);
   const framer = new SseFramer();
+  /** The client gets the bytes first; history's reading of them comes after. */
+  const forward = (chunk: Buffer): Promise<void> => {
+    const ready = framer.frame(chunk);
+    const written = channel.write(ready, signal);
+    framer.inspect(ready);
+    return written;
+  };
   let broken: { status: number; code: string; message: string } | null = null;
   try {
-    if (!first.done) await channel.write(framer.push(first.value), signal);
+    if (!first.done) await forward(first.value);
     for (;;) {
       timer.arm(timeouts.idleTimeoutMs, 'idle');
       const next = await chunks.next();
       timer.clear();
       if (next.done) break;
-      await channel.write(framer.push(next.value), signal);
+      await forward(next.value);
     }
     await channel.write(framer.flush(), signal);
   } catch (error) {
@@ -319,7 +318,7 @@ async function streamToClient(
     timeToFirstTokenMs:
       framer.firstContentAt === null ? null : framer.firstContentAt - input.requestStartedAt,
   };
-  if (input.clientSignal.aborted || channel.gone) {
+  if (input.client.gone || channel.gone) {
     channel.reply.raw.destroy();
     return {
       ...result,

@@ -118,20 +118,19 @@ export function createNodeProxy(options: NodeProxyOptions): NodeProxy {
           ticket = await admission.admit(
             model,
             asRetry ? 'high' : priority,
-            clientGone.signal,
+            () => clientGone.signal,
             (id) => !tried.has(id),
           );
           return null;
         } catch (error) {
-          if (clientGone.signal.aborted)
-            return clientClosedResult(input, failures, [...tried].at(-1) ?? null);
+          if (clientGone.gone) return clientClosedResult(input, failures, [...tried].at(-1) ?? null);
           if (!(error instanceof HttpError)) throw error;
           return failedResult([...tried].at(-1) ?? null, error, failures);
         }
       };
       const refused = await admit(false);
       if (refused) return refused;
-      while (tried.size < maxAttempts && !clientGone.signal.aborted) {
+      while (tried.size < maxAttempts && !clientGone.gone) {
         const selectStartedAt = performance.now();
         const available = fleet.candidatesFor(model);
         const untried = tried.size === 0 ? available : available.filter((node) => !tried.has(node.id));
@@ -160,7 +159,7 @@ export function createNodeProxy(options: NodeProxyOptions): NodeProxy {
             headers,
             dispatcher,
             timeouts,
-            clientSignal: clientGone.signal,
+            client: clientGone,
             channel,
             requestStartedAt,
             timing: input.request.timing,
@@ -205,7 +204,7 @@ export function createNodeProxy(options: NodeProxyOptions): NodeProxy {
         }
         failures.push(outcome.failure);
       }
-      if (clientGone.signal.aborted) return clientClosedResult(input, failures, [...tried].at(-1) ?? null);
+      if (clientGone.gone) return clientClosedResult(input, failures, [...tried].at(-1) ?? null);
       return failedResult([...tried].at(-1) ?? null, exhaustedError(model, failures), failures);
     } finally {
       ticket?.release();

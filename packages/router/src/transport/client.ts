@@ -4,7 +4,7 @@
  * the headers other hooks already set, and writing with backpressure so a slow client cannot make
  * the router buffer.
  */
-import { once } from 'node:events';
+import { EventEmitter, once } from 'node:events';
 import type { OutgoingHttpHeaders, ServerResponse } from 'node:http';
 import type { FastifyReply } from 'fastify';
 import type {} from '../observability/request-timing.js';
@@ -14,20 +14,70 @@ import { SSE_HEADERS } from './sse.js';
 export const CLIENT_CLOSED_STATUS = 499;
 
 export interface ClientWatch {
-  /** Aborts when the client disconnects before the reply finished. */
+  /**
+   * Aborts when the client disconnects before the reply finished. Made on first use: in
+   * Node.js an AbortSignal that gets a listener costs several µs of CPU, so the request path
+   * reads `gone` and registers with `onGone` instead.
+   */
   readonly signal: AbortSignal;
+  /** True once the client disconnected before the reply finished. */
+  readonly gone: boolean;
+  /** Calls `listener` once when the client leaves; returns what cancels it. */
+  onGone(listener: () => void): () => void;
   dispose(): void;
 }
 
 /** `close` also fires after a normal finish; only an unfinished response means the client left. */
 export function watchClient(reply: FastifyReply): ClientWatch {
-  const controller = new AbortController();
   const res = reply.raw;
+  let gone = false;
+  let controller: AbortController | undefined;
+  const listeners = new Set<() => void>();
   const onClose = () => {
-    if (!res.writableFinished) controller.abort();
+    if (res.writableFinished || gone) return;
+    gone = true;
+    controller?.abort();
+    for (const listener of listeners) listener();
+    listeners.clear();
   };
   res.on('close', onClose);
-  return { signal: controller.signal, dispose: () => res.off('close', onClose) };
+  return {
+    get signal() {
+      if (!controller) {
+        controller = new AbortController();
+        if (gone) controller.abort();
+      }
+      return controller.signal;
+    },
+    get gone() {
+      return gone;
+    },
+    onGone(listener) {
+      listeners.add(listener);
+      return () => listeners.delete(listener);
+    },
+    dispose: () => {
+      res.off('close', onClose);
+      listeners.clear();
+    },
+  };
+}
+
+/**
+ * An abort signal for one backend call (undici accepts an EventEmitter with `aborted` and
+ * `reason` as its `signal`): unlike an AbortSignal, one with listeners costs next to nothing,
+ * and the router makes one per attempt.
+ */
+export class CallAbort extends EventEmitter {
+  aborted = false;
+  reason: unknown = undefined;
+
+  abort(reason?: unknown): void {
+    if (this.aborted) return;
+    this.aborted = true;
+    this.reason = reason;
+    this.emit('abort');
+  }
 }
 
 /**

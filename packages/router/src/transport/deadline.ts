@@ -9,7 +9,7 @@ export class DeadlineTimer {
   fired: DeadlineReason | null = null;
   private handle: NodeJS.Timeout | undefined;
 
-  constructor(private readonly controller: AbortController) {}
+  constructor(private readonly controller: { abort(reason?: unknown): void }) {}
 
   arm(ms: number, reason: DeadlineReason): void {
     this.clear();

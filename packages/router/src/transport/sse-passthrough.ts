@@ -59,8 +59,19 @@ export class SseFramer {
   private finishReason: string | null = null;
   private truncated = false;
 
-  /** Returns the bytes that may go to the client now (possibly empty). */
+  /** Returns the bytes that may go to the client now (possibly empty), already inspected. */
   push(chunk: Buffer): Buffer {
+    const ready = this.frame(chunk);
+    if (ready.length > 0) this.inspect(ready);
+    return ready;
+  }
+
+  /**
+   * Returns the bytes that may go to the client now (possibly empty) without reading them yet:
+   * the proxy writes them first and then calls `inspect`, so parsing the events for history
+   * never delays the client's bytes.
+   */
+  frame(chunk: Buffer): Buffer {
     const data = this.held.length > 0 ? Buffer.concat([this.held, chunk]) : chunk;
     let end = endOfLastEvent(data);
     if (end > 0) this.endsMidEvent = false;
@@ -69,9 +80,7 @@ export class SseFramer {
       this.endsMidEvent = true;
     }
     this.held = end === data.length ? EMPTY : data.subarray(end);
-    const ready = data.subarray(0, end);
-    if (ready.length > 0) this.inspect(ready);
-    return ready;
+    return data.subarray(0, end);
   }
 
   /** At the clean end of the node stream: whatever is left, even without a final blank line. */
@@ -83,7 +92,9 @@ export class SseFramer {
     return rest;
   }
 
-  private inspect(events: Buffer): void {
+  /** Reads complete events `frame` returned (usage, errors, text, time to first token). */
+  inspect(events: Buffer): void {
+    if (events.length === 0) return;
     for (const event of this.parser.push(events)) this.inspectData(event.data);
   }
 

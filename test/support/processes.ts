@@ -13,7 +13,8 @@ import { fileURLToPath } from 'node:url';
 export const repoRoot = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
 /** The shared test model, beside the checkout (`../shared/models`) locally and in CI. */
 export const sharedModel = resolve(repoRoot, '../shared/models/stories260K.gguf');
-const routerCli = join(repoRoot, 'packages/router/dist/cli.js');
+/** The router's bin: the production bundle `make build` writes (what ships is what is tested). */
+const routerCli = join(repoRoot, 'packages/router/dist/llm-router.js');
 const nodeCli = join(repoRoot, 'packages/node/dist/cli.js');
 
 export interface RunningProcess {

@@ -5,10 +5,9 @@
  * `attempt` per node call → the node's `generation`), failover, a collector that never answers,
  * and no export at all when the variable is unset.
  */
-import { createServer, type IncomingMessage, type Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import OpenAI from 'openai';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { spanAttribute as attr, type Collector, startCollector } from '../support/otlp-collector.js';
 import {
   modelsDir,
   type RouterProcess,
@@ -18,87 +17,6 @@ import {
   stopAll,
   waitUntil,
 } from '../support/processes.js';
-
-interface OtlpAttribute {
-  key: string;
-  value: { stringValue?: string; intValue?: string; doubleValue?: number; boolValue?: boolean };
-}
-interface CollectedSpan {
-  service: string;
-  traceId: string;
-  spanId: string;
-  parentSpanId?: string;
-  name: string;
-  kind: number;
-  startTimeUnixNano: string;
-  endTimeUnixNano: string;
-  attributes: OtlpAttribute[];
-  status: { code: number; message?: string };
-}
-
-interface Collector {
-  url: string;
-  posts: { path: string; headers: IncomingMessage['headers'] }[];
-  spans: CollectedSpan[];
-  /** Requests it has read and not answered (the hanging collector). */
-  pending: () => number;
-  close(): Promise<void>;
-}
-
-/** An OTLP/HTTP JSON receiver on 127.0.0.1 (`port` 0: any free one); `hang` never answers. */
-async function startCollector(options: { hang?: boolean; port?: number } = {}): Promise<Collector> {
-  const posts: Collector['posts'] = [];
-  const spans: CollectedSpan[] = [];
-  let pending = 0;
-  const server: Server = createServer((req, res) => {
-    let text = '';
-    req.on('data', (d) => {
-      text += d;
-    });
-    req.on('end', () => {
-      posts.push({ path: req.url ?? '', headers: req.headers });
-      const body = JSON.parse(text) as {
-        resourceSpans: {
-          resource: { attributes: OtlpAttribute[] };
-          scopeSpans: { spans: Omit<CollectedSpan, 'service'>[] }[];
-        }[];
-      };
-      for (const rs of body.resourceSpans) {
-        const service = rs.resource.attributes.find((a) => a.key === 'service.name')?.value.stringValue ?? '';
-        for (const ss of rs.scopeSpans) for (const span of ss.spans) spans.push({ service, ...span });
-      }
-      if (options.hang) {
-        pending++;
-        return;
-      }
-      res.setHeader('content-type', 'application/json');
-      res.end('{}');
-    });
-  });
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(options.port ?? 0, '127.0.0.1', resolve);
-  });
-  const { port } = server.address() as AddressInfo;
-  return {
-    url: `http://127.0.0.1:${port}`,
-    posts,
-    spans,
-    pending: () => pending,
-    close: () =>
-      new Promise((resolve) => {
-        server.close(() => resolve());
-        server.closeAllConnections();
-      }),
-  };
-}
-
-const attr = (span: CollectedSpan, key: string) => {
-  const value = span.attributes.find((a) => a.key === key)?.value;
-  if (!value) return undefined;
-  if (value.intValue !== undefined) return Number(value.intValue);
-  return value.stringValue ?? value.doubleValue ?? value.boolValue;
-};
 
 const randomHex = (chars: number) =>
   Array.from({ length: chars }, () => Math.floor(Math.random() * 16).toString(16)).join('');
@@ -314,7 +232,7 @@ describe('OTLP export with a collector that never answers', () => {
   let client: OpenAI;
 
   beforeAll(async () => {
-    collector = await startCollector({ hang: true });
+    collector = await startCollector({ answer: 'hang' });
     const otel = {
       OTEL_EXPORTER_OTLP_ENDPOINT: collector.url,
       OTEL_BSP_SCHEDULE_DELAY: '50',

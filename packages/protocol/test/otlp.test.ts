@@ -3,9 +3,8 @@
  * standard variables, the JSON it posts, batching, a full queue, and collectors that are down,
  * refusing or never answer (the end-to-end span tree is in test/e2e/otlp.test.ts).
  */
-import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
+import { type Collector, startCollector } from '../../../test/support/otlp-collector.js';
 import {
   type OtlpConfig,
   OtlpTraceExporter,
@@ -14,52 +13,15 @@ import {
   unixNanos,
 } from '../src/otlp.js';
 
-/** The OTLP/JSON body, as far as these tests read it. */
-interface TraceRequest {
-  resourceSpans: {
-    resource: { attributes: unknown[] };
-    scopeSpans: { scope: unknown; spans: Record<string, unknown>[] }[];
-  }[];
-}
-
-interface Receiver {
-  url: string;
-  posts: { headers: IncomingMessage['headers']; path: string; body: TraceRequest }[];
-  close(): Promise<void>;
-}
-
-const servers: Server[] = [];
+const collectors: Collector[] = [];
 afterEach(async () => {
-  for (const server of servers.splice(0)) {
-    server.closeAllConnections();
-    await new Promise((r) => server.close(r));
-  }
+  for (const collector of collectors.splice(0)) await collector.close();
 });
 
-async function receiver(answer: (res: ServerResponse) => void = (res) => res.end('{}')): Promise<Receiver> {
-  const posts: Receiver['posts'] = [];
-  const server = createServer((req, res) => {
-    let text = '';
-    req.on('data', (d) => {
-      text += d;
-    });
-    req.on('end', () => {
-      posts.push({ headers: req.headers, path: req.url ?? '', body: JSON.parse(text) });
-      answer(res);
-    });
-  });
-  servers.push(server);
-  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
-  const { port } = server.address() as AddressInfo;
-  return {
-    url: `http://127.0.0.1:${port}`,
-    posts,
-    close: () =>
-      new Promise((r) => {
-        server.close(() => r());
-        server.closeAllConnections();
-      }),
-  };
+async function receiver(answer?: 'ok' | 'hang' | number): Promise<Collector> {
+  const collector = await startCollector({ answer });
+  collectors.push(collector);
+  return collector;
 }
 
 const config = (url: string, overrides: Partial<OtlpConfig> = {}): OtlpConfig => ({
@@ -224,10 +186,7 @@ describe('OtlpTraceExporter', () => {
   });
 
   it('counts spans a collector that is down or refusing loses, reports it once, and never throws', async () => {
-    const rx = await receiver((res) => {
-      res.statusCode = 503;
-      res.end('busy');
-    });
+    const rx = await receiver(503);
     const errors: string[] = [];
     const refusing = new OtlpTraceExporter({
       config: config(rx.url),
@@ -257,7 +216,7 @@ describe('OtlpTraceExporter', () => {
   });
 
   it('gives up on a collector that never answers after the export timeout; add() stays instant', async () => {
-    const rx = await receiver(() => {}); // reads the request, never answers
+    const rx = await receiver('hang'); // reads the request, never answers
     const exporter = new OtlpTraceExporter({
       config: config(rx.url, { timeoutMs: 300 }),
       scope: { name: 's' },

@@ -152,7 +152,9 @@ export function createNodeProxy(options: NodeProxyOptions): NodeProxy {
         balancer.onStart?.(node);
         const attemptStartedAt = performance.now();
         // Null unless spans are exported: then the node's span is a child of this attempt's.
-        const span = beginAttemptSpan(input.request.trace, { nodeId: node.id });
+        const span = input.request.trace?.attempts
+          ? beginAttemptSpan(input.request.trace, { nodeId: node.id })
+          : null;
         let outcome: AttemptOutcome | undefined;
         try {
           outcome = await attemptNode({

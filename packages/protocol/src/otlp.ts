@@ -224,6 +224,10 @@ export class OtlpTraceExporter {
   private readonly timer: NodeJS.Timeout;
   private closed = false;
   private lastErrorReportAt = -Infinity;
+  /** Spans of the export being sent now. */
+  private inFlight = 0;
+  /** Set when shutdown gave up waiting: spans still on their way were counted as failed. */
+  private abandoned = false;
   private readonly resource: Record<string, AttributeValue>;
   readonly stats: OtlpExporterStats = { exported: 0, dropped: 0, failed: 0, queued: 0 };
 
@@ -255,7 +259,10 @@ export class OtlpTraceExporter {
         while (this.queue.length > 0) {
           const batch = this.queue.splice(0, this.options.config.maxBatchSize);
           this.stats.queued = this.queue.length;
-          if (!(await this.send(batch))) break; // the collector is unwell: try again next round
+          this.inFlight = batch.length;
+          const sent = await this.send(batch);
+          this.inFlight = 0;
+          if (!sent) break; // the collector is unwell: try again next round
         }
       } finally {
         this.exporting = null;
@@ -264,14 +271,29 @@ export class OtlpTraceExporter {
     return this.exporting;
   }
 
-  /** Stops the timer and sends what is queued (each export bounded by the timeout). */
+  /**
+   * Stops the timer and sends what is queued, all within one export timeout (an export still
+   * running counts against it); what is not sent by then is lost and counted as failed.
+   */
   async shutdown(): Promise<void> {
     if (this.closed) return;
     this.closed = true;
     clearInterval(this.timer);
-    await this.flush();
-    // A flush that was already running when shutdown began left the rest for the next round.
-    if (this.queue.length > 0) await this.flush();
+    let timer: NodeJS.Timeout | undefined;
+    const deadline = new Promise<void>((resolve) => {
+      timer = setTimeout(resolve, this.options.config.timeoutMs);
+    });
+    const drain = (async () => {
+      await this.flush();
+      // A flush already running when shutdown began may have left spans for a next round.
+      if (this.queue.length > 0) await this.flush();
+    })();
+    await Promise.race([drain, deadline]);
+    clearTimeout(timer);
+    this.abandoned = true;
+    this.stats.failed += this.queue.length + this.inFlight;
+    this.queue = [];
+    this.stats.queued = 0;
   }
 
   private async send(batch: SpanRecord[]): Promise<boolean> {
@@ -286,6 +308,7 @@ export class OtlpTraceExporter {
       });
       // The body is not needed (a partial-success report at most); read it so the socket is reused.
       await res.arrayBuffer().catch(() => undefined);
+      if (this.abandoned) return res.ok; // counted as failed by shutdown already
       if (res.ok) {
         this.stats.exported += batch.length;
         return true;
@@ -296,7 +319,7 @@ export class OtlpTraceExporter {
         error instanceof Error ? (error.cause as Error | undefined)?.message || error.message : String(error);
       this.reportError(`exporting ${batch.length} spans to ${config.url} failed: ${reason}`);
     }
-    this.stats.failed += batch.length;
+    if (!this.abandoned) this.stats.failed += batch.length;
     return false;
   }
 

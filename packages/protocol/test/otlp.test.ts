@@ -231,8 +231,8 @@ describe('OtlpTraceExporter', () => {
     expect(exporter.stats.failed).toBe(1);
     const shutdownStarted = performance.now();
     await exporter.shutdown();
-    // The remaining batch gets one more try, bounded by the same timeout.
-    expect(performance.now() - shutdownStarted).toBeLessThan(2000);
+    // The rest gets one more try, all of shutdown bounded by the same timeout.
+    expect(performance.now() - shutdownStarted).toBeLessThan(1000);
     expect(exporter.stats).toMatchObject({ exported: 0, failed: 49, queued: 0 });
   });
 });

@@ -133,9 +133,12 @@ describe('OTLP export with a collector', () => {
       expect(s.spanId).toMatch(/^[0-9a-f]{16}$/);
       expect(BigInt(s.endTimeUnixNano)).toBeGreaterThanOrEqual(BigInt(s.startTimeUnixNano));
     }
-    // The attempt lies within the route, the generation within the attempt (same machine clock).
+    // The attempt lies within the route; the generation starts after the attempt, give or take
+    // the two processes' clocks (each takes its time origin at its own start).
     expect(BigInt(attempt.startTimeUnixNano)).toBeGreaterThanOrEqual(BigInt(route.startTimeUnixNano));
-    expect(BigInt(generation.startTimeUnixNano)).toBeGreaterThanOrEqual(BigInt(attempt.startTimeUnixNano));
+    expect(BigInt(attempt.endTimeUnixNano)).toBeLessThanOrEqual(BigInt(route.endTimeUnixNano));
+    const skewNs = 50_000_000n;
+    expect(BigInt(generation.startTimeUnixNano) + skewNs).toBeGreaterThan(BigInt(attempt.startTimeUnixNano));
 
     expect(route).toMatchObject({ service: 'llm-router', kind: 2, status: { code: 0 } });
     expect(attr(route, 'gen_ai.request.model')).toBe('stories260K');

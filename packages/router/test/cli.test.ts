@@ -6,7 +6,8 @@ import { join, resolve } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { ADMIN_PASSWORD, startTestRouter } from './support/router-harness.js';
 
-const cli = resolve(import.meta.dirname, '../dist/cli.js');
+// The package's bin: the production bundle `make build` writes.
+const cli = resolve(import.meta.dirname, '../dist/llm-router.js');
 const dataDir = mkdtempSync(join(tmpdir(), 'llm-router-cli-'));
 const env = { PATH: process.env.PATH ?? '', HOME: dataDir, LLM_ROUTER_DATA_DIR: dataDir };
 
@@ -26,6 +27,7 @@ describe('llm-router CLI', () => {
       'LLM_ROUTER_DATABASE_URL',
       'LLM_ROUTER_LOAD_BALANCER_MODE',
       'LLM_ROUTER_ALLOW_NO_GPU',
+      'OTEL_EXPORTER_OTLP_ENDPOINT',
     ]) {
       expect(help.out).toContain(name);
     }

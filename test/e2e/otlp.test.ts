@@ -233,9 +233,10 @@ describe('OTLP export with a collector', () => {
   });
 });
 
-describe('OTLP export with a collector that never answers', () => {
+describe('OTLP export to a collector that never answers (router) or is down (node)', () => {
   let collector: Collector;
   let router: RouterProcess;
+  let node: RunningProcess;
   let client: OpenAI;
 
   beforeAll(async () => {
@@ -252,11 +253,14 @@ describe('OTLP export with a collector that never answers', () => {
       baseURL: `${router.url}/v1`,
       maxRetries: 0,
     });
-    await startNodeProcess({
+    // Nothing listens there any more: the node's exports are refused at once.
+    const down = await startCollector();
+    await down.close();
+    node = await startNodeProcess({
       routerUrl: router.url,
       apiKey: nodeKey,
       models: modelsDir(['stories260K']),
-      env: otel,
+      env: { ...otel, OTEL_EXPORTER_OTLP_ENDPOINT: down.url },
     });
     await waitUntil(() => ready(client, 'stories260K'), 60_000, 'the node online');
   });
@@ -285,6 +289,9 @@ describe('OTLP export with a collector that never answers', () => {
     expect(router.child.exitCode).toBe(0);
     expect(performance.now() - stopping).toBeLessThan(5000);
     expect(router.output()).toMatch(/OpenTelemetry export: exporting \d+ spans to .* failed/);
+    // The node's collector was down: its spans were refused, and said so once.
+    await node.stop();
+    expect(node.output()).toMatch(/OpenTelemetry export: exporting \d+ spans to .* failed: .*ECONNREFUSED/);
   });
 });
 

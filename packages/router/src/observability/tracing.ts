@@ -56,7 +56,10 @@ export function createRouterTracing(
       const trace = request.trace;
       if (!trace?.attempts) return;
       const endMs = epochMs();
-      const startMs = endMs - finished.durationMs;
+      // From the request's arrival (before authentication), as Server-Timing's `total` counts it.
+      const startMs = request.timing
+        ? performance.timeOrigin + request.timing.startedAt
+        : endMs - finished.durationMs;
       const failed = finished.status >= 500 || finished.status === 499;
       exporter.add({
         traceId: trace.traceId,

@@ -16,8 +16,10 @@ install: $(STAMP)
 
 build: install
 	npx tsc -b packages/protocol packages/router packages/node packages/mcp-server
-	@# Links and marks executable the MCP server's bin (dist/ did not exist when npm install ran).
-	npm rebuild --ignore-scripts @llm-router/mcp-server >/dev/null
+	@# The router's production bundle (packages/router/dist/llm-router.js, the llm-router bin).
+	node scripts/bundle-router.mjs
+	@# Links and marks executable the MCP server's and the router's bins (dist/ did not exist when npm install ran).
+	npm rebuild --ignore-scripts @llm-router/mcp-server @llm-router/router >/dev/null
 	@# The dashboard SPA: type-checked, then built into packages/router/public (served at /dashboard).
 	npx tsc -p packages/dashboard
 	npm run build --silent -w @llm-router/dashboard

@@ -15,7 +15,7 @@ export LLM_ROUTER_DATA_DIR="$DATA_DIR" LLM_ROUTER_PORT="$ROUTER_PORT"
 export LLM_ROUTER_ALLOW_NO_GPU="${LLM_ROUTER_ALLOW_NO_GPU:-true}" LLM_ALLOW_NO_GPU="${LLM_ALLOW_NO_GPU:-true}"
 
 # `exec` so that a background job's PID is the process itself, which cleanup can stop.
-router() { exec node packages/router/dist/cli.js "$@"; }
+router() { exec node packages/router/dist/llm-router.js "$@"; }
 llm_node() { exec node packages/node/dist/cli.js "$@"; }
 
 HF_URL="${HF_BASE_URL:-https://huggingface.co}"
@@ -64,7 +64,7 @@ if [ "$fetch_real_model" = true ]; then
     wanted_model="$REAL_MODEL_REPO"
     echo "Registering $REAL_MODEL_REPO ($REAL_MODEL_FILE) from $HF_URL: the node pulls it once the router has cached it."
     LLM_ROUTER_URL="$ROUTER_URL" LLM_ROUTER_API_KEY="$ADMIN_KEY" \
-      node packages/router/dist/cli.js model register "$REAL_MODEL_REPO" --filename "$REAL_MODEL_FILE" >/dev/null || {
+      node packages/router/dist/llm-router.js model register "$REAL_MODEL_REPO" --filename "$REAL_MODEL_FILE" >/dev/null || {
       echo "Registering $REAL_MODEL_REPO failed; serving the generated demo model only."
       wanted_model=""
     }

@@ -4,7 +4,7 @@
  * stopped by `stopAll()`.
  */
 import { type ChildProcess, spawn } from 'node:child_process';
-import { copyFileSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import { copyFileSync, existsSync, mkdirSync, mkdtempSync, rmSync, statSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
@@ -13,7 +13,24 @@ import { fileURLToPath } from 'node:url';
 export const repoRoot = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
 /** The shared test model, beside the checkout (`../shared/models`) locally and in CI. */
 export const sharedModel = resolve(repoRoot, '../shared/models/stories260K.gguf');
-const routerCli = join(repoRoot, 'packages/router/dist/cli.js');
+/** The router's bin: the production bundle `make build` writes (what ships is what is tested). */
+const routerCli = join(repoRoot, 'packages/router/dist/llm-router.js');
+
+/**
+ * The bundle is written after tsc, so a `tsc -b` alone leaves it missing or older than the code
+ * it compiled: say so instead of testing yesterday's router.
+ */
+function assertRouterBundleCurrent(): void {
+  const bundle = join(repoRoot, 'packages/router/dist/bundle/llm-router.cjs');
+  const rebuild = 'run `make build` (or `node scripts/bundle-router.mjs` after `tsc -b`)';
+  if (!existsSync(routerCli) || !existsSync(bundle))
+    throw new Error(`The router bundle is missing: ${rebuild}`);
+  for (const pkg of ['router', 'protocol']) {
+    const built = join(repoRoot, `packages/${pkg}/dist/.tsbuildinfo`);
+    if (existsSync(built) && statSync(built).mtimeMs > statSync(bundle).mtimeMs)
+      throw new Error(`The router bundle is older than packages/${pkg}'s tsc build: ${rebuild}`);
+  }
+}
 const nodeCli = join(repoRoot, 'packages/node/dist/cli.js');
 const faultNodeScript = join(repoRoot, 'test/support/fault-node.ts');
 
@@ -153,6 +170,7 @@ export async function startRouterProcess(
   /** Extra Node.js flags for the router process (e.g. `--cpu-prof` in benchmarks). */
   nodeArgs: string[] = [],
 ): Promise<RouterProcess> {
+  assertRouterBundleCurrent();
   const port = reuse?.port ?? (await freePort());
   const dataDir = reuse?.dataDir ?? tempDir('router');
   const routerEnv = {

@@ -3,7 +3,9 @@
  * early), then the HTTP server (the router probes it), then model loading in the background,
  * then model sync (background downloads) and registration and heartbeats.
  */
+
 import { hostname } from 'node:os';
+import { OtlpTraceExporter } from '@llm-router/protocol/otlp';
 import { NodeAgent } from './agent/agent.js';
 import type { NodeLoad } from './agent/payloads.js';
 import { RouterClient } from './agent/router-client.js';
@@ -83,7 +85,18 @@ export async function startNode(config: NodeConfig): Promise<RunningNode> {
     gpu,
     gpuSampler: new GpuSampler(llama, gpu),
     inflight: new Set(),
+    traces: config.otlp
+      ? new OtlpTraceExporter({
+          config: config.otlp,
+          resource: { 'service.version': NODE_VERSION },
+          scope: { name: 'llm-node', version: NODE_VERSION },
+          onExportError: (message) =>
+            log.warn(`OpenTelemetry export: ${message} (spans are dropped until it recovers)`),
+        })
+      : null,
   };
+  if (config.otlp)
+    log.info({ url: config.otlp.url, service: config.otlp.serviceName }, 'OpenTelemetry trace export on');
 
   const app = buildServer(services);
   try {
@@ -175,6 +188,7 @@ export async function startNode(config: NodeConfig): Promise<RunningNode> {
       const forceClose = setTimeout(() => app.server.closeAllConnections(), SHUTDOWN_GRACE_MS);
       await step('http', () => app.close());
       clearTimeout(forceClose);
+      await step('traces', () => services.traces?.shutdown());
       await step('models', () => models.close());
       await step('llama', () => llama.dispose());
       log.info('llm-node stopped');

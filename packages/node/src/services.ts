@@ -1,4 +1,5 @@
 /** What the HTTP routes and the agent share: one object built by `startNode`. */
+import type { OtlpTraceExporter } from '@llm-router/protocol/otlp';
 import type { Logger } from 'pino';
 import type { NodeConfig } from './config/config.js';
 import type { GpuSampler } from './llama/gpu-stats.js';
@@ -18,4 +19,6 @@ export interface NodeServices {
   gpuSampler: GpuSampler;
   /** One controller per in-flight inference request, so shutdown can stop generation. */
   inflight: Set<AbortController>;
+  /** Set when OpenTelemetry export is on: each generation becomes a span (see http/openai/generation.ts). */
+  traces?: OtlpTraceExporter | null;
 }

@@ -1,17 +1,15 @@
 #!/usr/bin/env node
 /** `llm-router`: runs the router, or manages its database directly for set-up and recovery. */
-import { readFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import { ApiKeyStore, isApiKeyScope } from './auth/api-keys.js';
 import { createUser, findUserByName, listUsers, updateUser } from './auth/users.js';
 import { routerHelpText } from './cli/help.js';
 import { loadRouterConfig } from './config/config.js';
 import { ConfigError } from './config/env.js';
+import { routerVersion } from './package-info.js';
 import { openDatabase, type RouterDatabase } from './store/database.js';
 
-const version = (
-  JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as { version: string }
-).version;
+const version = routerVersion;
 
 class UsageError extends Error {}
 

@@ -49,6 +49,7 @@ import { UserLimits } from './limits/user-limits.js';
 import { ModelService } from './models/service.js';
 import { createRouterLogging, type RouterLogging } from './observability/logger.js';
 import { RouterMetrics } from './observability/metrics.js';
+import { createRouterTracing } from './observability/tracing.js';
 import { ResponseStore } from './responses/store.js';
 import { ChangeFeed } from './store/change-feed.js';
 import { openDatabase, type RouterDatabase } from './store/database.js';
@@ -162,6 +163,21 @@ export async function startRouter(
     bodyReadTimeoutMs: config.bodyReadTimeoutMs,
     log,
   });
+  // OpenTelemetry export (OTLP/HTTP JSON) when OTEL_EXPORTER_OTLP_ENDPOINT is set; null otherwise.
+  const tracing = createRouterTracing(app, config.env, log.child({ component: 'otlp' }));
+  if (tracing) {
+    const { stats } = tracing.exporter;
+    metrics.registerCounter({
+      name: 'llm_router_otlp_spans_total',
+      help: 'OpenTelemetry spans by what became of them: exported, dropped (queue full) or failed (export failed).',
+      labelNames: ['result'],
+      collect: () => [
+        { value: stats.exported, labels: { result: 'exported' } },
+        { value: stats.dropped, labels: { result: 'dropped' } },
+        { value: stats.failed, labels: { result: 'failed' } },
+      ],
+    });
+  }
   app.get('/health', async () => ({ status: 'ok' }));
   describeRoutes(app, { 'GET /health': { summary: 'Liveness: `{"status":"ok"}`', tags: ['meta'] } });
   registerAuthRoutes(app, { db, jwt, throttle: new LoginThrottle(), requireUser, session });
@@ -206,6 +222,7 @@ export async function startRouter(
     onRequestFinished: (finished, request) => {
       capture.record(finished);
       metrics.observe(finished);
+      tracing?.onRequestFinished(finished, request);
       settleFinished(request, finished).catch((error) =>
         log.warn({ err: error }, 'settling a rate-limit reservation failed'),
       );
@@ -278,6 +295,8 @@ export async function startRouter(
       await app.close();
       clearTimeout(grace);
       await cloud.close();
+      // The last spans go out (each export bounded by OTEL_EXPORTER_OTLP_TIMEOUT).
+      await tracing?.close();
       await recorder.close();
       await apiKeys.close();
       // Stops downloads (they resume on the next start) and lands their progress first.

@@ -6,7 +6,8 @@ import { join, resolve } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { ADMIN_PASSWORD, startTestRouter } from './support/router-harness.js';
 
-const cli = resolve(import.meta.dirname, '../dist/cli.js');
+// The package's bin: the production bundle `make build` writes.
+const cli = resolve(import.meta.dirname, '../dist/llm-router.js');
 const dataDir = mkdtempSync(join(tmpdir(), 'llm-router-cli-'));
 const env = { PATH: process.env.PATH ?? '', HOME: dataDir, LLM_ROUTER_DATA_DIR: dataDir };
 
@@ -26,6 +27,7 @@ describe('llm-router CLI', () => {
       'LLM_ROUTER_DATABASE_URL',
       'LLM_ROUTER_LOAD_BALANCER_MODE',
       'LLM_ROUTER_ALLOW_NO_GPU',
+      'OTEL_EXPORTER_OTLP_ENDPOINT',
     ]) {
       expect(help.out).toContain(name);
     }
@@ -96,5 +98,36 @@ describe('llm-router CLI', () => {
     } finally {
       await router.stop();
     }
+  });
+});
+
+describe('the bundled bin', () => {
+  it('maps stack frames in the bundle to src/*.ts, and leaves other frames as they are', () => {
+    // A frame at `startRouter`'s definition in the bundle, formatted by the bin's stack-trace hook.
+    const script = `
+      import { readFileSync } from 'node:fs';
+      process.argv = [process.argv[0], 'llm-router', '--version'];
+      await import(${JSON.stringify(cli)});
+      const bundle = ${JSON.stringify(resolve(import.meta.dirname, '../dist/bundle/llm-router.cjs'))};
+      const lines = readFileSync(bundle, 'utf8').split('\\n');
+      const line = lines.findIndex((l) => l.includes('async function startRouter('));
+      const column = lines[line].indexOf('async function startRouter(') + 1;
+      const frame = (file, text) => ({
+        getFileName: () => file, getLineNumber: () => line + 1, getColumnNumber: () => column,
+        getFunctionName: () => 'startRouter', getMethodName: () => null,
+        isConstructor: () => false, isAsync: () => false, toString: () => text,
+      });
+      console.log(Error.prepareStackTrace(new TypeError('boom'), [frame(bundle, 'x'), frame('/elsewhere.js', 'f (/elsewhere.js:1:2)')]));
+    `;
+    const result = spawnSync(process.execPath, ['--input-type=module', '-e', script], {
+      env,
+      encoding: 'utf8',
+    });
+    expect(result.stderr).toBe('');
+    const lines = result.stdout.trim().split('\n');
+    expect(lines[0]).toMatch(/^\d+\.\d+\.\d+$/); // --version ran
+    expect(lines[1]).toBe('TypeError: boom');
+    expect(lines[2]).toMatch(/^ {4}at startRouter \(.*\/packages\/router\/src\/main\.ts:\d+:\d+\)$/);
+    expect(lines[3]).toBe('    at f (/elsewhere.js:1:2)');
   });
 });

@@ -45,5 +45,10 @@ Model sync (the router's models are fetched into LLM_NODE_MODELS_DIR/<org>/<name
   LLM_DL_TIMEOUT_MS         a download receiving nothing this long is cut and resumed (default 30000)
   LLM_DL_SHARED_PATH        true = serve a model from the router's path in place when it is readable
                             here (shared storage, no copy); false = always download (default true)
+
+Tracing:
+  OTEL_EXPORTER_OTLP_ENDPOINT  OpenTelemetry collector (OTLP/HTTP JSON): a span per generation goes to
+                            <endpoint>/v1/traces (default off; the README lists the other OTEL_* variables)
+  OTEL_SERVICE_NAME         service.name of the exported spans (default llm-node)
 `;
 }

@@ -3,9 +3,11 @@
  * optional `LLM_NODE_CONFIG` JSON file) that the README documents. Invalid values fail at start
  * with a message naming the variable.
  */
+
 import { readFileSync } from 'node:fs';
 import { availableParallelism, homedir, networkInterfaces } from 'node:os';
 import { join } from 'node:path';
+import { type OtlpConfig, otlpSetupFromEnv } from '@llm-router/protocol/otlp';
 import {
   ConfigError,
   createSettingReader,
@@ -80,6 +82,8 @@ export interface NodeConfig {
   retryMaxMs: number;
   download: DownloadConfig;
   configFile: string | null;
+  /** OpenTelemetry export (OTLP/HTTP JSON) from the standard OTEL_* variables; null when off. */
+  otlp?: OtlpConfig | null;
   warnings: string[];
 }
 
@@ -161,6 +165,7 @@ function readDownloadConfig(read: SettingReader): DownloadConfig {
 }
 
 export function loadNodeConfig(env: Env = process.env): NodeConfig {
+  const otlp = otlpSetupFromEnv(env, 'llm-node');
   const file = readConfigFile(env);
   const read = createSettingReader(env, file.values, file.path);
   const routerSetting = read.raw('LLM_ROUTER_URL', { fileKey: 'router_url' });
@@ -228,6 +233,7 @@ export function loadNodeConfig(env: Env = process.env): NodeConfig {
     retryMaxMs: 30_000,
     download: readDownloadConfig(read),
     configFile: file.path,
-    warnings: read.warnings,
+    otlp: otlp.config,
+    warnings: [...read.warnings, ...otlp.warnings],
   };
 }

@@ -68,6 +68,12 @@ export const ROUTER_ENV_VARS: Array<[name: string, defaultValue: string, descrip
   ['HF_BASE_URL', 'https://huggingface.co', 'Hugging Face hub (or a mirror) for model registration'],
   ['HF_TOKEN', '-', 'Hugging Face token for gated or private repos (legacy HUGGING_FACE_HUB_TOKEN)'],
   ['LLM_QUANTIZE_BIN', '-', "llama.cpp's llama-quantize; needed only to quantize to a label the repo lacks"],
+  [
+    'OTEL_EXPORTER_OTLP_ENDPOINT',
+    '(off)',
+    'OpenTelemetry collector (OTLP/HTTP JSON): spans go to <endpoint>/v1/traces; see the README for the other OTEL_* variables',
+  ],
+  ['OTEL_SERVICE_NAME', 'llm-router', 'service.name of the exported spans'],
 ];
 
 export function routerHelpText(version: string): string {

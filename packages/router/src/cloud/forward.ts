@@ -6,7 +6,7 @@
 import { performance } from 'node:perf_hooks';
 import type { BackendRequest } from '../backends.js';
 import type { InferenceResult } from '../history/types.js';
-import { outgoingTraceHeaders } from '../observability/trace-context.js';
+import { beginAttemptSpan, outgoingTraceHeaders } from '../observability/trace-context.js';
 import { NativeChannel, type ReplyChannel } from '../transport/channel.js';
 import { abandonReply, CLIENT_CLOSED_STATUS, watchClient } from '../transport/client.js';
 import { readUsage, type TokenUsage } from '../transport/usage.js';
@@ -133,6 +133,8 @@ export async function forwardToCloud(deps: ForwardDeps, input: CloudForwardInput
     let upstream: UpstreamResponse;
     const timing = reply.request.timing;
     const sentAt = performance.now();
+    // Null unless spans are exported; the request's end closes it (one call per request).
+    const span = beginAttemptSpan(reply.request.trace, { cloudProvider: ref.provider });
     try {
       upstream = await deps.client.send({
         method: call.method,
@@ -142,7 +144,7 @@ export async function forwardToCloud(deps: ForwardDeps, input: CloudForwardInput
           ...(call.body !== undefined ? { 'content-type': 'application/json' } : {}),
           accept: body.stream === true ? 'text/event-stream' : 'application/json',
           // The client's trace continues at the provider (W3C Trace Context).
-          ...outgoingTraceHeaders(reply.request.trace),
+          ...outgoingTraceHeaders(reply.request.trace, span),
         },
         body: call.body,
         signal: abort.signal,

@@ -12,9 +12,9 @@
  * The document is public: it describes paths, inputs and which credential each route needs,
  * never a secret (the upstream's MCP server reads it the same way).
  */
-import { readFileSync } from 'node:fs';
 import type { FastifyInstance, RouteOptions } from 'fastify';
 import { z } from 'zod';
+import { routerVersion } from '../package-info.js';
 import { type AuthRequirement, authRequirementOf } from './auth-context.js';
 
 export interface RouteResponseDoc {
@@ -58,11 +58,6 @@ interface Collected {
   routes: CollectedRoute[];
   docs: Map<string, RouteDoc>;
 }
-
-/** The router package's version (src/http and dist/http both sit two levels below it). */
-const routerVersion = (
-  JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string }
-).version;
 
 /** Routes and descriptors of each server, collected by its onRoute hook. */
 const collected = new WeakMap<FastifyInstance, Collected>();

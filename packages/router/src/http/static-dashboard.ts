@@ -7,16 +7,14 @@
  */
 import { existsSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
-import { dirname, join, resolve } from 'node:path';
-import { fileURLToPath } from 'node:url';
-import fastifyCompress from '@fastify/compress';
-import fastifyStatic from '@fastify/static';
+import { join } from 'node:path';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { Logger } from 'pino';
+import { routerPackageRoot } from '../package-info.js';
 import { describeRoutes } from './openapi.js';
 
 /** Where `vite build` writes the SPA: packages/router/public (beside src/ and dist/). */
-export const DEFAULT_DASHBOARD_DIR = resolve(dirname(fileURLToPath(import.meta.url)), '../../public');
+export const DEFAULT_DASHBOARD_DIR = join(routerPackageRoot, 'public');
 
 export const DASHBOARD_CSP = [
   "default-src 'self'",
@@ -80,6 +78,12 @@ export function registerDashboard(app: FastifyInstance, options: { dir?: string;
   }
 
   app.register(async (scope) => {
+    // Loaded here, not at the top: the two plugins (and their MIME database) are a noticeable
+    // part of a cold start, and the production bundle keeps them in a chunk of their own.
+    const [{ default: fastifyCompress }, { default: fastifyStatic }] = await Promise.all([
+      import('@fastify/compress'),
+      import('@fastify/static'),
+    ]);
     await scope.register(fastifyCompress, { global: true, threshold: 1024, encodings: ['br', 'gzip'] });
     scope.addHook('onRequest', async (request, reply) => {
       reply.headers(SECURITY_HEADERS);

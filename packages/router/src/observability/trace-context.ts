@@ -24,6 +24,25 @@ export interface TraceContext {
   flags: string;
   /** Passed on unchanged (vendors' state), only when the traceparent was valid. */
   tracestate: string | null;
+  /**
+   * Present only while spans are exported (OTLP on, trace sampled): the backend calls made for
+   * the request, one child span each, whose ids the backends receive as their parent.
+   */
+  attempts?: AttemptSpan[];
+}
+
+/** One call to a node or cloud provider, as a child span of the router's. */
+export interface AttemptSpan {
+  spanId: string;
+  startMs: number;
+  /** Unset while the call runs; a call left open is closed when the request finishes. */
+  endMs?: number;
+  nodeId?: string;
+  cloudProvider?: string;
+  /** The backend's HTTP status, when it answered. */
+  status?: number;
+  /** Why the router moved on from this backend (failover), or why the call failed. */
+  failure?: { kind: string; message: string };
 }
 
 /** tracestate is at most 32 list members; 512 characters is the spec's suggested floor to keep. */
@@ -41,12 +60,43 @@ export function traceContextOf(request: FastifyRequest): TraceContext {
   };
 }
 
-/** Headers that carry the trace to a backend, with the router's span as the parent. */
-export function outgoingTraceHeaders(trace: TraceContext | undefined): Record<string, string> {
+/** Headers that carry the trace to a backend, with the router's span (or an attempt's) as the parent. */
+export function outgoingTraceHeaders(
+  trace: TraceContext | undefined,
+  attempt?: AttemptSpan | null,
+): Record<string, string> {
   if (!trace) return {};
   const headers: Record<string, string> = {
-    traceparent: `00-${trace.traceId}-${trace.spanId}-${trace.flags}`,
+    traceparent: `00-${trace.traceId}-${attempt?.spanId ?? trace.spanId}-${trace.flags}`,
   };
   if (trace.tracestate) headers.tracestate = trace.tracestate;
   return headers;
+}
+
+/**
+ * Starts an attempt span when spans are exported (else null, at the cost of one check); pass it
+ * to `outgoingTraceHeaders` so the backend's own span is its child.
+ */
+export function beginAttemptSpan(
+  trace: TraceContext | undefined,
+  target: { nodeId?: string; cloudProvider?: string },
+): AttemptSpan | null {
+  if (!trace?.attempts) return null;
+  const attempt: AttemptSpan = {
+    spanId: hexId(16),
+    startMs: performance.timeOrigin + performance.now(),
+    ...target,
+  };
+  trace.attempts.push(attempt);
+  return attempt;
+}
+
+export function endAttemptSpan(
+  attempt: AttemptSpan | null,
+  result: { status?: number; failure?: { kind: string; message: string } },
+): void {
+  if (!attempt) return;
+  attempt.endMs = performance.timeOrigin + performance.now();
+  attempt.status = result.status;
+  attempt.failure = result.failure;
 }

@@ -17,7 +17,7 @@ import type { RouterConfig } from '../config/config.js';
 import type { FleetView } from '../fleet/types.js';
 import type { AttemptFailure, InferenceResult } from '../history/types.js';
 import { HttpError } from '../http/errors.js';
-import { outgoingTraceHeaders } from '../observability/trace-context.js';
+import { beginAttemptSpan, endAttemptSpan, outgoingTraceHeaders } from '../observability/trace-context.js';
 import { NativeChannel } from '../transport/channel.js';
 import { abandonReply, CLIENT_CLOSED_STATUS, watchClient } from '../transport/client.js';
 import { type AttemptOutcome, attemptNode } from './attempt.js';
@@ -150,13 +150,17 @@ export function createNodeProxy(options: NodeProxyOptions): NodeProxy {
         ticket?.release();
         balancer.onStart?.(node);
         const attemptStartedAt = performance.now();
+        // Null unless spans are exported: then the node's span is a child of this attempt's.
+        const span = input.request.trace?.attempts
+          ? beginAttemptSpan(input.request.trace, { nodeId: node.id })
+          : null;
         let outcome: AttemptOutcome | undefined;
         try {
           outcome = await attemptNode({
             node,
             url: `${node.baseUrl}${INFERENCE_PATHS[input.kind]}`,
             body: input.body,
-            headers,
+            headers: span ? { ...headers, ...outgoingTraceHeaders(input.request.trace, span) } : headers,
             dispatcher,
             timeouts,
             client: clientGone,
@@ -173,6 +177,11 @@ export function createNodeProxy(options: NodeProxyOptions): NodeProxy {
           fleet.endRequest(node.id, finished);
           admission?.end(node.id, model);
           balancer.onFinish?.(node, finished);
+          if (span)
+            endAttemptSpan(
+              span,
+              outcome?.replied ? { status: outcome.reply.status } : { failure: outcome?.failure },
+            );
         }
         if (outcome.replied) {
           const {

@@ -83,7 +83,7 @@ export function beginAttemptSpan(
 ): AttemptSpan | null {
   if (!trace?.attempts) return null;
   const attempt: AttemptSpan = {
-    spanId: hexId(16),
+    spanId: randomHex(16),
     startMs: performance.timeOrigin + performance.now(),
     ...target,
   };

@@ -12,6 +12,7 @@ import {
   modelsDir,
   type RouterProcess,
   type RunningProcess,
+  routerCli,
   runCli,
   startNodeProcess,
   startRouterProcess,
@@ -217,7 +218,7 @@ describe('cache_aware routing on real nodes', () => {
 
     // Viewers may read the summary; an inference-only API key may not.
     await runCli(
-      `${process.cwd()}/packages/router/dist/cli.js`,
+      routerCli,
       ['user', 'add', 'viewer1', '--password', 'viewer-password-1', '--role', 'viewer'],
       { LLM_ROUTER_DATA_DIR: router.dataDir },
     );

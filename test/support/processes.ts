@@ -14,7 +14,7 @@ export const repoRoot = resolve(dirname(fileURLToPath(import.meta.url)), '../..'
 /** The shared test model, beside the checkout (`../shared/models`) locally and in CI. */
 export const sharedModel = resolve(repoRoot, '../shared/models/stories260K.gguf');
 /** The router's bin: the production bundle `make build` writes (what ships is what is tested). */
-const routerCli = join(repoRoot, 'packages/router/dist/llm-router.js');
+export const routerCli = join(repoRoot, 'packages/router/dist/llm-router.js');
 
 /**
  * The bundle is written after tsc, so a `tsc -b` alone leaves it missing or older than the code

@@ -6,7 +6,7 @@
  *      router's peak RSS (goal ≤ 200 MB), every stream complete, and no stream stalled by
  *      another (the longest gap between two chunks of any stream stays under 1 s, five
  *      intervals).
- * Exits non-zero when a goal is missed.
+ * The client runs in this process, each fake node in its own. Exits non-zero when a goal is missed.
  *
  *   npx tsx bench/streaming.ts
  *   BENCH_STREAMS=500 BENCH_REQUESTS=500 npx tsx bench/streaming.ts
@@ -15,7 +15,7 @@ import { readFileSync } from 'node:fs';
 import { Agent, request } from 'undici';
 import { startRouterProcess, stopAll } from '../test/support/processes.js';
 import { percentile } from './support/instant-node.js';
-import { startStreamingNode } from './support/streaming-node.js';
+import { spawnStreamingNode } from './support/streaming-node.js';
 
 const GOALS = { addedTtfbMs: 1, rssMb: 200, maxGapMs: 1000 };
 const requests = Number(process.env.BENCH_REQUESTS ?? 300);
@@ -72,8 +72,9 @@ async function stream(url: string, model: string, headers: Record<string, string
 }
 
 async function main() {
-  const fast = await startStreamingNode({ chunks: 8, intervalMs: 0 });
-  const slow = await startStreamingNode(SLOW);
+  // The fake nodes run in processes of their own, like real nodes (see streaming-node.ts).
+  const fast = await spawnStreamingNode({ chunks: 8, intervalMs: 0 });
+  const slow = await spawnStreamingNode(SLOW);
   // The fake nodes never heartbeat: keep them online for the whole run.
   const router = await startRouterProcess({ LLM_ROUTER_LOG_LEVEL: 'warn', LLM_ROUTER_NODE_TIMEOUT: '3600' });
   const nodeKey = await router.createKey('node:register');

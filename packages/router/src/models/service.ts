@@ -144,6 +144,11 @@ export class ModelService {
     return this.refreshing;
   }
 
+  /** For metrics: models whose cache tasks run on this replica, those taken up, leases lost. */
+  taskLeaseStats(): { running: number; takenUp: number; lost: number } {
+    return { running: this.queue.runningCount, ...this.queue.leaseStats };
+  }
+
   /** Heartbeat `models_version`: bumps when models are added, removed or change lifecycle. */
   modelsVersion(): number {
     return this.registry.version;

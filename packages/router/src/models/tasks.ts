@@ -55,6 +55,8 @@ export class CacheTaskQueue {
   private readonly waiting: string[] = [];
   private readonly running = new Map<string, { controller: AbortController; done: Promise<void> }>();
   private closed = false;
+  /** For metrics: unfinished models taken up (at start, or from a dead replica); leases lost. */
+  readonly leaseStats = { takenUp: 0, lost: 0 };
 
   constructor(private readonly options: TaskQueueOptions) {}
 
@@ -78,12 +80,13 @@ export class CacheTaskQueue {
   }
 
   private async resumeModel(seen: ModelRecord): Promise<void> {
-    const { registry, log, leases } = this.options;
+    const { registry, leases } = this.options;
     const unfinished = seen.lifecycleStatus === 'pending' || seen.lifecycleStatus === 'caching';
     if (!unfinished && !(seen.lifecycleStatus === 'registered' && (await this.missingFiles(seen)))) return;
     if (!(await leases.acquire(seen.id))) return; // another replica is caching it
     const record = await registry.reload(seen.id);
-    if (!record || !(await this.resumeLeased(record))) await leases.release(seen.id);
+    if (record && (await this.resumeLeased(record))) this.leaseStats.takenUp++;
+    else await leases.release(seen.id);
   }
 
   /** Requeues what the (leased) model needs; true when it was scheduled. */
@@ -113,6 +116,11 @@ export class CacheTaskQueue {
     if (this.closed || this.running.has(modelId) || this.waiting.includes(modelId)) return;
     this.waiting.push(modelId);
     this.pump();
+  }
+
+  /** Models whose tasks run here now, each under its lease. */
+  get runningCount(): number {
+    return this.running.size;
   }
 
   /** Whether this queue holds the model (queued or running): this replica is caching it. */
@@ -173,6 +181,7 @@ export class CacheTaskQueue {
         .then((held) => {
           if (held) renewedAt = Date.now();
           else {
+            this.leaseStats.lost++;
             log.warn({ model: modelId }, 'model task lease taken over by another replica; stopping here');
             controller.abort(new LeaseLost('lease lost'));
           }
@@ -193,7 +202,9 @@ export class CacheTaskQueue {
       if (!(controller.signal.reason instanceof LeaseLost))
         await leases
           .release(modelId)
-          .catch((error) => log.warn({ err: error, model: modelId }, 'releasing the model task lease failed'));
+          .catch((error) =>
+            log.warn({ err: error, model: modelId }, 'releasing the model task lease failed'),
+          );
     }
   }
 

@@ -233,7 +233,11 @@ describe('router cache', () => {
     await register(env, { repo: STORIES_REPO, filename: 'stories260K.gguf' });
     await waitForModel(env, STORIES, (m) => m.download_progress.bytes_downloaded >= STALL_AT);
     const lease = () =>
-      env.router.db.selectFrom('model_task_leases').selectAll().where('model_id', '=', STORIES).executeTakeFirst();
+      env.router.db
+        .selectFrom('model_task_leases')
+        .selectAll()
+        .where('model_id', '=', STORIES)
+        .executeTakeFirst();
     const ours = (await lease())?.holder;
     expect(ours).toBeTypeOf('string');
 
@@ -253,6 +257,9 @@ describe('router cache', () => {
     expect(statSync(part).size).toBe(STALL_AT);
     expect((await lease())?.holder).toBe('another-replica');
     expect((await waitForModel(env, STORIES, () => true)).lifecycle_status).toBe('caching');
+    const metrics = await env.router.metrics.render();
+    expect(metrics).toContain('llm_router_model_task_leases_total{event="lost"} 1');
+    expect(metrics).toContain('llm_router_model_tasks_running 0');
 
     // That replica's lease runs out unrenewed: this one takes the download back and finishes it.
     await env.router.db
@@ -265,6 +272,9 @@ describe('router cache', () => {
     expect(cdnRequests(env.hub, 'stories260K.gguf')[before]?.range).toBe(`bytes=${STALL_AT}-`);
     expect(sha256(readFileSync(join(modelDir(env, STORIES), 'model.gguf')))).toBe(sha256(storiesBytes()));
     expect(await lease()).toBeUndefined(); // released when its tasks ended
+    expect(await env.router.metrics.render()).toContain(
+      'llm_router_model_task_leases_total{event="taken_up"} 1',
+    );
   });
 
   it('runs at most LLM_ROUTER_CONVERT_CONCURRENCY models at once', async () => {

@@ -180,7 +180,8 @@ export class CacheTaskQueue {
         .renew(modelId)
         .then((held) => {
           if (held) renewedAt = Date.now();
-          else {
+          // Gone while the tasks were stopping anyway (a delete drops the lease): not a loss.
+          else if (!controller.signal.aborted) {
             this.leaseStats.lost++;
             log.warn({ model: modelId }, 'model task lease taken over by another replica; stopping here');
             controller.abort(new LeaseLost('lease lost'));
@@ -189,7 +190,8 @@ export class CacheTaskQueue {
         .catch((error) => {
           log.warn({ err: error, model: modelId }, 'renewing the model task lease failed');
           // Unrenewed past its length, another replica may already run the task: stop.
-          if (Date.now() - renewedAt >= leases.ttlMs) controller.abort(new LeaseLost('lease expired'));
+          if (Date.now() - renewedAt >= leases.ttlMs && !controller.signal.aborted)
+            controller.abort(new LeaseLost('lease expired'));
         });
     }, leases.renewMs);
     renewal.unref();

@@ -1,7 +1,8 @@
 /**
  * Kill the router process (SIGKILL, no chance to save anything) in the middle of caching a
  * model, start it again on the same data directory, and the download resumes with a Range
- * request from the bytes already on disk and ends byte-identical to the hub's file.
+ * request from the bytes already on disk and ends byte-identical to the hub's file. (It takes the
+ * download up once the killed process's task lease has expired.)
  */
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -32,7 +33,10 @@ it('resumes a download after the router is killed mid-way', { timeout: 120_000 }
   hub = await FakeHub.start();
   hub.addRepo(storiesRepo());
   hub.stall('stories260K.gguf', STALL_AT);
-  const first = await startRouterProcess({ HF_BASE_URL: hub.url });
+  // The killed process's task lease must run out before the restarted one takes the download
+  // up (it cannot tell a dead holder from a live replica); shortened from 30 s for the test.
+  const env = { HF_BASE_URL: hub.url, LLM_ROUTER_MODEL_TASK_LEASE: '2' };
+  const first = await startRouterProcess(env);
   const admin = await first.createKey('admin:*');
   const register = await fetch(`${first.url}/v0/models/register`, {
     method: 'POST',
@@ -49,10 +53,7 @@ it('resumes a download after the router is killed mid-way', { timeout: 120_000 }
 
   hub.unstall('stories260K.gguf');
   const requestsBefore = hub.requests.length;
-  const second = await startRouterProcess(
-    { HF_BASE_URL: hub.url },
-    { dataDir: first.dataDir, port: first.port },
-  );
+  const second = await startRouterProcess(env, { dataDir: first.dataDir, port: first.port });
   await waitUntil(
     async () => (await modelState(second.url, admin)).lifecycle_status === 'registered',
     30_000,

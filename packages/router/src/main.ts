@@ -163,6 +163,23 @@ export async function startRouter(
     bodyReadTimeoutMs: config.bodyReadTimeoutMs,
     log,
   });
+  metrics.registerGauge({
+    name: 'llm_router_model_tasks_running',
+    help: 'Models whose cache tasks (download, quantize) run on this replica, each under its task lease.',
+    collect: () => [{ value: models.taskLeaseStats().running }],
+  });
+  metrics.registerCounter({
+    name: 'llm_router_model_task_leases_total',
+    help: 'Model task leases by event: taken_up (unfinished tasks taken up at start or from a replica that died), lost (taken over by another replica; the local task stopped).',
+    labelNames: ['event'],
+    collect: () => {
+      const stats = models.taskLeaseStats();
+      return [
+        { value: stats.takenUp, labels: { event: 'taken_up' } },
+        { value: stats.lost, labels: { event: 'lost' } },
+      ];
+    },
+  });
   // OpenTelemetry export (OTLP/HTTP JSON) when OTEL_EXPORTER_OTLP_ENDPOINT is set; null otherwise.
   const tracing = createRouterTracing(app, config.env, log.child({ component: 'otlp' }));
   if (tracing) {

@@ -25,6 +25,12 @@ export interface ModelsConfig {
   downloadRetries: number;
   /** First retry delay; it doubles per attempt (capped at 60 s). */
   retryBackoffMs: number;
+  /**
+   * Router replicas sharing the database: how long a replica's claim on a model's cache tasks
+   * lasts without renewal (renewed every third of it); a dead replica's download is taken over
+   * by another replica within about this long.
+   */
+  taskLeaseMs: number;
 }
 
 /** Admission control (router queue) and the `cache_aware` policy's prefix index. */
@@ -180,6 +186,7 @@ export function loadRouterConfig(env: Env = process.env): RouterConfig {
         read.string('LLM_ROUTER_MODEL_RETRY_BACKOFF_MS'),
         1000,
       ),
+      taskLeaseMs: seconds('LLM_ROUTER_MODEL_TASK_LEASE', 30),
     },
     metricsAddr: parseListenAddress('LLM_ROUTER_METRICS_ADDR', read.string('LLM_ROUTER_METRICS_ADDR')),
     warnings: read.warnings,

@@ -130,14 +130,16 @@ export async function downloadHubFile(
       { signal },
     );
   }
-  return verifyAndPublish(target, part, etag);
+  return verifyAndPublish(target, part, etag, signal);
 }
 
 async function verifyAndPublish(
   target: DownloadTarget,
   part: string,
   etag: string | null,
+  signal: AbortSignal,
 ): Promise<DownloadResult> {
+  signal.throwIfAborted();
   const size = await sizeOrZero(part);
   if (target.sizeBytes !== null && size < target.sizeBytes) {
     throw new TruncatedDownloadError(
@@ -145,6 +147,8 @@ async function verifyAndPublish(
     );
   }
   const corrupt = async (why: string) => {
+    // Stopped meanwhile (the lease went to another replica): the part is no longer ours to drop.
+    signal.throwIfAborted();
     await rm(part, { force: true });
     return new CorruptFileError(
       `'${target.sourcePath}' failed verification: ${why}; the download was discarded`,
@@ -164,6 +168,7 @@ async function verifyAndPublish(
     const problem = await checkGgufFile(part);
     if (problem) throw await corrupt(`not a valid GGUF file (${problem})`);
   }
+  signal.throwIfAborted();
   await rename(part, join(target.dir, target.name));
   return { sizeBytes: size, sha256: digests.sha256, etag };
 }

@@ -157,6 +157,17 @@ export class ModelRegistry {
     }
   }
 
+  /**
+   * Takes one model's record from the database (after this replica took its task lease: another
+   * replica may have moved it on). Undefined when it is no longer registered.
+   */
+  async reload(id: string): Promise<ModelRecord | undefined> {
+    await this.flush();
+    const record = await this.store.loadOne(id);
+    if (record && this.models.has(id)) this.models.set(id, record);
+    return record && this.models.get(id);
+  }
+
   /** Waits for background writes (progress) to land; called before shutdown and deletes. */
   async flush(): Promise<void> {
     for (const trailing of [...this.trailingWrites.values()]) trailing.write();

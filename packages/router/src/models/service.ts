@@ -3,6 +3,7 @@
  * the node feed and file lookups, `modelsVersion()` for heartbeats and `listForApi()` for
  * `/v1/models`. It owns the registry, the hub client and the task queue, and closes them.
  */
+import { randomUUID } from 'node:crypto';
 import type { Logger } from 'pino';
 import type { ModelsConfig } from '../config/config.js';
 import { HttpError, notFound } from '../http/errors.js';
@@ -14,6 +15,7 @@ import { HubClient } from './hf-client.js';
 import { parseRepoInput } from './ids.js';
 import { duplicate, type GpuMemorySource, planRegistration, type RegisterModelInput } from './register.js';
 import { ModelRegistry } from './registry.js';
+import { TaskLeases } from './task-lease.js';
 import { CacheTaskQueue } from './tasks.js';
 import { type ModelRecord, primaryFile, servedFiles } from './types.js';
 import {
@@ -40,6 +42,8 @@ const REPLICA_PROGRESS_MS = 1000;
 export class ModelService {
   private readonly locks = new Map<string, Promise<unknown>>();
   private replicaTimer: NodeJS.Timeout | undefined;
+  private adoptTimer: NodeJS.Timeout | undefined;
+  private adopting: Promise<void> | null = null;
   private refreshing: Promise<void> | null = null;
   readonly discovery: GgufDiscovery;
 
@@ -47,6 +51,7 @@ export class ModelService {
     readonly registry: ModelRegistry,
     readonly hub: HubClient,
     private readonly queue: CacheTaskQueue,
+    private readonly leases: TaskLeases,
     private readonly options: ModelServiceOptions,
   ) {
     this.discovery = new GgufDiscovery(hub);
@@ -57,6 +62,7 @@ export class ModelService {
     const { config, log } = options;
     const registry = await ModelRegistry.load(options.db, log);
     const hub = new HubClient({ baseUrl: config.hfBaseUrl, token: config.hfToken });
+    const leases = new TaskLeases(options.db, randomUUID(), config.taskLeaseMs);
     const queue = new CacheTaskQueue({
       registry,
       hub,
@@ -65,11 +71,36 @@ export class ModelService {
       retries: config.downloadRetries,
       backoffMs: config.retryBackoffMs,
       quantizeBin: config.quantizeBin,
+      leases,
       log,
     });
-    const service = new ModelService(registry, hub, queue, options);
+    const service = new ModelService(registry, hub, queue, leases, options);
     await queue.resume();
+    // A replica that died mid-download leaves its lease to expire: another one takes over.
+    service.adoptTimer = setInterval(() => void service.adoptOrphans(), Math.max(1, config.taskLeaseMs / 2));
+    service.adoptTimer.unref();
     return service;
+  }
+
+  /** Models being cached with no live lease (their replica died): their tasks continue here. */
+  adoptOrphans(): Promise<void> {
+    const orphans = () =>
+      this.registry
+        .all()
+        .filter(
+          (r) =>
+            (r.lifecycleStatus === 'pending' || r.lifecycleStatus === 'caching') && !this.queue.holds(r.id),
+        );
+    this.adopting ??= (async () => {
+      if (orphans().length === 0) return;
+      await this.refresh();
+      await this.queue.adopt(orphans());
+    })()
+      .catch((error) => this.options.log.warn({ err: error }, 'taking over model tasks failed'))
+      .finally(() => {
+        this.adopting = null;
+      });
+    return this.adopting;
   }
 
   /**
@@ -113,6 +144,11 @@ export class ModelService {
     return this.refreshing;
   }
 
+  /** For metrics: models whose cache tasks run on this replica, those taken up, leases lost. */
+  taskLeaseStats(): { running: number; takenUp: number; lost: number } {
+    return { running: this.queue.runningCount, ...this.queue.leaseStats };
+  }
+
   /** Heartbeat `models_version`: bumps when models are added, removed or change lifecycle. */
   modelsVersion(): number {
     return this.registry.version;
@@ -147,7 +183,12 @@ export class ModelService {
         },
         input,
       );
-      if (!(await this.registry.add(record))) throw duplicate(record.id);
+      // The lease first: no other replica may start on the id's folder while it is cleared.
+      if (!(await this.leases.acquire(record.id))) throw duplicate(record.id);
+      if (!(await this.registry.add(record))) {
+        await this.leases.release(record.id);
+        throw duplicate(record.id);
+      }
       // Leftovers of an earlier registration of this id must not be resumed into the new one.
       await removeModelDir(this.options.config.dir, record.id);
       this.options.log.info(
@@ -185,6 +226,8 @@ export class ModelService {
       await this.queue.cancel(id);
       await removeModelDir(this.options.config.dir, id);
       await this.registry.remove(id);
+      // Whoever held it: a replica still caching it stops on its next renewal or refresh.
+      await this.leases.drop(id);
       this.options.log.info({ model: id }, 'model deleted');
       return true;
     });
@@ -226,8 +269,10 @@ export class ModelService {
 
   async close(): Promise<void> {
     clearInterval(this.replicaTimer);
+    clearInterval(this.adoptTimer);
     this.registry.onChange = null;
     await this.refreshing;
+    await this.adopting;
     await this.queue.close();
   }
 

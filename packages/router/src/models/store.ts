@@ -26,6 +26,20 @@ export class ModelStore {
     }));
   }
 
+  /** One model as the database holds it now; undefined once it is deleted. */
+  async loadOne(id: string): Promise<ModelRecord | undefined> {
+    const row = await this.db.selectFrom('models').selectAll().where('id', '=', id).executeTakeFirst();
+    if (!row) return undefined;
+    const files = await this.db.selectFrom('model_files').selectAll().where('model_id', '=', id).execute();
+    const tasks = await this.db
+      .selectFrom('model_tasks')
+      .selectAll()
+      .where('model_id', '=', id)
+      .orderBy('created_at')
+      .execute();
+    return { ...modelFromRow(row), files: files.map(fileFromRow), tasks: tasks.map(taskFromRow) };
+  }
+
   async readVersion(): Promise<number> {
     const row = await this.db
       .selectFrom('model_registry_state')

@@ -3,6 +3,10 @@
  * `LLM_ROUTER_CONVERT_CONCURRENCY` models at a time. One model's tasks run in order (download,
  * then quantize). Transient failures are retried with exponential backoff; a shutdown leaves
  * tasks `in_progress` so the next start resumes them; a delete cancels them.
+ *
+ * Router replicas share the cache folder: a model's tasks run only on the replica holding its
+ * lease (`TaskLeases`), renewed while they run; a replica that loses it stops at once, without
+ * touching the files again. `adopt` takes over models whose replica died (lease expired).
  */
 import { rm, stat } from 'node:fs/promises';
 import { join } from 'node:path';
@@ -13,6 +17,7 @@ import { CorruptFileError, downloadHubFile, TruncatedDownloadError } from './dow
 import { type HubClient, HubError } from './hf-client.js';
 import { QuantizeError, runQuantize } from './quantize.js';
 import type { ModelRegistry } from './registry.js';
+import type { TaskLeases } from './task-lease.js';
 import type { ModelRecord, ModelTaskRecord } from './types.js';
 
 export interface TaskQueueOptions {
@@ -23,12 +28,15 @@ export interface TaskQueueOptions {
   retries: number;
   backoffMs: number;
   quantizeBin: string | undefined;
+  leases: TaskLeases;
   log: Logger;
 }
 
 /** Abort reasons: a shutdown keeps the task for the next start; a cancel drops it. */
 class Shutdown extends Error {}
 class Cancelled extends Error {}
+/** Another replica took the model's lease over (this one stalled): its tasks are no longer ours. */
+class LeaseLost extends Error {}
 
 const MAX_BACKOFF_MS = 60_000;
 const PERMANENT_FS_ERRORS = new Set(['ENOSPC', 'EACCES', 'EROFS', 'EPERM', 'EISDIR', 'ENOTDIR', 'EDQUOT']);
@@ -47,12 +55,23 @@ export class CacheTaskQueue {
   private readonly waiting: string[] = [];
   private readonly running = new Map<string, { controller: AbortController; done: Promise<void> }>();
   private closed = false;
+  /** For metrics: unfinished models taken up (at start, or from a dead replica); leases lost. */
+  readonly leaseStats = { takenUp: 0, lost: 0 };
 
   constructor(private readonly options: TaskQueueOptions) {}
 
   /** Resumes what a previous run left: unfinished tasks, and cached files that went missing. */
   async resume(): Promise<void> {
-    for (const record of this.options.registry.all()) {
+    await this.adopt(this.options.registry.all());
+  }
+
+  /**
+   * Takes up the given models' unfinished tasks where no replica holds their lease (startup,
+   * or a replica that died mid-download); models another replica is caching are left alone.
+   */
+  async adopt(records: ModelRecord[]): Promise<void> {
+    for (const record of records) {
+      if (this.closed || this.holds(record.id)) continue;
       // One broken model (unreadable folder, database hiccup) must not keep the router from starting.
       await this.resumeModel(record).catch((error) =>
         this.options.log.error({ err: error, model: record.id }, 'could not resume model tasks'),
@@ -60,7 +79,18 @@ export class CacheTaskQueue {
     }
   }
 
-  private async resumeModel(record: ModelRecord): Promise<void> {
+  private async resumeModel(seen: ModelRecord): Promise<void> {
+    const { registry, leases } = this.options;
+    const unfinished = seen.lifecycleStatus === 'pending' || seen.lifecycleStatus === 'caching';
+    if (!unfinished && !(seen.lifecycleStatus === 'registered' && (await this.missingFiles(seen)))) return;
+    if (!(await leases.acquire(seen.id))) return; // another replica is caching it
+    const record = await registry.reload(seen.id);
+    if (record && (await this.resumeLeased(record))) this.leaseStats.takenUp++;
+    else await leases.release(seen.id);
+  }
+
+  /** Requeues what the (leased) model needs; true when it was scheduled. */
+  private async resumeLeased(record: ModelRecord): Promise<boolean> {
     const { registry, log } = this.options;
     if (record.lifecycleStatus === 'registered' && (await this.missingFiles(record))) {
       if (record.files.some((f) => f.role === 'quantize_source' || f.sourcePath === null)) {
@@ -70,14 +100,15 @@ export class CacheTaskQueue {
           'error',
           'Cached files are missing; delete the model and register it again',
         );
-        return;
+        return false;
       }
       log.warn({ model: record.id }, 'cached model files are missing; downloading them again');
       await this.requeue(record);
     }
-    if (record.lifecycleStatus !== 'pending' && record.lifecycleStatus !== 'caching') return;
+    if (record.lifecycleStatus !== 'pending' && record.lifecycleStatus !== 'caching') return false;
     if (!record.tasks.some(isActive)) await this.requeue(record);
     this.schedule(record.id);
+    return this.holds(record.id);
   }
 
   /** Queues a model whose tasks are in the registry; a no-op if it is already queued or running. */
@@ -85,6 +116,11 @@ export class CacheTaskQueue {
     if (this.closed || this.running.has(modelId) || this.waiting.includes(modelId)) return;
     this.waiting.push(modelId);
     this.pump();
+  }
+
+  /** Models whose tasks run here now, each under its lease. */
+  get runningCount(): number {
+    return this.running.size;
   }
 
   /** Whether this queue holds the model (queued or running): this replica is caching it. */
@@ -117,7 +153,7 @@ export class CacheTaskQueue {
     while (!this.closed && this.running.size < this.options.concurrency && this.waiting.length > 0) {
       const modelId = this.waiting.shift() as string;
       const controller = new AbortController();
-      const done = this.runModel(modelId, controller.signal)
+      const done = this.runLeased(modelId, controller)
         .catch((error) => {
           if (!controller.signal.aborted)
             this.options.log.error({ err: error, model: modelId }, 'model task crashed');
@@ -127,6 +163,50 @@ export class CacheTaskQueue {
           this.pump();
         });
       this.running.set(modelId, { controller, done });
+    }
+  }
+
+  /**
+   * Runs the model's tasks while this replica holds its lease: taken first (another replica
+   * may hold it: then nothing runs here), renewed every third of its length, released at the
+   * end. A renewal that finds the lease gone stops the tasks at once.
+   */
+  private async runLeased(modelId: string, controller: AbortController): Promise<void> {
+    const { leases, registry, log } = this.options;
+    if (!(await leases.acquire(modelId))) return;
+    let renewedAt = Date.now();
+    const renewal = setInterval(() => {
+      leases
+        .renew(modelId)
+        .then((held) => {
+          if (held) renewedAt = Date.now();
+          // Gone while the tasks were stopping anyway (a delete drops the lease): not a loss.
+          else if (!controller.signal.aborted) {
+            this.leaseStats.lost++;
+            log.warn({ model: modelId }, 'model task lease taken over by another replica; stopping here');
+            controller.abort(new LeaseLost('lease lost'));
+          }
+        })
+        .catch((error) => {
+          log.warn({ err: error, model: modelId }, 'renewing the model task lease failed');
+          // Unrenewed past its length, another replica may already run the task: stop.
+          if (Date.now() - renewedAt >= leases.ttlMs && !controller.signal.aborted)
+            controller.abort(new LeaseLost('lease expired'));
+        });
+    }, leases.renewMs);
+    renewal.unref();
+    try {
+      // The database's state, not this replica's memory: another replica may have moved it on.
+      if (!controller.signal.aborted && (await registry.reload(modelId)))
+        await this.runModel(modelId, controller.signal);
+    } finally {
+      clearInterval(renewal);
+      if (!(controller.signal.reason instanceof LeaseLost))
+        await leases
+          .release(modelId)
+          .catch((error) =>
+            log.warn({ err: error, model: modelId }, 'releasing the model task lease failed'),
+          );
     }
   }
 

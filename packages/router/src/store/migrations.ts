@@ -276,6 +276,18 @@ const migrations: Record<string, Migration> = {
       await db.schema.alterTable('request_history').addColumn('failed_attempts', 'text').execute();
     },
   },
+  // Several routers, one model cache: a model's cache tasks run on the replica that holds its
+  // lease (taken with one conditional upsert, renewed while the tasks run, taken over once expired).
+  '0010_model_task_leases': {
+    async up(db: Kysely<unknown>) {
+      await db.schema
+        .createTable('model_task_leases')
+        .addColumn('model_id', 'text', (c) => c.primaryKey())
+        .addColumn('holder', 'text', (c) => c.notNull())
+        .addColumn('expires_at', 'bigint', (c) => c.notNull())
+        .execute();
+    },
+  },
 };
 
 export const migrationProvider: MigrationProvider = {

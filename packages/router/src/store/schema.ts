@@ -51,6 +51,13 @@ export interface ChangeVersionsTable {
   version: number;
 }
 
+/** Which router replica runs a model's cache tasks (download, quantize), until `expires_at`. */
+export interface ModelTaskLeasesTable {
+  model_id: string;
+  holder: string;
+  expires_at: number;
+}
+
 /** One window of one limit of one subject; `used` is what admission reserved in it. */
 export interface LimitCountersTable {
   subject: string;
@@ -252,4 +259,5 @@ export interface Database {
   responses: ResponsesTable;
   node_heartbeats: NodeHeartbeatsTable;
   change_versions: ChangeVersionsTable;
+  model_task_leases: ModelTaskLeasesTable;
 }

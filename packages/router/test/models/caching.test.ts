@@ -226,6 +226,57 @@ describe('router cache', () => {
     expect(cdnRequests(env.hub, 'stories260K.gguf')[before].range).toBeUndefined();
   });
 
+  it('stops a download at once when another replica takes its lease, and takes it back once it expires', async () => {
+    const env = await setUp({ LLM_ROUTER_MODEL_TASK_LEASE: '0.3' });
+    env.hub.addRepo(storiesRepo());
+    env.hub.stall('stories260K.gguf', STALL_AT);
+    await register(env, { repo: STORIES_REPO, filename: 'stories260K.gguf' });
+    await waitForModel(env, STORIES, (m) => m.download_progress.bytes_downloaded >= STALL_AT);
+    const lease = () =>
+      env.router.db
+        .selectFrom('model_task_leases')
+        .selectAll()
+        .where('model_id', '=', STORIES)
+        .executeTakeFirst();
+    const ours = (await lease())?.holder;
+    expect(ours).toBeTypeOf('string');
+
+    // Another replica took the model over (this one stalled past its lease, as it looks there).
+    await env.router.db
+      .updateTable('model_task_leases')
+      .set({ holder: 'another-replica', expires_at: Date.now() + 60_000 })
+      .where('model_id', '=', STORIES)
+      .execute();
+    await new Promise((resolve) => setTimeout(resolve, 500)); // past a renewal (every 100 ms)
+    // Its held connection drops: a live task would retry with Range; a stopped one does not.
+    const before = cdnRequests(env.hub, 'stories260K.gguf').length;
+    env.hub.unstall('stories260K.gguf');
+    await new Promise((resolve) => setTimeout(resolve, 1000));
+    expect(cdnRequests(env.hub, 'stories260K.gguf')).toHaveLength(before);
+    const part = join(modelDir(env, STORIES), '.model.gguf.part');
+    expect(statSync(part).size).toBe(STALL_AT);
+    expect((await lease())?.holder).toBe('another-replica');
+    expect((await waitForModel(env, STORIES, () => true)).lifecycle_status).toBe('caching');
+    const metrics = await env.router.metrics.render();
+    expect(metrics).toContain('llm_router_model_task_leases_total{event="lost"} 1');
+    expect(metrics).toContain('llm_router_model_tasks_running 0');
+
+    // That replica's lease runs out unrenewed: this one takes the download back and finishes it.
+    await env.router.db
+      .updateTable('model_task_leases')
+      .set({ expires_at: Date.now() - 1 })
+      .where('model_id', '=', STORIES)
+      .execute();
+    const done = await waitForModel(env, STORIES, isSettled);
+    expect(done.lifecycle_status).toBe('registered');
+    expect(cdnRequests(env.hub, 'stories260K.gguf')[before]?.range).toBe(`bytes=${STALL_AT}-`);
+    expect(sha256(readFileSync(join(modelDir(env, STORIES), 'model.gguf')))).toBe(sha256(storiesBytes()));
+    expect(await lease()).toBeUndefined(); // released when its tasks ended
+    expect(await env.router.metrics.render()).toContain(
+      'llm_router_model_task_leases_total{event="taken_up"} 1',
+    );
+  });
+
   it('runs at most LLM_ROUTER_CONVERT_CONCURRENCY models at once', async () => {
     const env = await setUp({ LLM_ROUTER_CONVERT_CONCURRENCY: '1' });
     env.hub.addRepo(storiesRepo());

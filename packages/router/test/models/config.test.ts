@@ -15,6 +15,7 @@ describe('model registry configuration', () => {
       quantizeBin: undefined,
       downloadRetries: 5,
       retryBackoffMs: 1000,
+      taskLeaseMs: 30_000,
     });
   });
 
@@ -27,6 +28,7 @@ describe('model registry configuration', () => {
       LLM_QUANTIZE_BIN: '/opt/llama.cpp/llama-quantize',
       LLM_ROUTER_MODEL_DOWNLOAD_RETRIES: '0',
       LLM_ROUTER_MODEL_RETRY_BACKOFF_MS: '250',
+      LLM_ROUTER_MODEL_TASK_LEASE: '3',
     });
     expect(config.models).toEqual({
       dir: '/models',
@@ -36,6 +38,7 @@ describe('model registry configuration', () => {
       quantizeBin: '/opt/llama.cpp/llama-quantize',
       downloadRetries: 0,
       retryBackoffMs: 250,
+      taskLeaseMs: 3000,
     });
     expect(config.warnings).toContain('HUGGING_FACE_HUB_TOKEN is deprecated; use HF_TOKEN instead');
     expect(loadRouterConfig({ HF_TOKEN: 'a', HUGGING_FACE_HUB_TOKEN: 'b' }).models.hfToken).toBe('a');

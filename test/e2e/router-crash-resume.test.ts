@@ -1,8 +1,9 @@
 /**
  * Kill the router process (SIGKILL, no chance to save anything) in the middle of caching a
  * model, start it again on the same data directory, and the download resumes with a Range
- * request from the bytes already on disk and ends byte-identical to the hub's file. (It takes the
- * download up once the killed process's task lease has expired.)
+ * request from the bytes already on disk and ends byte-identical to the hub's file. The killed
+ * process's task lease is still in the database; with one router per SQLite file the restarted
+ * router clears it and resumes at once, not after the lease (30 s by default) runs out.
  */
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -33,9 +34,8 @@ it('resumes a download after the router is killed mid-way', { timeout: 120_000 }
   hub = await FakeHub.start();
   hub.addRepo(storiesRepo());
   hub.stall('stories260K.gguf', STALL_AT);
-  // The killed process's task lease must run out before the restarted one takes the download
-  // up (it cannot tell a dead holder from a live replica); shortened from 30 s for the test.
-  const env = { HF_BASE_URL: hub.url, LLM_ROUTER_MODEL_TASK_LEASE: '2' };
+  // The default 30 s lease: waiting for the dead process's lease to expire would miss the 15 s below.
+  const env = { HF_BASE_URL: hub.url };
   const first = await startRouterProcess(env);
   const admin = await first.createKey('admin:*');
   const register = await fetch(`${first.url}/v0/models/register`, {
@@ -56,7 +56,7 @@ it('resumes a download after the router is killed mid-way', { timeout: 120_000 }
   const second = await startRouterProcess(env, { dataDir: first.dataDir, port: first.port });
   await waitUntil(
     async () => (await modelState(second.url, admin)).lifecycle_status === 'registered',
-    30_000,
+    15_000,
     'the resumed download to finish',
   );
   const resumed = hub.requests.slice(requestsBefore).filter((r) => r.path.endsWith('stories260K.gguf'));

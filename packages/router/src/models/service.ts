@@ -15,7 +15,7 @@ import { HubClient } from './hf-client.js';
 import { parseRepoInput } from './ids.js';
 import { duplicate, type GpuMemorySource, planRegistration, type RegisterModelInput } from './register.js';
 import { ModelRegistry } from './registry.js';
-import { TaskLeases } from './task-lease.js';
+import { localHolderId, TaskLeases } from './task-lease.js';
 import { CacheTaskQueue } from './tasks.js';
 import { type ModelRecord, primaryFile, servedFiles } from './types.js';
 import {
@@ -62,7 +62,10 @@ export class ModelService {
     const { config, log } = options;
     const registry = await ModelRegistry.load(options.db, log);
     const hub = new HubClient({ baseUrl: config.hfBaseUrl, token: config.hfToken });
-    const leases = new TaskLeases(options.db, randomUUID(), config.taskLeaseMs);
+    const leases = new TaskLeases(options.db, localHolderId(randomUUID()), config.taskLeaseMs);
+    // A router killed on this machine left its leases behind: its downloads resume now, not
+    // after the leases expire (a holder on another machine can only expire).
+    await leases.clearDeadLocalHolders();
     const queue = new CacheTaskQueue({
       registry,
       hub,

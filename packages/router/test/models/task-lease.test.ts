@@ -4,8 +4,11 @@
  * lease when both try at once; an expired lease can be taken over; only the holder renews or
  * releases it.
  */
+
+import { spawn } from 'node:child_process';
+import { once } from 'node:events';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { TaskLeases } from '../../src/models/task-lease.js';
+import { localHolderId, TaskLeases } from '../../src/models/task-lease.js';
 import { openDatabase, type RouterDatabase } from '../../src/store/database.js';
 import { startTestRouter, type TestRouter } from '../support/router-harness.js';
 
@@ -80,5 +83,35 @@ describe('model task leases between replicas', () => {
     expect(await b.acquire('org/release')).toBe(true);
     await b.drop('org/release');
     expect(await a.acquire('org/release')).toBe(true);
+  });
+
+  it('clears the leases of killed router processes on this machine, and only those', async () => {
+    // A process that existed and is gone now, as a SIGKILLed router is.
+    const child = spawn(process.execPath, ['-e', 'setTimeout(() => {}, 60000)'], { stdio: 'ignore' });
+    const deadPid = child.pid as number;
+    child.kill('SIGKILL');
+    await once(child, 'exit');
+    const ownPrefix = localHolderId('x').replace(/\/\d+\/x$/, '');
+    const leases = {
+      dead: `${ownPrefix}/${deadPid}/run-1`,
+      alive: `${ownPrefix}/${process.ppid}/run-2`, // the test runner's parent: alive
+      elsewhere: `other-host/${deadPid}/run-3`, // cannot be checked from here: only expiry frees it
+      unparsable: 'replica-from-an-older-version',
+    };
+    const now = Date.now();
+    for (const [model, holder] of Object.entries(leases))
+      await router.db
+        .insertInto('model_task_leases')
+        .values({ model_id: `clear-${model}`, holder, expires_at: now + TTL })
+        .execute();
+
+    const mine = new TaskLeases(router.db, localHolderId('run-4'), TTL);
+    expect(await mine.clearDeadLocalHolders()).toBe(1);
+    expect(await holderOf('clear-dead')).toBeUndefined();
+    expect(await holderOf('clear-alive')).toBe(leases.alive);
+    expect(await holderOf('clear-elsewhere')).toBe(leases.elsewhere);
+    expect(await holderOf('clear-unparsable')).toBe(leases.unparsable);
+    expect(await mine.acquire('clear-dead')).toBe(true);
+    expect(await mine.acquire('clear-alive')).toBe(false);
   });
 });

@@ -3,9 +3,10 @@
  * UTC) and deletes files older than the retention. Router and node both log through it, so
  * log files rotate and expire the same way on every machine of the fleet.
  */
-import { closeSync, mkdirSync, openSync, readdirSync, rmSync, writeSync } from 'node:fs';
+import { closeSync, openSync, readdirSync, rmSync, writeSync } from 'node:fs';
 import { join } from 'node:path';
 import { Writable } from 'node:stream';
+import { makeDirSync } from './make-dir.js';
 
 const dayOf = (ms: number) => new Date(ms).toISOString().slice(0, 10);
 
@@ -21,7 +22,7 @@ export class DailyJsonlFile extends Writable {
     private readonly now: () => number = Date.now,
   ) {
     super();
-    mkdirSync(dir, { recursive: true });
+    makeDirSync(dir);
     this.rollIfNeeded();
   }
 

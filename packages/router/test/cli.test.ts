@@ -41,6 +41,22 @@ describe('llm-router CLI', () => {
     expect(bad.err).toContain('Unknown scope');
   });
 
+  it('fails with a clear error, not a hang, when the database folder cannot be made', () => {
+    // /proc answers ENOENT to mkdir, on which Node 20's recursive mkdirSync loops forever.
+    const result = spawnSync(process.execPath, [cli, 'serve'], {
+      env: {
+        ...env,
+        LLM_ROUTER_PORT: '0',
+        LLM_ROUTER_DATABASE_URL: 'sqlite:/proc/llm-router-test/router.db',
+      },
+      encoding: 'utf8',
+      timeout: 20_000,
+    });
+    expect(result.signal).toBeNull(); // not killed by the timeout
+    expect(result.status).toBe(1);
+    expect(result.stderr).toContain('/proc/llm-router-test');
+  });
+
   it('creates, lists and revokes API keys directly in the database', () => {
     const created = run([
       'api-key',

@@ -3,8 +3,9 @@
  * node to the router. The file name includes the port, so two nodes on one host stay two.
  */
 import { randomUUID } from 'node:crypto';
-import { mkdir, readFile, rename, writeFile } from 'node:fs/promises';
+import { readFile, rename, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
+import { makeDirSync } from '@llm-router/protocol';
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
@@ -32,7 +33,7 @@ export async function saveNodeId(
   nodeId: string,
   nodeToken: string | null = null,
 ): Promise<void> {
-  await mkdir(stateDir, { recursive: true });
+  makeDirSync(stateDir); // not mkdir's recursive mode: it never settles on paths such as /proc
   const path = identityFile(stateDir, port);
   // Write-then-rename: a crash mid-write never leaves a half file that would change our id.
   const temp = `${path}.${process.pid}.tmp`;

@@ -6,8 +6,8 @@
  * models (LLM_MAX_LOADED_MODELS), models beyond it stay `unloaded` (still served: `acquire`
  * loads one on demand, unloading the least recently used model first).
  */
-import { mkdir, stat } from 'node:fs/promises';
-import type { ModelCapability, NodeModel } from '@llm-router/protocol';
+import { stat } from 'node:fs/promises';
+import { type ModelCapability, makeDirSync, type NodeModel } from '@llm-router/protocol';
 import { type Llama, readGgufFileInfo } from 'node-llama-cpp';
 import type { Logger } from 'pino';
 import { type CatalogEntry, scanModelsDir } from './catalog.js';
@@ -56,7 +56,9 @@ export class ModelManager {
 
   /** Starts the first scan and load in the background, then rescans every `rescanSecs`. */
   start(rescanSecs: number): Promise<void> {
-    const first = mkdir(this.modelsDir, { recursive: true })
+    // makeDirSync, not mkdir's recursive mode: that one never settles on paths such as /proc.
+    const first = Promise.resolve()
+      .then(() => makeDirSync(this.modelsDir))
       .catch((error) =>
         this.log.warn({ dir: this.modelsDir, error: error.message }, 'cannot create models dir'),
       )

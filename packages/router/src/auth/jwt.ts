@@ -4,8 +4,9 @@
  * survive restarts without any configuration.
  */
 import { randomBytes, randomUUID } from 'node:crypto';
-import { chmodSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { chmodSync, existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { makeDirSync } from '@llm-router/protocol';
 import { jwtVerify, SignJWT } from 'jose';
 
 export const JWT_LIFETIME_SECONDS = 24 * 60 * 60;
@@ -23,7 +24,7 @@ export function loadJwtSecret(envSecret: string | undefined, dataDir: string): U
     const stored = readFileSync(file, 'utf8').trim();
     if (stored.length > 0) return new TextEncoder().encode(stored);
   }
-  mkdirSync(dataDir, { recursive: true });
+  makeDirSync(dataDir);
   const secret = randomBytes(48).toString('base64url');
   writeFileSync(file, `${secret}\n`, { mode: 0o600 });
   chmodSync(file, 0o600);

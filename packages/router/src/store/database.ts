@@ -2,8 +2,9 @@
  * Opens the router database from `LLM_ROUTER_DATABASE_URL` (SQLite by default, PostgreSQL for
  * several router replicas) and brings its schema up to date.
  */
-import { mkdirSync } from 'node:fs';
+
 import { dirname } from 'node:path';
+import { makeDirSync } from '@llm-router/protocol';
 import SQLite from 'better-sqlite3';
 import type { Kysely } from 'kysely';
 import {
@@ -40,7 +41,7 @@ export async function openDatabase(url: string): Promise<RouterDatabase> {
 }
 
 function openSqlite(path: string): RouterDatabase {
-  if (path !== ':memory:') mkdirSync(dirname(path), { recursive: true });
+  if (path !== ':memory:') makeDirSync(dirname(path));
   const sqlite = new SQLite(path);
   // WAL lets the dashboard read while history batches are written; NORMAL sync is safe with WAL.
   sqlite.pragma('journal_mode = WAL');

@@ -8,10 +8,9 @@
  *   lease period (no restart), resumes it with a Range request, finishes it, and a node pulls
  *   the model from it.
  */
-import { createHash, randomUUID } from 'node:crypto';
+import { createHash } from 'node:crypto';
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import pg from 'pg';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { FakeHub } from '../../packages/router/test/models/support/fake-hub.js';
 import {
@@ -24,9 +23,8 @@ import {
   tempDir,
   waitUntil,
 } from '../support/processes.js';
+import { type SharedDatabase, sharedDatabase } from '../support/shared-database.js';
 
-const server = process.env.LLM_ROUTER_TEST_POSTGRES_URL;
-const dbName = `download_lease_${randomUUID().replace(/-/g, '')}`;
 const STORIES_SHA256 = '270cba1bd5109f42d03350f60406024560464db173c0e387d91f0426d3bd256d';
 /** Where the hub holds the model file mid-download (stories260K is about 1.2 MB). */
 const STALL_AT = 262_144;
@@ -34,6 +32,7 @@ const STALL_AT = 262_144;
 const LEASE_S = 2;
 
 let env: Record<string, string>;
+let database: SharedDatabase;
 let a: RouterProcess;
 let b: RouterProcess;
 let admin: string;
@@ -66,18 +65,9 @@ beforeAll(async () => {
   for (const id of ['lease-org/started-meanwhile', 'lease-org/taken-over']) {
     hub.addRepo({ id, files: [{ path: 'stories260K.gguf', content: readFileSync(sharedModel) }] });
   }
-  let databaseUrl: string;
-  if (server) {
-    const client = new pg.Client({ connectionString: server });
-    await client.connect();
-    await client.query(`CREATE DATABASE ${dbName}`);
-    await client.end();
-    databaseUrl = server.replace(/\/[^/]*$/, `/${dbName}`);
-  } else {
-    databaseUrl = `sqlite:${join(tempDir('shared-db'), 'router.db')}`;
-  }
+  database = await sharedDatabase('download_lease');
   env = {
-    LLM_ROUTER_DATABASE_URL: databaseUrl,
+    LLM_ROUTER_DATABASE_URL: database.url,
     LLM_ROUTER_ALLOW_NO_GPU: 'true',
     HF_BASE_URL: hub.url,
     LLM_ROUTER_MODELS_DIR: tempDir('shared-models'),
@@ -93,12 +83,7 @@ beforeAll(async () => {
 afterAll(async () => {
   await stopAll();
   await hub?.close();
-  if (server) {
-    const client = new pg.Client({ connectionString: server });
-    await client.connect();
-    await client.query(`DROP DATABASE IF EXISTS ${dbName} WITH (FORCE)`);
-    await client.end();
-  }
+  await database?.drop();
 });
 
 it('leaves a download running on A alone when another replica starts meanwhile', {

@@ -10,11 +10,10 @@
  * node that knows only B pulls the model through B. Deleting the model, renaming and deleting
  * a node on A take effect on B within 2 s.
  */
-import { createHash, randomUUID } from 'node:crypto';
+import { createHash } from 'node:crypto';
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import OpenAI from 'openai';
-import pg from 'pg';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { FakeHub } from '../../packages/router/test/models/support/fake-hub.js';
 import {
@@ -29,10 +28,9 @@ import {
   tempDir,
   waitUntil,
 } from '../support/processes.js';
+import { type SharedDatabase, sharedDatabase } from '../support/shared-database.js';
 
-const server = process.env.LLM_ROUTER_TEST_POSTGRES_URL;
-const dbName = `two_routers_${randomUUID().replace(/-/g, '')}`;
-let databaseUrl: string;
+let database: SharedDatabase;
 let a: RouterProcess;
 let b: RouterProcess;
 let node: RunningProcess;
@@ -85,17 +83,9 @@ beforeAll(async () => {
       { path: 'stories260K.gguf', content: readFileSync(sharedModel) },
     ],
   });
-  if (server) {
-    const client = new pg.Client({ connectionString: server });
-    await client.connect();
-    await client.query(`CREATE DATABASE ${dbName}`);
-    await client.end();
-    databaseUrl = server.replace(/\/[^/]*$/, `/${dbName}`);
-  } else {
-    databaseUrl = `sqlite:${join(tempDir('shared-db'), 'router.db')}`;
-  }
+  database = await sharedDatabase('two_routers');
   const env = {
-    LLM_ROUTER_DATABASE_URL: databaseUrl,
+    LLM_ROUTER_DATABASE_URL: database.url,
     LLM_ROUTER_ALLOW_NO_GPU: 'true',
     LLM_ROUTER_NODE_TIMEOUT: '4',
     LLM_ROUTER_HEALTH_CHECK_INTERVAL: '0.5',
@@ -124,12 +114,7 @@ beforeAll(async () => {
 afterAll(async () => {
   await stopAll();
   await hub?.close();
-  if (server) {
-    const client = new pg.Client({ connectionString: server });
-    await client.connect();
-    await client.query(`DROP DATABASE IF EXISTS ${dbName} WITH (FORCE)`);
-    await client.end();
-  }
+  await database?.drop();
 });
 
 it('shares a model registered on A with B: listed, cache state followed, pulled by a node of B', {

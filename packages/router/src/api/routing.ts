@@ -41,7 +41,7 @@ export function registerRoutingRoutes(app: FastifyInstance, deps: RoutingRouteDe
   app.get('/v0/dashboard/cache-routing', { onRequest: viewer }, async (request) => {
     const raw = (request.query as Record<string, unknown>).window_minutes;
     const minutes = raw === undefined ? DEFAULT_WINDOW_MINUTES : Number(raw);
-    if (!Number.isFinite(minutes) || minutes <= 0 || minutes > MAX_WINDOW_MINUTES) {
+    if (!Number.isFinite(minutes) || minutes < 1 || minutes > MAX_WINDOW_MINUTES) {
       throw badRequest(
         `window_minutes must be a number of minutes between 1 and ${MAX_WINDOW_MINUTES}`,
         'window_minutes',

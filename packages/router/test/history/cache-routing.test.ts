@@ -150,6 +150,17 @@ describe('cache-routing data API', () => {
     expect(week.tokens.buckets.reduce((total, b) => total + b.cached_tokens, 0)).toBe(249);
   });
 
+  it('refuses a window outside 1 minute to a week with a 400 in the /v0 shape', async () => {
+    for (const window of ['abc', '0', '0.5', '-5', '10081', '1e400']) {
+      const res = await router.call('GET', `/v0/dashboard/cache-routing?window_minutes=${window}`, {
+        headers: { authorization: `Bearer ${await router.adminToken()}` },
+      });
+      expect(res.status, window).toBe(400);
+      expect(res.body.error.message).toContain('window_minutes');
+    }
+    expect((await get('?window_minutes=1')).window_minutes).toBe(1);
+  });
+
   it('lists the latest routing decisions, newest first, without bodies or keys', async () => {
     const body = await get();
     expect(body.recent.map((r) => r.cached_tokens)).toEqual([60, 90, 0, null]);

@@ -65,6 +65,11 @@ export const ROUTER_ENV_VARS: Array<[name: string, defaultValue: string, descrip
   ['LLM_ROUTER_CONVERT_CONCURRENCY', '2', 'Model cache tasks (downloads, quantization) run at once'],
   ['LLM_ROUTER_MODEL_DOWNLOAD_RETRIES', '5', 'Retries per model file after a transient download error'],
   ['LLM_ROUTER_MODEL_RETRY_BACKOFF_MS', '1000', 'First retry delay for model downloads; doubles per retry'],
+  [
+    'LLM_ROUTER_MODEL_TASK_LEASE',
+    '30',
+    "Seconds a replica's lease on a model's download lasts unrenewed (a dead replica's download is taken over within about this)",
+  ],
   ['HF_BASE_URL', 'https://huggingface.co', 'Hugging Face hub (or a mirror) for model registration'],
   ['HF_TOKEN', '-', 'Hugging Face token for gated or private repos (legacy HUGGING_FACE_HUB_TOKEN)'],
   ['LLM_QUANTIZE_BIN', '-', "llama.cpp's llama-quantize; needed only to quantize to a label the repo lacks"],

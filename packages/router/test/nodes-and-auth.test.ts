@@ -1,3 +1,4 @@
+import { request as httpRequest } from 'node:http';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
   gpuNodeRegistration,
@@ -318,6 +319,38 @@ describe('node registration, heartbeats and the auth core', () => {
           headers: { authorization: `Bearer ${key}` },
         });
         expect(res.status).toBe(413);
+        expect((await small.call('GET', '/health')).status).toBe(200);
+      } finally {
+        await small.stop();
+      }
+    });
+
+    it('refuses a chunked body (no Content-Length) that grows over the limit with 413 in the route shape', async () => {
+      const small = await startTestRouter({ LLM_ROUTER_MAX_BODY_BYTES: '2048' });
+      try {
+        const key = await small.createKey(['api:inference']);
+        const { status, body } = await new Promise<{ status: number; body: string }>((resolve, reject) => {
+          const req = httpRequest(`${small.url}/v1/chat/completions`, {
+            method: 'POST',
+            headers: { authorization: `Bearer ${key}`, 'content-type': 'application/json' },
+          });
+          req.on('response', (res) => {
+            let text = '';
+            res.on('data', (chunk) => {
+              text += chunk;
+            });
+            res.on('end', () => resolve({ status: res.statusCode ?? 0, body: text }));
+          });
+          req.on('error', reject);
+          req.write('{"model":"m","messages":[{"role":"user","content":"');
+          req.write('x'.repeat(4096));
+          req.end('"}]}');
+        });
+        expect(status).toBe(413);
+        expect(JSON.parse(body).error).toMatchObject({
+          code: 'request_too_large',
+          type: 'invalid_request_error',
+        });
         expect((await small.call('GET', '/health')).status).toBe(200);
       } finally {
         await small.stop();

@@ -1,10 +1,10 @@
 /**
- * Assembles the Fastify server: body parsing that keeps the raw bytes, one error handler that
- * renders every failure in the shape of its route family, and a JSON 404.
+ * Assembles the Fastify server: request ids, timing and trace on every request, body parsing
+ * that keeps the raw bytes, one error handler that renders every failure in the shape of its
+ * route family, and a JSON 404.
  */
 
 import type { IncomingMessage } from 'node:http';
-import { PassThrough, type Readable } from 'node:stream';
 import { anthropicError, managementError, openAIError } from '@llm-router/protocol';
 import Fastify, {
   type FastifyBaseLogger,
@@ -15,10 +15,11 @@ import Fastify, {
 } from 'fastify';
 import type { Logger } from 'pino';
 import { uuidV7 } from '../observability/ids.js';
+import { RequestTiming } from '../observability/request-timing.js';
+import { traceContextOf } from '../observability/trace-context.js';
 import { HttpError } from './errors.js';
-import { registerObservabilityHooks } from './observability-hooks.js';
 import { registerOpenApi } from './openapi.js';
-import { registerJsonBodyParser } from './raw-body.js';
+import { bodyTooLarge, registerJsonBodyParser } from './raw-body.js';
 
 export interface ServerOptions {
   bodyLimitBytes: number;
@@ -31,6 +32,7 @@ export interface ServerOptions {
 const REQUEST_ID = /^[\x21-\x7e]{1,200}$/;
 
 const isOpenAIRoute = (url: string) => url.startsWith('/v1/') || url === '/v1';
+const isV1 = (url: string) => isOpenAIRoute(url) || url.startsWith('/v1?');
 /** Anthropic Messages routes answer in Anthropic's error shape, so Anthropic SDKs read them. */
 const isAnthropicRoute = (url: string) =>
   url === '/v1/messages' || url.startsWith('/v1/messages/') || url.startsWith('/v1/messages?');
@@ -117,40 +119,6 @@ function discardBody(stream: IncomingMessage, timeoutMs: number): Promise<void> 
   });
 }
 
-const bodyReadTimeout = (ms: number) =>
-  new HttpError(
-    408,
-    `The request body did not arrive within ${ms / 1000} s (LLM_ROUTER_BODY_READ_TIMEOUT)`,
-    'request_timeout',
-    null,
-    { connection: 'close' },
-  );
-
-/**
- * Puts a deadline on reading a body that has not fully arrived yet: a client trickling bytes
- * gets 408 in the route's error shape instead of holding a connection forever. Bodies already
- * complete (the usual case: they arrive with the headers) pass through untouched.
- */
-function withReadDeadline(raw: IncomingMessage, timeoutMs: number): Readable {
-  if (raw.complete) return raw;
-  const guarded = new PassThrough();
-  const timer = setTimeout(() => {
-    raw.unpipe(guarded);
-    raw.pause();
-    guarded.destroy(bodyReadTimeout(timeoutMs));
-  }, timeoutMs);
-  timer.unref();
-  const stop = () => clearTimeout(timer);
-  raw.once('end', stop);
-  raw.once('close', stop);
-  raw.once('error', (error) => {
-    stop();
-    guarded.destroy(error);
-  });
-  raw.pipe(guarded);
-  return guarded;
-}
-
 export function createHttpServer(options: ServerOptions): FastifyInstance {
   // Typed as the default instance so route modules need not know the logger's concrete type.
   const app = Fastify({
@@ -174,24 +142,37 @@ export function createHttpServer(options: ServerOptions): FastifyInstance {
         .send(renderError(request.url, described.status, described.message, described.code));
     },
   });
+  // One hook per phase for every request, each a callback (no promise): on a busy router each
+  // hook and each extra stream on the request path is a measurable share of its CPU.
+  // Every `/v1` request (whatever its format: OpenAI, Anthropic Messages, Responses, model
+  // listing) gets its timing and trace here, before any route's auth, so `Server-Timing` and
+  // `x-trace-id` are on every response, even a 401 or a 404. Streams write their head through
+  // `openSseReply`, which adds `Server-Timing` itself.
   app.addHook('onRequest', (request, reply, done) => {
     reply.header('x-request-id', request.id);
+    if (isV1(request.url)) {
+      request.timing = new RequestTiming();
+      request.trace = traceContextOf(request);
+      reply.header('x-trace-id', request.trace.traceId);
+    }
     done();
   });
-  registerObservabilityHooks(app as unknown as FastifyInstance);
-  registerJsonBodyParser(app);
-  // Declared-too-large bodies are refused only after they have been received (and discarded).
-  // preParsing runs after the routes' onRequest auth, so strangers get 401, not a drained body.
-  // A callback hook: the usual request (a body within the limit) costs no promise here.
-  app.addHook('preParsing', (request, _reply, _payload, done) => {
+  registerJsonBodyParser(app, options);
+  // preParsing runs after every onRequest hook, the routes' auth included: `auth` ends here, and
+  // strangers get 401, not a drained body. Declared-too-large bodies are refused only after they
+  // have been received (and discarded), so the client can read the 413.
+  app.addHook('preParsing', (request, _reply, payload, done) => {
+    request.timing?.markAuthenticated();
     const declared = Number(request.headers['content-length']);
     if (!(declared > options.bodyLimitBytes)) {
-      done(null, withReadDeadline(request.raw, options.bodyReadTimeoutMs));
+      done(null, payload);
       return;
     }
-    void discardBody(request.raw, options.bodyReadTimeoutMs).then(() =>
-      done(new HttpError(413, 'Request body is larger than the router accepts', 'request_too_large')),
-    );
+    void discardBody(request.raw, options.bodyReadTimeoutMs).then(() => done(bodyTooLarge()));
+  });
+  app.addHook('onSend', (request, reply, payload, done) => {
+    if (request.timing) reply.header('server-timing', request.timing.header());
+    done(null, payload);
   });
   const routes: Array<{ method: string; url: string }> = [];
   registeredRoutes.set(app as unknown as FastifyInstance, routes);

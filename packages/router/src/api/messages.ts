@@ -12,7 +12,7 @@ import {
   type MessagesRequest,
   MessagesRequestSchema,
 } from '@llm-router/protocol';
-import type { FastifyInstance, FastifyRequest, onRequestAsyncHookHandler } from 'fastify';
+import type { FastifyInstance, FastifyRequest, onRequestHookHandler } from 'fastify';
 import type { z } from 'zod';
 import { MessagesStream } from '../formats/anthropic-messages/reply.js';
 import { messagesToChat } from '../formats/anthropic-messages/request.js';
@@ -44,7 +44,7 @@ function anthropicHeaders(request: FastifyRequest): Record<string, string> {
 export function registerMessagesRoutes(
   app: FastifyInstance,
   routing: InferenceRouting,
-  requireInference: onRequestAsyncHookHandler,
+  requireInference: onRequestHookHandler,
 ): void {
   const { cloud } = routing;
 

@@ -15,7 +15,7 @@ import {
   MessagesRequestSchema,
   ResponsesRequestSchema,
 } from '@llm-router/protocol';
-import type { FastifyInstance, FastifyReply, FastifyRequest, onRequestAsyncHookHandler } from 'fastify';
+import type { FastifyInstance, FastifyReply, FastifyRequest, onRequestHookHandler } from 'fastify';
 import type { z } from 'zod';
 import type { AdmissionController } from '../admission/controller.js';
 import type { BalancerPolicy } from '../balancer/types.js';
@@ -43,7 +43,7 @@ export interface OpenAIRouteDeps {
   /** Models registered on the router (Hugging Face), listed even before any node has them. */
   registeredModels?: RegisteredModels;
   /** Guards `/v1/models`; the server also lets registered nodes in with their `X-Node-Token`. */
-  requireModelsAccess?: onRequestAsyncHookHandler;
+  requireModelsAccess?: onRequestHookHandler;
   balancer: BalancerPolicy;
   /** Called once per inference request, after the reply (streams: after the last byte). Must not throw. */
   onRequestFinished?: (finished: FinishedRequest, request: FastifyRequest) => void;

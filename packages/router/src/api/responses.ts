@@ -12,7 +12,7 @@ import {
   type ResponsesRequest,
   ResponsesRequestSchema,
 } from '@llm-router/protocol';
-import type { FastifyInstance, FastifyRequest, onRequestAsyncHookHandler } from 'fastify';
+import type { FastifyInstance, FastifyRequest, onRequestHookHandler } from 'fastify';
 import { TranslatingChannel } from '../formats/channel.js';
 import { chatToItems } from '../formats/openai-responses/items.js';
 import { ResponsesTranslation, responseId } from '../formats/openai-responses/reply.js';
@@ -57,7 +57,7 @@ function outputMessages(stored: StoredResponse): Json[] {
 export function registerResponsesRoutes(
   app: FastifyInstance,
   routing: InferenceRouting,
-  requireInference: onRequestAsyncHookHandler,
+  requireInference: onRequestHookHandler,
   store: ResponseStore,
 ): void {
   const { cloud } = routing;

@@ -139,14 +139,21 @@ export class ApiKeyStore {
   }
 
   /**
-   * Verifies a key. Known keys never touch the database. An unknown key is looked up once (it
-   * may have been created by the CLI or another replica a moment ago); a miss is remembered for
-   * a few seconds so repeated bad keys do not reach the database either.
+   * Verifies a key. Known keys never touch the database, and are answered synchronously (the
+   * request path then costs no promise). An unknown key is looked up once (it may have been
+   * created by the CLI or another replica a moment ago); a miss is remembered for a few seconds
+   * so repeated bad keys do not reach the database either.
    */
-  async check(key: string, now = Date.now()): Promise<ApiKeyCheck> {
+  check(key: string, now = Date.now()): ApiKeyCheck | Promise<ApiKeyCheck> {
     const hash = sha256Hex(key);
-    const record = this.byHash.get(hash) ?? (await this.lookupUnknown(hash, now));
-    if (!record) return { ok: false, reason: 'invalid' };
+    const known = this.byHash.get(hash);
+    if (known) return this.verdict(known, now);
+    return this.lookupUnknown(hash, now).then((found) =>
+      found ? this.verdict(found, now) : { ok: false, reason: 'invalid' },
+    );
+  }
+
+  private verdict(record: ApiKeyRecord, now: number): ApiKeyCheck {
     if (record.expiresAt !== null && record.expiresAt <= now) return { ok: false, reason: 'expired' };
     record.lastUsedAt = now;
     this.usedSinceFlush.set(record.id, now);

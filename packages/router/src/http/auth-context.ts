@@ -2,7 +2,7 @@
  * Who is calling: resolved once per request by the auth guard and attached to the request.
  */
 import type { ApiKeyScope } from '@llm-router/protocol';
-import type { onRequestAsyncHookHandler } from 'fastify';
+import type { onRequestHookHandler } from 'fastify';
 import type { Limits } from '../limits/spec.js';
 
 export type Principal =
@@ -23,7 +23,7 @@ declare module 'fastify' {
 }
 
 /** Builds an onRequest hook (auth runs before the body is read) that rejects callers without `scope` (401 no/invalid credentials, 403 wrong scope). */
-export type RequireScope = (scope: ApiKeyScope) => onRequestAsyncHookHandler;
+export type RequireScope = (scope: ApiKeyScope) => onRequestHookHandler;
 
 /** The user an action is attributed to: the signed-in user, or the creator of the API key used. */
 export function actingUserId(principal: Principal | undefined): string | null {

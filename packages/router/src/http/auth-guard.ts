@@ -6,8 +6,8 @@
  *   every scope check; viewers may use inference and read the fleet's operational data.
  */
 import { type ApiKeyScope, scopeAllows } from '@llm-router/protocol';
-import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
-import type { ApiKeyStore } from '../auth/api-keys.js';
+import type { FastifyInstance, FastifyReply, FastifyRequest, HookHandlerDoneFunction } from 'fastify';
+import type { ApiKeyCheck, ApiKeyStore } from '../auth/api-keys.js';
 import type { JwtIssuer } from '../auth/jwt.js';
 import { findUserById } from '../auth/users.js';
 import type { RouterDatabase } from '../store/database.js';
@@ -36,16 +36,15 @@ export function readCredential(request: FastifyRequest): string | undefined {
 
 const looksLikeJwt = (value: string) => value.split('.').length === 3 && !value.startsWith('sk_');
 
-export async function authenticate(deps: AuthDeps, request: FastifyRequest): Promise<Principal> {
+/**
+ * The request's principal, or throws 401/403. An API key already in memory (the usual case on
+ * the inference path) is answered synchronously; sessions, JWTs and unknown keys need the
+ * database and return a promise. Callers `await` it either way.
+ */
+export function authenticate(deps: AuthDeps, request: FastifyRequest): Principal | Promise<Principal> {
   const credential = readCredential(request);
   const cookie = !credential && deps.session ? readCookie(request, SESSION_COOKIE) : undefined;
-  if (cookie && deps.session) {
-    const principal = await userFromToken(deps, cookie);
-    if (!deps.session.csrfOk(request, cookie)) {
-      throw forbidden('Missing or wrong X-CSRF-Token for this session', 'csrf_failed');
-    }
-    return principal;
-  }
+  if (cookie && deps.session) return sessionPrincipal(deps, deps.session, request, cookie);
   if (!credential) {
     throw unauthorized(
       'Missing API key: send it as Authorization: Bearer <key> or X-API-Key',
@@ -53,7 +52,11 @@ export async function authenticate(deps: AuthDeps, request: FastifyRequest): Pro
     );
   }
   if (looksLikeJwt(credential)) return userFromToken(deps, credential);
-  const check = await deps.apiKeys.check(credential);
+  const check = deps.apiKeys.check(credential);
+  return check instanceof Promise ? check.then(keyPrincipal) : keyPrincipal(check);
+}
+
+function keyPrincipal(check: ApiKeyCheck): Principal {
   if (!check.ok) {
     throw check.reason === 'expired'
       ? unauthorized('API key expired', 'expired')
@@ -66,6 +69,19 @@ export async function authenticate(deps: AuthDeps, request: FastifyRequest): Pro
     createdBy: check.key.createdBy,
     limits: check.key.limits,
   };
+}
+
+async function sessionPrincipal(
+  deps: AuthDeps,
+  session: SessionCookies,
+  request: FastifyRequest,
+  cookie: string,
+): Promise<Principal> {
+  const principal = await userFromToken(deps, cookie);
+  if (!session.csrfOk(request, cookie)) {
+    throw forbidden('Missing or wrong X-CSRF-Token for this session', 'csrf_failed');
+  }
+  return principal;
 }
 
 async function userFromToken(deps: AuthDeps, token: string): Promise<Principal> {
@@ -84,16 +100,39 @@ export function principalAllows(principal: Principal, scope: ApiKeyScope): boole
 }
 
 export function createRequireScope(deps: AuthDeps): RequireScope {
-  return (scope) =>
-    tagAuthRequirement(async (request: FastifyRequest) => {
-      const principal = await authenticate(deps, request);
+  return (scope) => {
+    const admit = (request: FastifyRequest, principal: Principal) => {
       if (!principalAllows(principal, scope)) {
         throw principal.kind === 'user'
           ? forbidden('Admin access required', 'admin_required')
           : forbidden(`This API key lacks the '${scope}' scope`, 'insufficient_scope');
       }
       request.principal = principal;
-    }, scope);
+    };
+    // A callback hook, not an async one: a key already in memory is checked without a promise
+    // (every inference request passes here).
+    return tagAuthRequirement(
+      (request: FastifyRequest, _reply: FastifyReply, done: (error?: Error) => void) => {
+        try {
+          const principal = authenticate(deps, request);
+          if (!(principal instanceof Promise)) {
+            admit(request, principal);
+            done();
+            return;
+          }
+          principal
+            .then((resolved) => {
+              admit(request, resolved);
+              done();
+            })
+            .catch(done);
+        } catch (error) {
+          done(error as Error);
+        }
+      },
+      scope,
+    );
+  };
 }
 
 /**
@@ -130,16 +169,17 @@ export function createRequireModelsAccess(
   nodeForToken: (token: string) => { id: string } | undefined,
 ) {
   const requireInference = requireScope('api:inference');
-  return tagAuthRequirement(async function requireModelsAccess(
+  return tagAuthRequirement(function requireModelsAccess(
     this: FastifyInstance,
     request: FastifyRequest,
     reply: FastifyReply,
+    done: HookHandlerDoneFunction,
   ) {
     const token = request.headers['x-node-token'];
     if (typeof token === 'string' && token !== '' && !readCredential(request)) {
-      if (!nodeForToken(token)) throw unauthorized('Invalid node token', 'invalid_node_token');
+      done(nodeForToken(token) ? undefined : unauthorized('Invalid node token', 'invalid_node_token'));
       return;
     }
-    await requireInference.call(this, request, reply);
+    requireInference.call(this, request, reply, done);
   }, 'models');
 }

@@ -6,7 +6,7 @@
  */
 import type { ServerResponse } from 'node:http';
 import type { FastifyReply } from 'fastify';
-import { openSseReply, writeToClient } from './client.js';
+import { openSseReply, sendJsonReply, writeToClient } from './client.js';
 
 export interface ReplyChannel {
   /** The client's reply: backends watch it for disconnects. */
@@ -23,8 +23,6 @@ export interface ReplyChannel {
   readonly gone: boolean;
 }
 
-const JSON_TYPE = 'application/json; charset=utf-8';
-
 /** The client gets exactly what the backend wrote. */
 export class NativeChannel implements ReplyChannel {
   private raw: ServerResponse | undefined;
@@ -32,7 +30,7 @@ export class NativeChannel implements ReplyChannel {
   constructor(readonly reply: FastifyReply) {}
 
   sendJson(status: number, body: Buffer | string | object, headers: Record<string, string> = {}): void {
-    this.reply.code(status).header('content-type', JSON_TYPE).headers(headers).send(body);
+    sendJsonReply(this.reply, status, body, headers);
   }
 
   openStream(status: number, contentType?: string): void {

@@ -81,24 +81,55 @@ export class CallAbort extends EventEmitter {
 }
 
 /**
- * Takes the reply over for an SSE stream and sends its head. Headers other hooks set on the
- * reply (CORS, request id) survive the hijack.
+ * Takes the reply over from Fastify and sends its head. Headers other hooks set on the reply
+ * (CORS, request id, rate limits) survive the hijack; `Server-Timing` is added here, because a
+ * hijacked reply skips the onSend hook that adds it to other replies.
  */
-export function openSseReply(reply: FastifyReply, status = 200, contentType?: string): ServerResponse {
+function writeOwnHead(reply: FastifyReply, status: number, own: OutgoingHttpHeaders): ServerResponse {
   const raw = reply.raw;
   reply.hijack();
   const headers: OutgoingHttpHeaders = {};
-  for (const [name, value] of Object.entries(reply.getHeaders()))
+  const set = reply.getHeaders();
+  for (const name in set) {
+    const value = set[name];
     if (value !== undefined) headers[name] = value;
-  // A hijacked reply skips the onSend hook that adds Server-Timing to other replies.
+  }
   const timing = reply.request.timing;
   if (timing) headers['server-timing'] = timing.header();
-  raw.writeHead(status, {
-    ...headers,
-    ...SSE_HEADERS,
-    ...(contentType ? { 'content-type': contentType } : {}),
-  });
+  for (const name in own) headers[name] = own[name];
+  raw.writeHead(status, headers);
   return raw;
+}
+
+/** Takes the reply over for an SSE stream and sends its head. */
+export function openSseReply(reply: FastifyReply, status = 200, contentType?: string): ServerResponse {
+  return writeOwnHead(
+    reply,
+    status,
+    contentType ? { ...SSE_HEADERS, 'content-type': contentType } : SSE_HEADERS,
+  );
+}
+
+const JSON_TYPE = 'application/json; charset=utf-8';
+
+/**
+ * Sends a complete JSON reply straight to the client: the backend's bytes as they are, without
+ * Fastify's send pipeline (serialiser checks, the onSend hook runner), which on the hot path
+ * cost more than writing the reply itself. An object (an error body) is serialised first.
+ */
+export function sendJsonReply(
+  reply: FastifyReply,
+  status: number,
+  body: Buffer | string | object,
+  headers: Record<string, string> = {},
+): void {
+  const data = Buffer.isBuffer(body) || typeof body === 'string' ? body : JSON.stringify(body);
+  const raw = writeOwnHead(reply, status, {
+    ...headers,
+    'content-type': JSON_TYPE,
+    'content-length': Buffer.byteLength(data),
+  });
+  raw.end(data);
 }
 
 /** Thrown by `writeToClient` when the client is gone: the caller stops and records a 499. */

@@ -43,7 +43,7 @@ export async function startRouter(env: Env): Promise<TestRouter> {
   const results: CloudForwardResult[] = [];
   // Test clients keep connections alive; closing must not wait for them to time out.
   const app = Fastify({ forceCloseConnections: true });
-  registerJsonBodyParser(app);
+  registerJsonBodyParser(app, { bodyLimitBytes: 10 * 1024 * 1024, bodyReadTimeoutMs: 30_000 });
   for (const [path, kind] of ROUTES) {
     app.post(path, async (request, reply) => {
       const body = request.body as Record<string, unknown>;

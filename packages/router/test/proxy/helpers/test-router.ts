@@ -51,7 +51,11 @@ export async function startTestRouter(options: TestRouterOptions): Promise<TestR
     maxAttempts: 3,
     ...options.config,
   };
-  const app = createHttpServer({ bodyLimitBytes: config.bodyLimitBytes, log: pino({ level: 'silent' }) });
+  const app = createHttpServer({
+    bodyLimitBytes: config.bodyLimitBytes,
+    bodyReadTimeoutMs: config.bodyReadTimeoutMs,
+    log: pino({ level: 'silent' }),
+  });
   const principal = options.principal ?? TEST_PRINCIPAL;
   const requireScope: RequireScope =
     options.requireScope ??

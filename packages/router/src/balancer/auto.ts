@@ -24,7 +24,7 @@ import {
   hasFreshMetrics,
   isCpuCool,
 } from './node-signals.js';
-import { RoundRobinClock } from './rotation.js';
+import { compareRotation, markPicked } from './rotation.js';
 import type { BalancerOptions, BalancerPolicy } from './types.js';
 
 /**
@@ -40,7 +40,6 @@ function compareLatency(a: FleetNode, b: FleetNode): number {
 
 export function createAutoPolicy(options: BalancerOptions = {}): BalancerPolicy {
   const now = options.now ?? Date.now;
-  const clock = new RoundRobinClock();
 
   /** Tier 1 among cool nodes, after combined active: usage, capability, latency, assigned (RR last). */
   const coolTieBreak = (a: FleetNode, b: FleetNode): number =>
@@ -51,7 +50,7 @@ export function createAutoPolicy(options: BalancerOptions = {}): BalancerPolicy 
 
   /** Tier 1 when every node is busy: usage, capability, RR. */
   const busyOrder = (a: FleetNode, b: FleetNode): number =>
-    compareUsage(a, b) || compareCapability(a, b) || clock.compare(a, b);
+    compareUsage(a, b) || compareCapability(a, b) || compareRotation(a, b);
 
   /** Tier 2 (some metrics stale), after combined active: capability (RR last). */
   const staleTieBreak = compareCapability;
@@ -65,8 +64,8 @@ export function createAutoPolicy(options: BalancerOptions = {}): BalancerPolicy 
 
   /**
    * Fewest combined active first, then `tieBreak`, then the round-robin rank (oldest pick
-   * first, then registration); only cool nodes when `coolOnly`. The best node's rank is looked
-   * up once, not once per comparison: with a large idle fleet nearly every node ties down to it.
+   * first, then registration); only cool nodes when `coolOnly`. With a large idle fleet nearly
+   * every node ties down to the rank, which is why it is a field on the node (rotation.ts).
    */
   function leastActive(
     candidates: readonly FleetNode[],
@@ -87,8 +86,8 @@ export function createAutoPolicy(options: BalancerOptions = {}): BalancerPolicy 
         const order = tieBreak(node, best as FleetNode);
         if (order < 0) better = true;
         else if (order === 0) {
-          if (bestRank < 0) bestRank = clock.rank(best as FleetNode);
-          const rank = clock.rank(node);
+          if (bestRank < 0) bestRank = (best as FleetNode).stats.lastPicked;
+          const rank = node.stats.lastPicked;
           if (
             rank < bestRank ||
             (rank === bestRank && node.registeredAt < (best as FleetNode).registeredAt)
@@ -127,7 +126,7 @@ export function createAutoPolicy(options: BalancerOptions = {}): BalancerPolicy 
       } else {
         chosen = leastActive(candidates, at, false, staleTieBreak);
       }
-      if (chosen) clock.markPicked(chosen);
+      if (chosen) markPicked(chosen);
       return chosen;
     },
   };

@@ -29,6 +29,11 @@ export interface NodeRouterStats {
   successes: number;
   failures: number;
   latencySumMs: number;
+  /**
+   * When the balancer last picked this node, as a round-robin tick (0: never); see
+   * balancer/rotation.ts. Not a time, and not persisted.
+   */
+  lastPicked: number;
 }
 
 export interface FleetNode {

@@ -6,7 +6,9 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createBalancer } from '../src/balancer/index.js';
+import { toRow } from '../src/fleet/node-row.js';
 import { servesOnlyEmbeddings } from '../src/fleet/types.js';
+import { makeFleetNode } from './proxy/helpers/fake-fleet.js';
 import {
   gpuNodeRegistration,
   heartbeat,
@@ -122,5 +124,19 @@ describe('candidate lists stay current', () => {
     check({ emb: true });
     await router.registry.remove(x.id);
     check({ emb: false, gen: false });
+  });
+
+  it('knows a node another replica registered as soon as it is adopted', async () => {
+    expect(router.registry.isModelKnown('remote-model')).toBe(false);
+    const row = toRow(makeFleetNode({ id: 'remote-node', models: ['remote-model'] }), 'hash');
+    // The other replica's first heartbeat record carries its registration time, no newer than the row.
+    router.registry.adoptRemote(row, {
+      lastSeen: row.last_seen,
+      models: [{ id: 'remote-model', ready: true }],
+      activeRequests: 0,
+      initializing: false,
+    });
+    expect(router.registry.isModelKnown('remote-model')).toBe(true);
+    await router.registry.remove('remote-node');
   });
 });

@@ -245,6 +245,8 @@ export class NodeRegistry implements FleetView {
     if (!node) {
       node = fromRow(row);
       this.nodes.set(row.id, node);
+      // Its models are known now, even if the heartbeat below turns out not to be newer.
+      this.fleetChanged();
     }
     if (heartbeat.lastSeen <= node.lastSeen) return;
     node.baseUrl = row.base_url;

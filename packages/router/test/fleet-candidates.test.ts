@@ -1,8 +1,14 @@
 /**
- * The registry caches each model's candidate list (issue 11: selection at fleet scale); every
- * change that moves a node in or out of a model's candidates must show at once.
+ * The registry caches each model's candidate list and what the fleet says about each model
+ * (issue 11: selection at fleet scale); every change that moves a node in or out of a model's
+ * candidates, or changes what it declares, must show at once, and a node's router stats (where
+ * the round-robin memory lives) outlast those changes.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createBalancer } from '../src/balancer/index.js';
+import { toRow } from '../src/fleet/node-row.js';
+import { servesOnlyEmbeddings } from '../src/fleet/types.js';
+import { makeFleetNode } from './proxy/helpers/fake-fleet.js';
 import {
   gpuNodeRegistration,
   heartbeat,
@@ -19,14 +25,24 @@ describe('candidate lists stay current', () => {
   });
   afterAll(() => router.stop());
 
-  const register = async (name: string) => {
+  type Models = Array<{ id: string; ready: boolean; capabilities?: string[] }>;
+  const register = async (
+    name: string,
+    again?: { id: string; token: string },
+    models: Models = [{ id: 'm1', ready: true }],
+  ) => {
     const res = await router.call('POST', '/v0/nodes', {
-      body: gpuNodeRegistration({ machine_name: name, models: [{ id: 'm1', ready: true }] }),
-      headers: { authorization: `Bearer ${nodeKey}` },
+      body: gpuNodeRegistration({ machine_name: name, models, ...(again && { node_id: again.id }) }),
+      headers: { authorization: `Bearer ${nodeKey}`, ...(again && { 'x-node-token': again.token }) },
     });
-    expect(res.status).toBe(201);
+    expect(res.status).toBe(again ? 200 : 201);
     return { id: res.body.node_id as string, token: res.body.node_token as string };
   };
+  const beat = (node: { id: string; token: string }, models: Models) =>
+    router.call('POST', '/v0/health', {
+      body: heartbeat(node.id, { models, loaded_models: [] }),
+      headers: { authorization: `Bearer ${nodeKey}`, 'x-node-token': node.token },
+    });
   const ids = () => router.registry.candidatesFor('m1').map((n) => n.id);
 
   it('follows registration, heartbeats, disconnect, expiry and removal', async () => {
@@ -39,11 +55,6 @@ describe('candidate lists stay current', () => {
     expect(ids()).toEqual([a.id, b.id]);
 
     // A heartbeat that reports m1 not ready takes b out; the next one puts it back.
-    const beat = (node: { id: string; token: string }, models: Array<{ id: string; ready: boolean }>) =>
-      router.call('POST', '/v0/health', {
-        body: heartbeat(node.id, { models, loaded_models: [] }),
-        headers: { authorization: `Bearer ${nodeKey}`, 'x-node-token': node.token },
-      });
     expect((await beat(b, [{ id: 'm1', ready: false }])).status).toBe(200);
     expect(ids()).toEqual([a.id]);
     expect(
@@ -66,5 +77,66 @@ describe('candidate lists stay current', () => {
     await router.registry.remove(b.id);
     expect(ids()).toEqual([]);
     expect(router.registry.isModelKnown('m2')).toBe(false);
+  });
+
+  it('a node keeps its place in the round-robin rotation across heartbeats and re-registration', async () => {
+    // The rotation's memory is on the node's router stats (balancer/rotation.ts), which the
+    // registry must carry over when a heartbeat or a re-registration replaces the node's state.
+    const policy = createBalancer('round_robin');
+    const pick = () => policy.select(router.registry.candidatesFor('m1'), { model: 'm1' })?.id;
+    const a = await register('a');
+    const b = await register('b');
+    expect(pick()).toBe(a.id);
+    const again = await register('a', a);
+    expect((await beat(again, [{ id: 'm1', ready: true }])).status).toBe(200);
+    // Had `a` lost its last pick it would go first again (never picked, registered first).
+    expect([pick(), pick(), pick()]).toEqual([b.id, a.id, b.id]);
+  });
+
+  it('knows which models are embeddings-only, current after registration, heartbeats and removal', async () => {
+    // The registry answers from its cache; the straightforward walk over every node must agree.
+    const check = (expected: Record<string, boolean>) => {
+      for (const [model, only] of Object.entries(expected)) {
+        expect(router.registry.servesOnlyEmbeddings(model), model).toBe(only);
+        expect(servesOnlyEmbeddings(router.registry.all(), model), model).toBe(only);
+      }
+    };
+    const x = await register('x', undefined, [
+      { id: 'emb', ready: true, capabilities: ['embeddings'] },
+      { id: 'gen', ready: true },
+      { id: 'both', ready: true, capabilities: ['chat', 'embeddings'] },
+    ]);
+    check({ emb: true, gen: false, both: false, unknown: false });
+    // Another node that lists `emb` for chat too: no longer embeddings-only anywhere.
+    const y = await register('y', undefined, [
+      { id: 'emb', ready: false, capabilities: ['embeddings', 'chat'] },
+    ]);
+    check({ emb: false });
+    expect((await beat(y, [{ id: 'emb', ready: true, capabilities: ['embeddings'] }])).status).toBe(200);
+    check({ emb: true });
+    // A node that declares nothing for it serves text generation (llama.cpp's default).
+    expect((await beat(y, [{ id: 'emb', ready: true }])).status).toBe(200);
+    check({ emb: false });
+    // Any state counts, offline included; only removal forgets the node's entry.
+    await router.registry.disconnect(y.id);
+    check({ emb: false });
+    await router.registry.remove(y.id);
+    check({ emb: true });
+    await router.registry.remove(x.id);
+    check({ emb: false, gen: false });
+  });
+
+  it('knows a node another replica registered as soon as it is adopted', async () => {
+    expect(router.registry.isModelKnown('remote-model')).toBe(false);
+    const row = toRow(makeFleetNode({ id: 'remote-node', models: ['remote-model'] }), 'hash');
+    // The other replica's first heartbeat record carries its registration time, no newer than the row.
+    router.registry.adoptRemote(row, {
+      lastSeen: row.last_seen,
+      models: [{ id: 'remote-model', ready: true }],
+      activeRequests: 0,
+      initializing: false,
+    });
+    expect(router.registry.isModelKnown('remote-model')).toBe(true);
+    await router.registry.remove('remote-node');
   });
 });

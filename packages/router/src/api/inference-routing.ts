@@ -86,7 +86,7 @@ export function createInferenceRouting(deps: InferenceRoutingDeps): InferenceRou
     backendFor(model, kind = 'chat') {
       if (cloud?.parseModel(model)) return cloud;
       if (!fleet.isModelKnown(model)) throw notOnAnyNode(model, deps.registeredModels?.getForApi(model));
-      if (kind !== 'embeddings' && servesOnlyEmbeddings(fleet, model)) {
+      if (kind !== 'embeddings' && fleet.servesOnlyEmbeddings(model)) {
         throw new HttpError(
           400,
           `The model '${model}' is an embeddings model: use /v1/embeddings for it`,
@@ -153,21 +153,4 @@ export function createInferenceRouting(deps: InferenceRoutingDeps): InferenceRou
       return reply;
     },
   };
-}
-
-/**
- * True when every node that lists the model declares it embeddings-only: a chat or completion
- * request for it is refused up front instead of failing on a node.
- */
-function servesOnlyEmbeddings(fleet: FleetView, model: string): boolean {
-  let declared = false;
-  for (const node of fleet.all()) {
-    for (const entry of node.models) {
-      if (entry.id !== model) continue;
-      if (!entry.capabilities) return false;
-      declared = true;
-      if (entry.capabilities.some((c) => c !== 'embeddings')) return false;
-    }
-  }
-  return declared;
 }

@@ -16,7 +16,7 @@
 import type { FleetNode } from '../fleet/types.js';
 import { hasFreshMetrics } from './node-signals.js';
 import { PrefixIndex, type PrefixIndexOptions } from './prefix-index.js';
-import { RoundRobinClock } from './rotation.js';
+import { compareRotation, markPicked } from './rotation.js';
 import type { BalancerOptions, BalancerPolicy, BalancerRequest, RoutingDecision } from './types.js';
 
 export interface CacheAwareOptions extends BalancerOptions, PrefixIndexOptions {
@@ -57,7 +57,6 @@ export function createCacheAwarePolicy(options: CacheAwareOptions = {}): CacheAw
   const balanceAbs = options.balanceAbs ?? DEFAULT_BALANCE_ABS;
   const balanceRel = options.balanceRel ?? DEFAULT_BALANCE_REL;
   const maxAffinityKeys = options.maxAffinityKeys ?? DEFAULT_MAX_AFFINITY_KEYS;
-  const clock = new RoundRobinClock();
   /** `model \n key` → node id, in least-recently-used order. */
   const affinity = new Map<string, string>();
 
@@ -82,7 +81,7 @@ export function createCacheAwarePolicy(options: CacheAwareOptions = {}): CacheAw
     const load = (node: FleetNode) => loads.get(node) ?? 0;
     const overloaded = (node: FleetNode) =>
       load(node) - minLoad > balanceAbs && load(node) > minLoad * balanceRel;
-    const lessLoaded = (a: FleetNode, b: FleetNode) => load(a) - load(b) || clock.compare(a, b);
+    const lessLoaded = (a: FleetNode, b: FleetNode) => load(a) - load(b) || compareRotation(a, b);
 
     let chosen: FleetNode | undefined;
     let reason: RoutingDecision['reason'] = 'least_loaded';
@@ -126,7 +125,7 @@ export function createCacheAwarePolicy(options: CacheAwareOptions = {}): CacheAw
       for (const node of candidates) if (!chosen || lessLoaded(node, chosen) < 0) chosen = node;
     }
     const node = chosen!;
-    clock.markPicked(node);
+    markPicked(node);
     if (fp) index.insert(model, node.id, fp);
     if (affinityKey) remember(affinityKey, node.id);
     request.decision = {

@@ -4,21 +4,20 @@
  */
 import type { FleetNode } from '../fleet/types.js';
 import { combinedActive, pickBest } from './node-signals.js';
-import { RoundRobinClock } from './rotation.js';
+import { compareRotation, markPicked } from './rotation.js';
 import type { BalancerOptions, BalancerPolicy } from './types.js';
 
 export function createLeastLoadedPolicy(options: BalancerOptions = {}): BalancerPolicy {
   const now = options.now ?? Date.now;
-  const clock = new RoundRobinClock();
   return {
     name: 'least_loaded',
     select(candidates: readonly FleetNode[]) {
       const at = now();
       const chosen = pickBest(
         candidates,
-        (a, b) => combinedActive(a, at) - combinedActive(b, at) || clock.compare(a, b),
+        (a, b) => combinedActive(a, at) - combinedActive(b, at) || compareRotation(a, b),
       );
-      if (chosen) clock.markPicked(chosen);
+      if (chosen) markPicked(chosen);
       return chosen;
     },
   };

@@ -12,7 +12,7 @@ import {
   hasFreshMetrics,
   pickBest,
 } from './node-signals.js';
-import { RoundRobinClock } from './rotation.js';
+import { compareRotation, markPicked } from './rotation.js';
 import type { BalancerOptions, BalancerPolicy } from './types.js';
 
 const SCORE_TIE = 1e-4;
@@ -31,7 +31,6 @@ export function metricsScore(node: FleetNode, now: number): number {
 
 export function createMetricsPolicy(options: BalancerOptions = {}): BalancerPolicy {
   const now = options.now ?? Date.now;
-  const clock = new RoundRobinClock();
   return {
     name: 'metrics',
     select(candidates: readonly FleetNode[]) {
@@ -49,10 +48,10 @@ export function createMetricsPolicy(options: BalancerOptions = {}): BalancerPoli
           ? pickBest(scored, (a, b) => {
               const diff = scores.get(a.id)! - scores.get(b.id)!;
               if (Math.abs(diff) > SCORE_TIE) return diff;
-              return compareCapability(a, b) || clock.compare(a, b);
+              return compareCapability(a, b) || compareRotation(a, b);
             })
-          : pickBest(candidates, clock.compare);
-      if (chosen) clock.markPicked(chosen);
+          : pickBest(candidates, compareRotation);
+      if (chosen) markPicked(chosen);
       return chosen;
     },
   };

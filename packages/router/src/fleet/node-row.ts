@@ -25,6 +25,7 @@ export const emptyStats = (): FleetNode['stats'] => ({
   successes: 0,
   failures: 0,
   latencySumMs: 0,
+  lastPicked: 0,
 });
 
 export function toRow(node: FleetNode, tokenHash: string): NodesTable {

@@ -11,7 +11,13 @@ import type { RouterDatabase } from '../store/database.js';
 import type { NodesTable } from '../store/schema.js';
 import { MetricsRing, type MetricsSample } from './metrics-ring.js';
 import { emptyMetrics, emptyStats, fromRow, toRow } from './node-row.js';
-import { type FleetNode, type FleetView, nodeHasReadyModel, type RequestOutcome } from './types.js';
+import {
+  declaresOnlyEmbeddings,
+  type FleetNode,
+  type FleetView,
+  nodeHasReadyModel,
+  type RequestOutcome,
+} from './types.js';
 
 export type RegisterInput = z.output<typeof RegisterNodeRequestSchema>;
 export type HeartbeatInput = z.output<typeof HeartbeatRequestSchema>;
@@ -46,6 +52,12 @@ export function nodeBaseUrl(
   return `http://${host}:${input.node_api_port ?? input.runtime_port}`;
 }
 
+/** The fleet's model ids: every one some node lists, and those only ever declared embeddings-only. */
+interface ModelCatalogue {
+  known: Set<string>;
+  embeddingsOnly: Set<string>;
+}
+
 /** A node's latest heartbeat as another replica recorded it. */
 export interface RemoteHeartbeat {
   lastSeen: number;
@@ -61,7 +73,8 @@ export class NodeRegistry implements FleetView {
   private readonly writes = new Map<string, Promise<void>>();
   /** See `fleetChanged`. */
   private readonly candidateCache = new Map<string, FleetNode[]>();
-  private knownModels: Set<string> | null = null;
+  /** See `modelCatalogue`; dropped with the candidate lists. */
+  private catalogue: ModelCatalogue | null = null;
   /** Set by main: records each heartbeat this replica accepts for the other replicas. */
   onLiveness: ((node: FleetNode) => void) | null = null;
   /** Set by main: an admin changed or removed a node here; the other replicas are told. */
@@ -232,6 +245,8 @@ export class NodeRegistry implements FleetView {
     if (!node) {
       node = fromRow(row);
       this.nodes.set(row.id, node);
+      // Its models are known now, even if the heartbeat below turns out not to be newer.
+      this.fleetChanged();
     }
     if (heartbeat.lastSeen <= node.lastSeen) return;
     node.baseUrl = row.base_url;
@@ -371,22 +386,44 @@ export class NodeRegistry implements FleetView {
   }
 
   isModelKnown(model: string): boolean {
-    if (!this.knownModels) {
-      this.knownModels = new Set();
-      for (const node of this.nodes.values()) for (const m of node.models) this.knownModels.add(m.id);
+    return this.modelCatalogue().known.has(model);
+  }
+
+  servesOnlyEmbeddings(model: string): boolean {
+    return this.modelCatalogue().embeddingsOnly.has(model);
+  }
+
+  /**
+   * What every node lists, in one walk over the fleet's model lists instead of one per
+   * request (a chat request asks whether its model is known and whether it is embeddings-only;
+   * the walk is O(fleet), the answers O(1)). Same rules as `servesOnlyEmbeddings` in types.ts.
+   */
+  private modelCatalogue(): ModelCatalogue {
+    if (!this.catalogue) {
+      const known = new Set<string>();
+      const notOnlyEmbeddings = new Set<string>();
+      for (const node of this.nodes.values()) {
+        for (const m of node.models) {
+          known.add(m.id);
+          if (!declaresOnlyEmbeddings(m)) notOnlyEmbeddings.add(m.id);
+        }
+      }
+      const embeddingsOnly = new Set<string>();
+      for (const id of known) if (!notOnlyEmbeddings.has(id)) embeddingsOnly.add(id);
+      this.catalogue = { known, embeddingsOnly };
     }
-    return this.knownModels.has(model);
+    return this.catalogue;
   }
 
   /**
    * Every request asks for its model's candidates; with a large fleet, walking every node's
-   * model list each time cost more than the rest of selection. The lists are cached and
-   * dropped whenever a node's status, approval or model list may have changed (registration,
-   * heartbeat, expiry, approval, disconnect, removal).
+   * model list each time cost more than the rest of selection. The lists (and the model
+   * catalogue) are cached and dropped whenever a node's status, approval or model list may have
+   * changed (registration, heartbeat, expiry, approval, disconnect, removal).
    */
   private fleetChanged(): void {
     this.candidateCache.clear();
-    this.knownModels = null;
+    this.catalogue = null;
   }
 
   all(): FleetNode[] {

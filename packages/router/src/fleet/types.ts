@@ -29,6 +29,11 @@ export interface NodeRouterStats {
   successes: number;
   failures: number;
   latencySumMs: number;
+  /**
+   * When the balancer last picked this node, as a round-robin tick (0: never); see
+   * balancer/rotation.ts. Not a time, and not persisted.
+   */
+  lastPicked: number;
 }
 
 export interface FleetNode {
@@ -68,6 +73,27 @@ export function nodeHasReadyModel(node: FleetNode, model: string): boolean {
   return node.models.some((m) => m.ready && m.id === model);
 }
 
+/** A node's model entry that declares embeddings and nothing else (none declared: text generation). */
+export function declaresOnlyEmbeddings(entry: NodeModel): boolean {
+  return entry.capabilities?.every((c) => c === 'embeddings') ?? false;
+}
+
+/**
+ * True when some node lists `model` and every entry for it, on any node in any state, declares
+ * it embeddings-only. The straightforward walk; the registry answers from a cache.
+ */
+export function servesOnlyEmbeddings(nodes: Iterable<FleetNode>, model: string): boolean {
+  let listed = false;
+  for (const node of nodes) {
+    for (const entry of node.models) {
+      if (entry.id !== model) continue;
+      if (!declaresOnlyEmbeddings(entry)) return false;
+      listed = true;
+    }
+  }
+  return listed;
+}
+
 export interface RequestOutcome {
   success: boolean;
   latencyMs: number;
@@ -79,6 +105,11 @@ export interface FleetView {
   candidatesFor(model: string): readonly FleetNode[];
   /** Whether any known node (any state) lists `model`, ready or not. */
   isModelKnown(model: string): boolean;
+  /**
+   * Whether `model` is known and every node that lists it declares it embeddings-only, so a
+   * chat or completion request for it can be refused up front (see `servesOnlyEmbeddings`).
+   */
+  servesOnlyEmbeddings(model: string): boolean;
   /** All nodes, in registration order. */
   all(): FleetNode[];
   get(nodeId: string): FleetNode | undefined;

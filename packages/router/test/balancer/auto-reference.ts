@@ -24,7 +24,7 @@ import {
   isCpuCool,
   pickBest,
 } from '../../src/balancer/node-signals.js';
-import { RoundRobinClock } from '../../src/balancer/rotation.js';
+import { compareRotation, markPicked } from '../../src/balancer/rotation.js';
 import type { BalancerOptions, BalancerPolicy } from '../../src/balancer/types.js';
 import type { FleetNode } from '../../src/fleet/types.js';
 
@@ -41,7 +41,6 @@ function compareLatency(a: FleetNode, b: FleetNode): number {
 
 export function createReferenceAutoPolicy(options: BalancerOptions = {}): BalancerPolicy {
   const now = options.now ?? Date.now;
-  const clock = new RoundRobinClock();
 
   return {
     name: 'auto',
@@ -62,19 +61,19 @@ export function createReferenceAutoPolicy(options: BalancerOptions = {}): Balanc
                   compareCapability(a, b) ||
                   compareLatency(a, b) ||
                   a.stats.totalAssigned - b.stats.totalAssigned ||
-                  clock.compare(a, b),
+                  compareRotation(a, b),
               )
             : pickBest(
                 candidates,
-                (a, b) => compareUsage(a, b) || compareCapability(a, b) || clock.compare(a, b),
+                (a, b) => compareUsage(a, b) || compareCapability(a, b) || compareRotation(a, b),
               );
       } else {
         chosen = pickBest(
           candidates,
-          (a, b) => byActive(a, b) || compareCapability(a, b) || clock.compare(a, b),
+          (a, b) => byActive(a, b) || compareCapability(a, b) || compareRotation(a, b),
         );
       }
-      if (chosen) clock.markPicked(chosen);
+      if (chosen) markPicked(chosen);
       return chosen;
     },
   };

@@ -1,7 +1,7 @@
 /** A FleetView over hand-made nodes that counts what the proxy does to it. */
 import type { NodeModel, NodeStatus } from '@llm-router/protocol';
 import type { FleetNode, FleetView, NodeMetrics, RequestOutcome } from '../../../src/fleet/types.js';
-import { nodeHasReadyModel } from '../../../src/fleet/types.js';
+import { nodeHasReadyModel, servesOnlyEmbeddings } from '../../../src/fleet/types.js';
 
 let registration = 0;
 
@@ -53,7 +53,15 @@ export function makeFleetNode(options: FleetNodeOptions): FleetNode {
       updatedAt: null,
       ...options.metrics,
     },
-    stats: { inFlight: 0, totalAssigned: 0, successes: 0, failures: 0, latencySumMs: 0, ...options.stats },
+    stats: {
+      inFlight: 0,
+      totalAssigned: 0,
+      successes: 0,
+      failures: 0,
+      latencySumMs: 0,
+      lastPicked: 0,
+      ...options.stats,
+    },
     customName: null,
     tags: [],
     notes: null,
@@ -73,6 +81,10 @@ export class FakeFleet implements FleetView {
 
   isModelKnown(model: string): boolean {
     return this.nodes.some((node) => node.models.some((m) => m.id === model));
+  }
+
+  servesOnlyEmbeddings(model: string): boolean {
+    return servesOnlyEmbeddings(this.nodes, model);
   }
 
   all(): FleetNode[] {

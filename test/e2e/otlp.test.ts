@@ -2,8 +2,8 @@
  * OpenTelemetry export end to end: a real router and real llama.cpp nodes (stories260K) with
  * OTEL_EXPORTER_OTLP_ENDPOINT pointing at a collector written here (an HTTP server that keeps
  * what is posted to /v1/traces). The span tree of a request (client span → router `route` →
- * `attempt` per node call → the node's `generation`), failover, a collector that never answers,
- * and no export at all when the variable is unset.
+ * `attempt` per node call → the node's `generation`, or `embedding` for embeddings), failover,
+ * a collector that never answers, and no export at all when the variable is unset.
  */
 import OpenAI from 'openai';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -195,6 +195,31 @@ describe('OTLP export with a collector', () => {
     expect(attr(route, 'llm_router.streamed')).toBe(true);
     expect(attr(route, 'llm_router.time_to_first_token_ms')).toBeGreaterThan(0);
     expect(attr(route, 'gen_ai.usage.output_tokens')).toBe(usage?.completion_tokens);
+  });
+
+  it("an embeddings request: the node's embedding span under the attempt", async () => {
+    const traceId = randomHex(32);
+    const res = await client.embeddings.create(
+      { model: 'stories260K', input: ['hello', 'world'], encoding_format: 'float' },
+      { headers: { traceparent: `00-${traceId}-${randomHex(16)}-01` } },
+    );
+    expect(res.data).toHaveLength(2);
+    await waitForSpans(traceId, ['route', 'attempt', 'embedding']);
+    const spans = spansOf(traceId);
+    expect(spans.map((s) => s.name).sort()).toEqual(['attempt', 'embedding', 'route']);
+    const route = spans.find((s) => s.name === 'route')!;
+    const attempt = spans.find((s) => s.name === 'attempt')!;
+    const embedding = spans.find((s) => s.name === 'embedding')!;
+    expect(attempt.parentSpanId).toBe(route.spanId);
+    expect(embedding.parentSpanId).toBe(attempt.spanId);
+    expect(attr(route, 'llm_router.kind')).toBe('embeddings');
+    expect(embedding).toMatchObject({ service: 'llm-node-test', kind: 2, status: { code: 0 } });
+    expect(attr(embedding, 'gen_ai.request.model')).toBe('stories260K');
+    expect(attr(embedding, 'llm_node.endpoint')).toBe('embeddings');
+    expect(attr(embedding, 'llm_node.input_count')).toBe(2);
+    expect(attr(embedding, 'gen_ai.usage.input_tokens')).toBe(res.usage.prompt_tokens);
+    expect(attr(embedding, 'gen_ai.usage.input_tokens')).toBeGreaterThan(0);
+    expect(attr(embedding, 'llm_node.outcome')).toBe('success');
   });
 
   it('a failover is two attempts: the failed one with its reason, then the one that served', async () => {

@@ -47,8 +47,9 @@ Model sync (the router's models are fetched into LLM_NODE_MODELS_DIR/<org>/<name
                             here (shared storage, no copy); false = always download (default true)
 
 Tracing:
-  OTEL_EXPORTER_OTLP_ENDPOINT  OpenTelemetry collector (OTLP/HTTP JSON): a span per generation goes to
-                            <endpoint>/v1/traces (default off; the README lists the other OTEL_* variables)
+  OTEL_EXPORTER_OTLP_ENDPOINT  OpenTelemetry collector (OTLP/HTTP JSON): a span per generation or
+                            embeddings request goes to <endpoint>/v1/traces (default off; the README
+                            lists the other OTEL_* variables)
   OTEL_SERVICE_NAME         service.name of the exported spans (default llm-node)
 `;
 }

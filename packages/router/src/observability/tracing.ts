@@ -2,8 +2,8 @@
  * OpenTelemetry spans for `/v1` requests, exported over OTLP/HTTP JSON when
  * `OTEL_EXPORTER_OTLP_ENDPOINT` is set (see @llm-router/protocol/otlp): a server span `route`
  * per request (child of the client's `traceparent` span when it sent one) and a client span
- * `attempt` per node or cloud provider call under it; the node adds its `generation` span under
- * the attempt it was called by. Off by default, and then it adds nothing to a request: no hook,
+ * `attempt` per node or cloud provider call under it; the node adds its `generation` span (or
+ * `embedding` span) under the attempt it was called by. Off by default, and then it adds nothing to a request: no hook,
  * no span ids beyond the trace context the router already keeps.
  */
 import {

@@ -8,6 +8,7 @@ import { encodeEmbeddingBase64 } from '../../inference/embeddings.js';
 import type { NodeServices } from '../../services.js';
 import { HttpError } from '../errors.js';
 import { beginInference } from './inference-scope.js';
+import { beginInferenceSpan } from './inference-span.js';
 import { parseBody, resolveModel } from './request-checks.js';
 
 export function registerEmbeddingsRoute(app: FastifyInstance, services: NodeServices): void {
@@ -25,10 +26,16 @@ export function registerEmbeddingsRoute(app: FastifyInstance, services: NodeServ
     }
     const inputs = typeof body.input === 'string' ? [body.input] : body.input;
     const scope = beginInference(services, request, reply, 'embeddings');
+    const span = beginInferenceSpan(services, request, 'embedding', {
+      'gen_ai.request.model': loaded.id,
+      'llm_node.endpoint': 'embeddings',
+      'llm_node.input_count': inputs.length,
+    });
     try {
       const { vectors, promptTokens } = await loaded.embeddings.embed(inputs, scope.signal);
       scope.tracker.addTokens(promptTokens, 0);
       scope.end('success');
+      span?.end('success', { 'gen_ai.usage.input_tokens': promptTokens });
       const base64 = body.encoding_format === 'base64';
       return {
         object: 'list',
@@ -41,7 +48,9 @@ export function registerEmbeddingsRoute(app: FastifyInstance, services: NodeServ
         usage: { prompt_tokens: promptTokens, total_tokens: promptTokens },
       };
     } catch (error) {
-      scope.end(scope.aborted ? 'aborted' : 'error');
+      const outcome = scope.aborted ? 'aborted' : 'error';
+      scope.end(outcome);
+      span?.end(outcome, {}, error);
       // Aborted: the client left (nobody reads this) or the node is shutting down.
       throw scope.aborted ? new HttpError(503, 'The node is shutting down', 'node_shutting_down') : error;
     }

@@ -3,8 +3,6 @@
  * choice per prompt, and answers either as one JSON body or as a token-by-token SSE stream.
  * The two endpoints differ only in the shape of their objects (`ResponseShape`).
  */
-import { parseTraceparent } from '@llm-router/protocol';
-import { epochMs, newSpanId } from '@llm-router/protocol/otlp';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { generate, type SamplingOptions } from '../../inference/generate.js';
 import { sequenceInput, sequenceRank } from '../../inference/prefix-cache.js';
@@ -15,6 +13,7 @@ import type { NodeServices } from '../../services.js';
 import { HttpError, toHttpError } from '../errors.js';
 import { SseWriter } from '../sse.js';
 import { beginInference } from './inference-scope.js';
+import { beginInferenceSpan } from './inference-span.js';
 
 export interface Usage {
   prompt_tokens: number;
@@ -73,7 +72,13 @@ export async function runGeneration(
   job: GenerationJob,
 ): Promise<unknown> {
   const scope = beginInference(services, request, reply, job.endpoint);
-  const span = services.traces ? generationSpan(services, request, job) : null;
+  // A child of the router's attempt span: the prompt, cached and generated tokens, and the time
+  // to the first generated token.
+  const span = beginInferenceSpan(services, request, 'generation', {
+    'gen_ai.request.model': job.loaded.id,
+    'llm_node.endpoint': job.endpoint,
+    'llm_node.stream': job.stream,
+  });
   const pool = job.loaded.pool!;
   let lease: Awaited<ReturnType<typeof pool.acquire>>;
   try {
@@ -83,7 +88,7 @@ export async function runGeneration(
   } catch (error) {
     const outcome = error instanceof QueueFullError ? 'rejected' : scope.aborted ? 'aborted' : 'error';
     scope.end(outcome);
-    span?.end(outcome, null, error);
+    span?.end(outcome, {}, error);
     throw scope.aborted ? stoppedEarly() : error;
   }
   const usage: Usage = {
@@ -138,7 +143,7 @@ export async function runGeneration(
       'generation finished',
     );
     scope.end('success');
-    span?.end('success', usage);
+    span?.end('success', spanUsage(usage));
     if (sse) {
       if (job.includeUsage) sse.send(job.shape.usageChunk(usage));
       sse.done(usage);
@@ -149,14 +154,14 @@ export async function runGeneration(
     if (scope.aborted) {
       request.log.info({ model: job.loaded.id, endpoint: job.endpoint }, 'generation stopped before the end');
       scope.end('aborted');
-      span?.end('aborted', usage);
+      span?.end('aborted', spanUsage(usage));
       // A client still connected means the node is shutting down: say so.
       if (!sse) throw stoppedEarly();
       sse.fail(stoppedEarly());
       return reply;
     }
     scope.end('error');
-    span?.end('error', usage, error);
+    span?.end('error', spanUsage(usage), error);
     if (!sse) throw error;
     const httpError = toHttpError(error);
     request.log.error({ err: error }, 'generation failed mid-stream');
@@ -167,47 +172,8 @@ export async function runGeneration(
   }
 }
 
-/**
- * The node's OpenTelemetry span for one generation (when export is on and the caller sent a
- * sampled `traceparent`): a child of the router's attempt span, with the prompt, cached and
- * generated tokens and the time to the first generated token.
- */
-function generationSpan(services: NodeServices, request: FastifyRequest, job: GenerationJob) {
-  const parent = parseTraceparent(request.headers.traceparent);
-  if (!parent || (Number.parseInt(parent.flags, 16) & 1) !== 1) return null;
-  const startMs = epochMs();
-  let firstTokenMs: number | undefined;
-  let ended = false;
-  return {
-    markFirstToken() {
-      firstTokenMs ??= epochMs() - startMs;
-    },
-    end(outcome: string, usage: Usage | null, error?: unknown) {
-      if (ended) return;
-      ended = true;
-      services.traces?.add({
-        traceId: parent.traceId,
-        spanId: newSpanId(),
-        parentSpanId: parent.spanId,
-        name: 'generation',
-        kind: 'server',
-        startMs,
-        endMs: epochMs(),
-        attributes: {
-          'gen_ai.request.model': job.loaded.id,
-          'llm_node.endpoint': job.endpoint,
-          'llm_node.stream': job.stream,
-          'llm_node.outcome': outcome,
-          'llm_node.request_id': String(request.id),
-          'gen_ai.usage.input_tokens': usage?.prompt_tokens,
-          'llm_node.cached_tokens': usage?.prompt_tokens_details.cached_tokens,
-          'gen_ai.usage.output_tokens': usage?.completion_tokens,
-          'llm_node.time_to_first_token_ms':
-            firstTokenMs === undefined ? undefined : Math.round(firstTokenMs * 1000) / 1000,
-        },
-        error:
-          outcome === 'success' ? null : error instanceof Error ? error.message : `generation ${outcome}`,
-      });
-    },
-  };
-}
+const spanUsage = (usage: Usage) => ({
+  'gen_ai.usage.input_tokens': usage.prompt_tokens,
+  'llm_node.cached_tokens': usage.prompt_tokens_details.cached_tokens,
+  'gen_ai.usage.output_tokens': usage.completion_tokens,
+});

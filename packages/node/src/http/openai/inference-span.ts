@@ -1,0 +1,58 @@
+/**
+ * The node's OpenTelemetry span for one inference request, when export is on and the caller
+ * sent a sampled `traceparent`: a server span, child of the router's `attempt` span (whose id is
+ * the traceparent's parent id). `generation` for chat and completions, `embedding` for embeddings.
+ */
+import { parseTraceparent } from '@llm-router/protocol';
+import { type AttributeValue, epochMs, newSpanId } from '@llm-router/protocol/otlp';
+import type { FastifyRequest } from 'fastify';
+import type { NodeServices } from '../../services.js';
+
+export interface InferenceSpan {
+  /** Notes the first generated token (the first call counts): `llm_node.time_to_first_token_ms`. */
+  markFirstToken(): void;
+  /** Queues the span for export, with the attributes known at the end; later calls do nothing. */
+  end(outcome: string, attributes: Record<string, AttributeValue>, error?: unknown): void;
+}
+
+/** Null when spans are not exported or the trace is not sampled (then a request pays one check). */
+export function beginInferenceSpan(
+  services: NodeServices,
+  request: FastifyRequest,
+  name: 'generation' | 'embedding',
+  attributes: Record<string, AttributeValue>,
+): InferenceSpan | null {
+  if (!services.traces) return null;
+  const parent = parseTraceparent(request.headers.traceparent);
+  if (!parent || (Number.parseInt(parent.flags, 16) & 1) !== 1) return null;
+  const startMs = epochMs();
+  let firstTokenMs: number | undefined;
+  let ended = false;
+  return {
+    markFirstToken() {
+      firstTokenMs ??= epochMs() - startMs;
+    },
+    end(outcome, endAttributes, error) {
+      if (ended) return;
+      ended = true;
+      services.traces?.add({
+        traceId: parent.traceId,
+        spanId: newSpanId(),
+        parentSpanId: parent.spanId,
+        name,
+        kind: 'server',
+        startMs,
+        endMs: epochMs(),
+        attributes: {
+          ...attributes,
+          'llm_node.outcome': outcome,
+          'llm_node.request_id': String(request.id),
+          ...endAttributes,
+          'llm_node.time_to_first_token_ms':
+            firstTokenMs === undefined ? undefined : Math.round(firstTokenMs * 1000) / 1000,
+        },
+        error: outcome === 'success' ? null : error instanceof Error ? error.message : `${name} ${outcome}`,
+      });
+    },
+  };
+}

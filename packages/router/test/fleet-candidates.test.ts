@@ -79,6 +79,31 @@ describe('candidate lists stay current', () => {
     expect(router.registry.isModelKnown('m2')).toBe(false);
   });
 
+  it('keeps the cached list through heartbeats that only refresh load, and sees their new figures', async () => {
+    // 1,000 nodes heartbeat 100 times a second: rebuilding every list on each would cost more
+    // than the heartbeats themselves. The list holds the node objects, so load stays current.
+    const c = await register('c', undefined, [{ id: 'm3', ready: true }]);
+    const before = router.registry.candidatesFor('m3');
+    expect(before.map((n) => n.id)).toEqual([c.id]);
+    const res = await router.call('POST', '/v0/health', {
+      body: heartbeat(c.id, {
+        models: [{ id: 'm3', ready: true, busy_sequences: 2, queued_requests: 1 }],
+        loaded_models: [],
+        cpu_usage: 77,
+        active_requests: 5,
+      }),
+      headers: { authorization: `Bearer ${nodeKey}`, 'x-node-token': c.token },
+    });
+    expect(res.status).toBe(200);
+    const after = router.registry.candidatesFor('m3');
+    expect(after).toBe(before);
+    expect(after[0]?.metrics).toMatchObject({ cpuUsage: 77, activeRequests: 5 });
+    // A change of readiness is a change of candidates.
+    expect((await beat(c, [{ id: 'm3', ready: false }])).status).toBe(200);
+    expect(router.registry.candidatesFor('m3')).toEqual([]);
+    await router.registry.remove(c.id);
+  });
+
   it('a node keeps its place in the round-robin rotation across heartbeats and re-registration', async () => {
     // The rotation's memory is on the node's router stats (balancer/rotation.ts), which the
     // registry must carry over when a heartbeat or a re-registration replaces the node's state.

@@ -169,7 +169,6 @@ export class NodeRegistry implements FleetView {
 
   /** Applies a heartbeat if the token belongs to this very node. */
   heartbeat(token: string, input: HeartbeatInput, now = Date.now()): HeartbeatResult {
-    this.fleetChanged();
     const node = this.nodes.get(input.node_id);
     if (!node) return { ok: false, reason: 'unknown_node' };
     if (!this.tokenMatches(node.id, token)) return { ok: false, reason: 'bad_token' };
@@ -206,6 +205,9 @@ export class NodeRegistry implements FleetView {
     const statusBefore = node.status;
     this.applyReadiness(node, now);
     if (modelsChanged || statusBefore !== node.status) {
+      // Only then can a candidate list change: a heartbeat that just refreshes load figures (the
+      // usual one, 100 a second from 1,000 nodes) keeps every model's cached list.
+      this.fleetChanged();
       if (statusBefore !== node.status) {
         this.log.info({ nodeId: node.id, from: statusBefore, to: node.status }, 'node status changed');
       }

@@ -10,7 +10,14 @@ import type { FleetNode } from '../fleet/types.js';
 export const DEFAULT_REQUESTS_PER_SEQUENCE = 2;
 
 export function nodeCapacity(node: FleetNode, model: string, requestsPerSequence: number): number {
-  const entry = node.models.find((m) => m.id === model);
+  // A loop, not `find`: this runs for candidate nodes on every request.
+  let entry: FleetNode['models'][number] | undefined;
+  for (const m of node.models) {
+    if (m.id === model) {
+      entry = m;
+      break;
+    }
+  }
   const sequences = entry?.sequences;
   if (sequences === undefined || sequences === null || sequences <= 0) return Number.POSITIVE_INFINITY;
   const allowed = sequences * Math.max(1, requestsPerSequence);
@@ -20,23 +27,36 @@ export function nodeCapacity(node: FleetNode, model: string, requestsPerSequence
 
 /** The router's own count of requests in progress per node and model. */
 export class InFlightCounter {
-  private readonly counts = new Map<string, number>();
+  /** Model → node id → count: two lookups, no key string made per call. */
+  private readonly counts = new Map<string, Map<string, number>>();
 
   count(nodeId: string, model: string): number {
-    return this.counts.get(key(nodeId, model)) ?? 0;
+    return this.counts.get(model)?.get(nodeId) ?? 0;
   }
 
-  begin(nodeId: string, model: string): void {
-    const k = key(nodeId, model);
-    this.counts.set(k, (this.counts.get(k) ?? 0) + 1);
+  /** Returns the node's new count for the model. */
+  begin(nodeId: string, model: string): number {
+    let perNode = this.counts.get(model);
+    if (!perNode) {
+      perNode = new Map();
+      this.counts.set(model, perNode);
+    }
+    const next = (perNode.get(nodeId) ?? 0) + 1;
+    perNode.set(nodeId, next);
+    return next;
   }
 
-  end(nodeId: string, model: string): void {
-    const k = key(nodeId, model);
-    const next = (this.counts.get(k) ?? 0) - 1;
-    if (next <= 0) this.counts.delete(k);
-    else this.counts.set(k, next);
+  /** Returns the node's new count for the model. */
+  end(nodeId: string, model: string): number {
+    const perNode = this.counts.get(model);
+    const next = (perNode?.get(nodeId) ?? 0) - 1;
+    if (!perNode) return 0;
+    if (next > 0) {
+      perNode.set(nodeId, next);
+      return next;
+    }
+    perNode.delete(nodeId);
+    if (perNode.size === 0) this.counts.delete(model);
+    return 0;
   }
 }
-
-const key = (nodeId: string, model: string) => `${nodeId}\n${model}`;

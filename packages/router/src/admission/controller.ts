@@ -45,6 +45,8 @@ const RECENT_WAITS = 200;
 
 export class AdmissionController {
   private readonly inFlight = new InFlightCounter();
+  /** Per model, the nodes that were at capacity when a request began or ended on them (`withRoom`). */
+  private readonly atCapacity = new Map<string, Set<string>>();
   /** Room granted to admitted requests not yet sent to a node, per model. */
   private readonly reserved = new Map<string, number>();
   private readonly queue: WaitQueue;
@@ -87,6 +89,19 @@ export class AdmissionController {
   }
 
   /**
+   * The nodes among `nodes` that have room for one more request for `model`. Checking 1,000
+   * nodes on every request cost more than choosing among them, so in the usual case, no node
+   * of the model at capacity, this is `nodes` itself: nodes are marked as they fill up
+   * (`begin`) and unmarked as they drain (`end`). A busy node whose capacity shrinks in a
+   * heartbeat (its model reloaded with fewer sequences) is marked at its next begin or end.
+   */
+  withRoom(nodes: readonly FleetNode[], model: string): readonly FleetNode[] {
+    const full = this.atCapacity.get(model);
+    if (full === undefined) return nodes;
+    return nodes.filter((node) => !full.has(node.id) || this.hasRoom(node, model));
+  }
+
+  /**
    * Resolves once some node has room for the request, after waiting in the queue if needed.
    * Rejects with a 503 `HttpError` when the queue is full or the wait times out, and with the
    * signal's reason when the client leaves. The signal may be given as a function, called only
@@ -125,13 +140,25 @@ export class AdmissionController {
   }
 
   /** The request was sent to `node` (counts against its capacity until `end`). */
-  begin(nodeId: string, model: string): void {
-    this.inFlight.begin(nodeId, model);
+  begin(node: FleetNode, model: string): void {
+    const count = this.inFlight.begin(node.id, model);
+    if (count < nodeCapacity(node, model, this.perSequence)) return;
+    let full = this.atCapacity.get(model);
+    if (!full) {
+      full = new Set();
+      this.atCapacity.set(model, full);
+    }
+    full.add(node.id);
   }
 
   /** What `begin` started is over: room for the next waiter. */
-  end(nodeId: string, model: string): void {
-    this.inFlight.end(nodeId, model);
+  end(node: FleetNode, model: string): void {
+    const count = this.inFlight.end(node.id, model);
+    const full = this.atCapacity.get(model);
+    if (full?.has(node.id) && count < nodeCapacity(node, model, this.perSequence)) {
+      full.delete(node.id);
+      if (full.size === 0) this.atCapacity.delete(model);
+    }
     this.drain();
   }
 
@@ -168,18 +195,20 @@ export class AdmissionController {
   }
 
   private tryReserve({ model, eligible }: WaitTarget): boolean {
-    const candidates = this.fleet
-      .candidatesFor(model)
-      .filter((node) => eligible === undefined || eligible(node.id));
+    const reserved = this.reserved.get(model) ?? 0;
     let free = 0;
-    for (const node of candidates) {
+    let candidates = 0;
+    // Stops as soon as there is room beyond what admitted requests already hold (usually at
+    // the first node): this runs on every request, over fleets of 1,000 nodes.
+    for (const node of this.fleet.candidatesFor(model)) {
+      if (eligible !== undefined && !eligible(node.id)) continue;
+      candidates++;
       const room = nodeCapacity(node, model, this.perSequence) - this.inFlight.count(node.id, model);
       if (room > 0) free += room;
-      if (free === Number.POSITIVE_INFINITY) break;
+      if (free > reserved) break;
     }
-    const reserved = this.reserved.get(model) ?? 0;
     // No candidate at all: let the request through so the proxy answers "no available nodes".
-    if (free <= reserved && candidates.length > 0) return false;
+    if (free <= reserved && candidates > 0) return false;
     this.reserved.set(model, reserved + 1);
     return true;
   }

@@ -134,7 +134,7 @@ export function createNodeProxy(options: NodeProxyOptions): NodeProxy {
         const selectStartedAt = performance.now();
         const available = fleet.candidatesFor(model);
         const untried = tried.size === 0 ? available : available.filter((node) => !tried.has(node.id));
-        const candidates = admission ? untried.filter((node) => admission.hasRoom(node, model)) : untried;
+        const candidates = admission ? admission.withRoom(untried, model) : untried;
         if (candidates.length === 0 && untried.length > 0 && admission) {
           // Failing over onto nodes that are all full: wait for room like any request.
           const stop = await admit(true);
@@ -146,7 +146,7 @@ export function createNodeProxy(options: NodeProxyOptions): NodeProxy {
         if (!node) break;
         tried.add(node.id);
         fleet.beginRequest(node.id);
-        admission?.begin(node.id, model);
+        admission?.begin(node, model);
         ticket?.release();
         balancer.onStart?.(node);
         const attemptStartedAt = performance.now();
@@ -175,7 +175,7 @@ export function createNodeProxy(options: NodeProxyOptions): NodeProxy {
             (outcome.replied ? !outcome.reply.nodeFailed : outcome.failure.kind === 'client_closed');
           const finished = { success: nodeOk, latencyMs: performance.now() - attemptStartedAt };
           fleet.endRequest(node.id, finished);
-          admission?.end(node.id, model);
+          admission?.end(node, model);
           balancer.onFinish?.(node, finished);
           if (span)
             endAttemptSpan(

@@ -25,7 +25,7 @@ const llamaNode = (id: string, sequences: number) =>
 /** Admits and sends to `node` at once (what the proxy does). */
 async function run(c: AdmissionController, node: FleetNode, priority: 'high' | 'normal' | 'low' = 'normal') {
   const ticket = await c.admit('m', priority, new AbortController().signal);
-  c.begin(node.id, 'm');
+  c.begin(node, 'm');
   ticket.release();
 }
 
@@ -45,10 +45,10 @@ describe('admission control', () => {
     await settle();
     expect(admitted).toBe(false);
     expect(c.stats().queue_depth).toBe(1);
-    c.end('a', 'm');
+    c.end(node, 'm');
     const ticket = await waiting;
     expect(c.stats()).toMatchObject({ queue_depth: 0, queued_total: 1, admitted_total: 5 });
-    c.begin('a', 'm');
+    c.begin(node, 'm');
     ticket.release();
     expect(c.hasRoom(node, 'm')).toBe(false);
   });
@@ -72,8 +72,8 @@ describe('admission control', () => {
     expect(refused.message).toMatch(/router queue is full \(2 requests waiting\)/);
     expect(Number(refused.headers['retry-after'])).toBeGreaterThanOrEqual(1);
     expect(c.stats().rejected_full_total).toBe(1);
-    c.end('a', 'm');
-    c.end('a', 'm');
+    c.end(node, 'm');
+    c.end(node, 'm');
     await Promise.all(waiters);
   });
 
@@ -104,7 +104,7 @@ describe('admission control', () => {
     expect(c.stats().abandoned_total).toBe(1);
     // The slot that frees later is not given to the departed waiter.
     const next = c.admit('m', 'normal', new AbortController().signal);
-    c.end('a', 'm');
+    c.end(node, 'm');
     await expect(next).resolves.toBeDefined();
   });
 
@@ -117,7 +117,7 @@ describe('admission control', () => {
     const enqueue = (name: string, priority: 'high' | 'normal' | 'low') =>
       c.admit('m', priority, new AbortController().signal).then((ticket) => {
         order.push(name);
-        c.begin('a', 'm');
+        c.begin(node, 'm');
         ticket.release();
       });
     const all = [
@@ -130,11 +130,29 @@ describe('admission control', () => {
     await settle();
     expect(c.stats().queue_depth_by_priority).toEqual({ high: 2, normal: 2, low: 1 });
     for (let i = 0; i < 5; i++) {
-      c.end('a', 'm');
+      c.end(node, 'm');
       await settle();
     }
     await Promise.all(all);
     expect(order).toEqual(['high-1', 'high-2', 'normal-1', 'normal-2', 'low-1']);
+  });
+
+  it('withRoom gives the candidate list itself while no node is full, and leaves out the full ones', async () => {
+    const a = llamaNode('a', 1);
+    const b = llamaNode('b', 1);
+    const old = makeFleetNode({ id: 'old', models: ['m'] });
+    const nodes = [a, b, old];
+    const c = setup(nodes);
+    // No copy on the usual path: selection reads the registry's cached list as it is.
+    expect(c.withRoom(nodes, 'm')).toBe(nodes);
+    c.begin(a, 'm');
+    expect(c.withRoom(nodes, 'm')).toBe(nodes);
+    c.begin(a, 'm'); // a: 2 of 2 (1 sequence × 2)
+    for (let i = 0; i < 10; i++) c.begin(old, 'm'); // no sequences reported: never full
+    expect(c.withRoom(nodes, 'm').map((n) => n.id)).toEqual(['b', 'old']);
+    c.end(a, 'm');
+    expect(c.withRoom(nodes, 'm')).toBe(nodes);
+    expect(c.hasRoom(a, 'm')).toBe(true);
   });
 
   it('lets waiters in when a node joins', async () => {

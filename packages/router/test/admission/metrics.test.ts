@@ -15,7 +15,7 @@ describe('routing metric samples', () => {
       { queueMax: 0, queueTimeoutMs: 1000 },
     );
     const ticket = await admission.admit('m', 'normal', new AbortController().signal);
-    admission.begin('a', 'm');
+    admission.begin(node, 'm');
     ticket.release();
     await expect(admission.admit('m', 'high', new AbortController().signal)).rejects.toMatchObject({
       code: 'queue_full',

@@ -11,13 +11,8 @@ import type { RouterDatabase } from '../store/database.js';
 import type { NodesTable } from '../store/schema.js';
 import { MetricsRing, type MetricsSample } from './metrics-ring.js';
 import { emptyMetrics, emptyStats, fromRow, toRow } from './node-row.js';
-import {
-  declaresOnlyEmbeddings,
-  type FleetNode,
-  type FleetView,
-  nodeHasReadyModel,
-  type RequestOutcome,
-} from './types.js';
+import { RoutingLookup } from './routing-lookup.js';
+import type { FleetNode, FleetView, RequestOutcome } from './types.js';
 
 export type RegisterInput = z.output<typeof RegisterNodeRequestSchema>;
 export type HeartbeatInput = z.output<typeof HeartbeatRequestSchema>;
@@ -52,12 +47,6 @@ export function nodeBaseUrl(
   return `http://${host}:${input.node_api_port ?? input.runtime_port}`;
 }
 
-/** The fleet's model ids: every one some node lists, and those only ever declared embeddings-only. */
-interface ModelCatalogue {
-  known: Set<string>;
-  embeddingsOnly: Set<string>;
-}
-
 /** A node's latest heartbeat as another replica recorded it. */
 export interface RemoteHeartbeat {
   lastSeen: number;
@@ -71,10 +60,8 @@ export class NodeRegistry implements FleetView {
   private readonly tokenHashes = new Map<string, string>();
   private readonly metricsHistory = new Map<string, MetricsRing>();
   private readonly writes = new Map<string, Promise<void>>();
-  /** See `fleetChanged`. */
-  private readonly candidateCache = new Map<string, FleetNode[]>();
-  /** See `modelCatalogue`; dropped with the candidate lists. */
-  private catalogue: ModelCatalogue | null = null;
+  /** Routing's per-request questions, cached (see routing-lookup.ts). */
+  private readonly lookup = new RoutingLookup(this.nodes);
   /** Set by main: records each heartbeat this replica accepts for the other replicas. */
   onLiveness: ((node: FleetNode) => void) | null = null;
   /** Set by main: an admin changed or removed a node here; the other replicas are told. */
@@ -376,56 +363,20 @@ export class NodeRegistry implements FleetView {
   }
 
   candidatesFor(model: string): readonly FleetNode[] {
-    const cached = this.candidateCache.get(model);
-    if (cached) return cached;
-    const out: FleetNode[] = [];
-    for (const node of this.nodes.values()) {
-      if (node.status === 'online' && nodeHasReadyModel(node, model)) out.push(node);
-    }
-    // Only models some node lists are cached, so the map stays as small as the fleet's catalogue.
-    if (out.length > 0 || this.isModelKnown(model)) this.candidateCache.set(model, out);
-    return out;
+    return this.lookup.candidatesFor(model);
   }
 
   isModelKnown(model: string): boolean {
-    return this.modelCatalogue().known.has(model);
+    return this.lookup.isModelKnown(model);
   }
 
   servesOnlyEmbeddings(model: string): boolean {
-    return this.modelCatalogue().embeddingsOnly.has(model);
+    return this.lookup.servesOnlyEmbeddings(model);
   }
 
-  /**
-   * What every node lists, in one walk over the fleet's model lists instead of one per
-   * request (a chat request asks whether its model is known and whether it is embeddings-only;
-   * the walk is O(fleet), the answers O(1)). Same rules as `servesOnlyEmbeddings` in types.ts.
-   */
-  private modelCatalogue(): ModelCatalogue {
-    if (!this.catalogue) {
-      const known = new Set<string>();
-      const notOnlyEmbeddings = new Set<string>();
-      for (const node of this.nodes.values()) {
-        for (const m of node.models) {
-          known.add(m.id);
-          if (!declaresOnlyEmbeddings(m)) notOnlyEmbeddings.add(m.id);
-        }
-      }
-      const embeddingsOnly = new Set<string>();
-      for (const id of known) if (!notOnlyEmbeddings.has(id)) embeddingsOnly.add(id);
-      this.catalogue = { known, embeddingsOnly };
-    }
-    return this.catalogue;
-  }
-
-  /**
-   * Every request asks for its model's candidates; with a large fleet, walking every node's
-   * model list each time cost more than the rest of selection. The lists (and the model
-   * catalogue) are cached and dropped whenever a node's status, approval or model list may have
-   * changed (registration, heartbeat, expiry, approval, disconnect, removal).
-   */
+  /** A node's status, approval or model list may have changed: routing's cached answers go. */
   private fleetChanged(): void {
-    this.candidateCache.clear();
-    this.catalogue = null;
+    this.lookup.invalidate();
   }
 
   all(): FleetNode[] {

@@ -1,5 +1,6 @@
 /** A FleetView over hand-made nodes that counts what the proxy does to it. */
 import type { NodeModel, NodeStatus } from '@llm-router/protocol';
+import { emptyMetrics, emptyStats } from '../../../src/fleet/node-row.js';
 import type { FleetNode, FleetView, NodeMetrics, RequestOutcome } from '../../../src/fleet/types.js';
 import { nodeHasReadyModel, servesOnlyEmbeddings } from '../../../src/fleet/types.js';
 
@@ -39,29 +40,9 @@ export function makeFleetNode(options: FleetNodeOptions): FleetNode {
     initializing: false,
     readyModels: null,
     modelDownloads: [],
-    metrics: {
-      cpuUsage: null,
-      memoryUsage: null,
-      gpuUsage: null,
-      gpuMemoryUsage: null,
-      gpuMemoryTotalMb: null,
-      gpuMemoryUsedMb: null,
-      gpuTemperature: null,
-      gpuCapabilityScore: null,
-      activeRequests: 0,
-      averageResponseTimeMs: null,
-      updatedAt: null,
-      ...options.metrics,
-    },
-    stats: {
-      inFlight: 0,
-      totalAssigned: 0,
-      successes: 0,
-      failures: 0,
-      latencySumMs: 0,
-      lastPicked: 0,
-      ...options.stats,
-    },
+    // The registry's own empty state, so a new field of it reaches every test node too.
+    metrics: { ...emptyMetrics(), ...options.metrics },
+    stats: { ...emptyStats(), ...options.stats },
     customName: null,
     tags: [],
     notes: null,

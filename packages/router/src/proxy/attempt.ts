@@ -5,16 +5,17 @@
  * OpenAI-shaped error event instead.
  */
 import { NODE_USAGE_TRAILER, openAIError } from '@llm-router/protocol';
-import { type Dispatcher, request } from 'undici';
+import type { Dispatcher } from 'undici';
 import type { FleetNode } from '../fleet/types.js';
 import type { AttemptFailure } from '../history/types.js';
 import type { RequestTiming } from '../observability/request-timing.js';
 import type { ReplyChannel } from '../transport/channel.js';
-import { CallAbort, CLIENT_CLOSED_STATUS, type ClientWatch } from '../transport/client.js';
+import { CLIENT_CLOSED_STATUS, type ClientWatch } from '../transport/client.js';
 import { DeadlineTimer } from '../transport/deadline.js';
 import { sseErrorTail } from '../transport/sse.js';
 import { describeNodeError, SseFramer } from '../transport/sse-passthrough.js';
 import { extractUsageFromJson, readUsageTrailer, type TokenUsage } from '../transport/usage.js';
+import { NodeCall } from './node-call.js';
 
 /** A non-stream reply larger than this is treated as a node fault (replies are normally small). */
 const MAX_BUFFERED_REPLY_BYTES = 64 * 1024 * 1024;
@@ -113,15 +114,15 @@ function headerValue(value: string | string[] | undefined): string {
   return Array.isArray(value) ? (value[0] ?? '') : (value ?? '');
 }
 
-async function readSnippet(chunks: AsyncIterator<Buffer>): Promise<string> {
+async function readSnippet(call: NodeCall): Promise<string> {
   const parts: Buffer[] = [];
   let size = 0;
   try {
     while (size < MAX_ERROR_SNIPPET_BYTES) {
-      const next = await chunks.next();
-      if (next.done) break;
-      parts.push(next.value);
-      size += next.value.length;
+      const chunk = await call.read();
+      if (chunk === null) break;
+      parts.push(chunk);
+      size += chunk.length;
     }
   } catch {
     // A broken error body still leaves the status as the message.
@@ -157,78 +158,71 @@ function clientErrorBody(status: number, data: Buffer): { body: Buffer | object;
 
 export async function attemptNode(input: AttemptInput): Promise<AttemptOutcome> {
   const { node, timeouts } = input;
-  const controller = new CallAbort();
-  const abortForClient = () => controller.abort(new Error('client closed'));
+  const call = NodeCall.start(input.dispatcher, input);
+  const abortForClient = () => call.abort(new Error('client closed'));
   if (input.client.gone) abortForClient();
   const stopWatchingClient = input.client.onGone(abortForClient);
-  const timer = new DeadlineTimer(controller);
+  const timer = new DeadlineTimer(call);
   const fail = (error: unknown): AttemptOutcome => ({
     replied: false,
     failure: classifyFailure(input, timer, error),
   });
-  let response: Dispatcher.ResponseData | undefined;
   const sentAt = performance.now();
   try {
     timer.arm(timeouts.firstByteTimeoutMs, 'first_byte');
     try {
-      response = await request(input.url, {
-        dispatcher: input.dispatcher,
-        method: 'POST',
-        headers: input.headers,
-        body: input.body,
-        signal: controller,
-      });
+      await call.response();
     } catch (error) {
       return fail(error);
     }
     if (input.timing) input.timing.connectMs = performance.now() - sentAt;
-    const status = response.statusCode;
-    const chunks = response.body[Symbol.asyncIterator]() as AsyncIterator<Buffer>;
+    const status = call.status;
     // A node's 404 on an inference path means the model is gone from it (unloaded, file
     // removed) since its last heartbeat: another node may still have it, so fail over.
     if (status >= 500 || status < 200 || (status >= 300 && status < 400) || status === 404) {
-      const snippet = await readSnippet(chunks);
+      const snippet = await readSnippet(call);
       if (input.client.gone || timer.fired) return fail(new Error('aborted'));
       const message = `node ${node.machineName} answered ${status}${snippet ? `: ${snippet}` : ''}`;
       return { replied: false, failure: { nodeId: node.id, kind: 'upstream', message } };
     }
-    let first: IteratorResult<Buffer>;
+    let first: Buffer | null;
     try {
-      first = await chunks.next();
+      first = await call.read();
     } catch (error) {
       return fail(error);
     }
     timer.clear();
     const timeToFirstByteMs = performance.now() - input.requestStartedAt;
     if (input.timing) input.timing.ttfbMs = timeToFirstByteMs;
-    const contentType = headerValue(response.headers['content-type']);
+    const contentType = headerValue(call.headers['content-type']);
     if (status < 300 && contentType.includes('text/event-stream')) {
-      const trailers = response.trailers;
-      const reply = await streamToClient(input, timer, status, contentType, chunks, first, trailers);
+      const reply = await streamToClient(input, timer, status, contentType, call, first);
       return { replied: true, reply: { ...reply, timeToFirstByteMs } };
     }
 
     // Not a stream: collect the whole (small) body first, so a node dying mid-body fails over.
-    const parts = first.done ? [] : [first.value];
-    let size = parts[0]?.length ?? 0;
-    for (;;) {
-      timer.arm(timeouts.idleTimeoutMs, 'idle');
-      let next: IteratorResult<Buffer>;
+    const parts = first === null ? [] : [first];
+    let size = first?.length ?? 0;
+    while (first !== null) {
+      // A small reply usually arrives whole with its head: reading what is here needs no timer.
+      const waiting = !call.ended;
+      if (waiting) timer.arm(timeouts.idleTimeoutMs, 'idle');
+      let next: Buffer | null;
       try {
-        next = await chunks.next();
+        next = await call.read();
       } catch (error) {
         return fail(error);
       }
-      timer.clear();
-      if (next.done) break;
-      size += next.value.length;
+      if (waiting) timer.clear();
+      if (next === null) break;
+      size += next.length;
       if (size > MAX_BUFFERED_REPLY_BYTES) {
         const message = `node ${node.machineName} sent a reply larger than ${MAX_BUFFERED_REPLY_BYTES} bytes`;
         return { replied: false, failure: { nodeId: node.id, kind: 'upstream', message } };
       }
-      parts.push(next.value);
+      parts.push(next);
     }
-    const data = Buffer.concat(parts);
+    const data = parts.length === 1 ? parts[0]! : Buffer.concat(parts);
     const base = { status, streamed: false, timeToFirstByteMs, timeToFirstTokenMs: null, nodeFailed: false };
     if (status >= 400) {
       const { body, message } = clientErrorBody(status, data);
@@ -251,8 +245,8 @@ export async function attemptNode(input: AttemptInput): Promise<AttemptOutcome> 
     timer.clear();
     if (input.timing) input.timing.upstreamMs += performance.now() - sentAt;
     stopWatchingClient();
-    // A body not read to its end (failover, errors) must not pin the pooled connection.
-    if (response && !response.body.readableEnded) response.body.destroy();
+    // A reply not read to its end (failover, errors) must not pin the pooled connection.
+    if (!call.ended) call.abort(new Error('reply abandoned'));
   }
 }
 
@@ -265,10 +259,8 @@ async function streamToClient(
   timer: DeadlineTimer,
   status: number,
   contentType: string,
-  chunks: AsyncIterator<Buffer>,
-  first: IteratorResult<Buffer>,
-  /** Filled in by undici once the body has ended. */
-  trailers: Record<string, string | string[] | undefined>,
+  call: NodeCall,
+  first: Buffer | null,
 ): Promise<Omit<AttemptReply, 'timeToFirstByteMs'>> {
   const { channel, node, timeouts } = input;
   // The idle timer is off while writing: only the client leaving ends a wait for it to drain.
@@ -284,13 +276,15 @@ async function streamToClient(
   };
   let broken: { status: number; code: string; message: string } | null = null;
   try {
-    if (!first.done) await forward(first.value);
-    for (;;) {
-      timer.arm(timeouts.idleTimeoutMs, 'idle');
-      const next = await chunks.next();
-      timer.clear();
-      if (next.done) break;
-      await forward(next.value);
+    if (first !== null) {
+      await forward(first);
+      for (;;) {
+        timer.arm(timeouts.idleTimeoutMs, 'idle');
+        const next = await call.read();
+        timer.clear();
+        if (next === null) break;
+        await forward(next);
+      }
     }
     await channel.write(framer.flush(), signal);
   } catch (error) {
@@ -313,7 +307,7 @@ async function streamToClient(
     streamed: true,
     // The usage chunk when the client asked for one, else the node's trailer (this project's
     // nodes send it on every stream), so history and drift correction see every stream's usage.
-    usage: framer.usage ?? (broken ? null : readUsageTrailer(trailers[NODE_USAGE_TRAILER])),
+    usage: framer.usage ?? (broken ? null : readUsageTrailer(call.trailers[NODE_USAGE_TRAILER])),
     responseBody: framer.reassembled(),
     timeToFirstTokenMs:
       framer.firstContentAt === null ? null : framer.firstContentAt - input.requestStartedAt,

@@ -4,7 +4,7 @@
  * the headers other hooks already set, and writing with backpressure so a slow client cannot make
  * the router buffer.
  */
-import { EventEmitter, once } from 'node:events';
+import { once } from 'node:events';
 import type { OutgoingHttpHeaders, ServerResponse } from 'node:http';
 import type { FastifyReply } from 'fastify';
 import type {} from '../observability/request-timing.js';
@@ -61,23 +61,6 @@ export function watchClient(reply: FastifyReply): ClientWatch {
       listeners.clear();
     },
   };
-}
-
-/**
- * An abort signal for one backend call (undici accepts an EventEmitter with `aborted` and
- * `reason` as its `signal`): unlike an AbortSignal, one with listeners costs next to nothing,
- * and the router makes one per attempt.
- */
-export class CallAbort extends EventEmitter {
-  aborted = false;
-  reason: unknown = undefined;
-
-  abort(reason?: unknown): void {
-    if (this.aborted) return;
-    this.aborted = true;
-    this.reason = reason;
-    this.emit('abort');
-  }
 }
 
 /**

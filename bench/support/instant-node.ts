@@ -4,6 +4,8 @@
  */
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { fileURLToPath } from 'node:url';
+import { type SpawnedServer, spawnServer } from './spawn-server.js';
 
 const REPLY = JSON.stringify({
   id: 'chatcmpl-bench',
@@ -32,8 +34,19 @@ export function startInstantNode(): Promise<{ url: string; close(): Promise<void
   );
 }
 
+/** The same instant node in a process of its own (spawn-server.ts); `close` stops it. */
+export function spawnInstantNode(): Promise<SpawnedServer> {
+  return spawnServer(fileURLToPath(import.meta.url));
+}
+
 /** The p-th percentile (nearest rank) of the values. */
 export function percentile(values: number[], p: number): number {
   const sorted = [...values].sort((a, b) => a - b);
   return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))];
+}
+
+if (process.argv[1] === fileURLToPath(import.meta.url)) {
+  const node = await startInstantNode();
+  console.log(`listening ${node.url}`);
+  process.once('SIGTERM', () => void node.close().then(() => process.exit(0)));
 }

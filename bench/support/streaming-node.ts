@@ -3,17 +3,15 @@
  * with the role chunk at once, then sends `chunks` content chunks `intervalMs` apart (0: all at
  * once), the way llm-node streams. No model, so the router's cost is what is measured.
  *
- * `spawnStreamingNode` runs it in a process of its own, as a real node is: a fake node that
- * shares the benchmark client's process and event loop would be in the middle of every routed
- * measurement (the client waits while the same thread plays the node), which inflates the
- * router's apparent cost by about a millisecond on a 2-core machine.
+ * `spawnStreamingNode` runs it in a process of its own, as a real node is (spawn-server.ts): in
+ * the client's process it inflated the router's apparent cost by about a millisecond.
  *
  *   node --import tsx bench/support/streaming-node.ts <chunks> <intervalMs>   # prints "listening <url>"
  */
-import { spawn } from 'node:child_process';
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { fileURLToPath } from 'node:url';
+import { type SpawnedServer, spawnServer } from './spawn-server.js';
 
 const event = (delta: Record<string, unknown>, finish: string | null = null) =>
   `data: ${JSON.stringify({
@@ -65,32 +63,8 @@ export function startStreamingNode(options: {
 }
 
 /** The same fake node in a child process; `close` stops it. */
-export function spawnStreamingNode(options: {
-  chunks: number;
-  intervalMs: number;
-}): Promise<{ url: string; pid?: number; close(): Promise<void> }> {
-  const child = spawn(
-    process.execPath,
-    ['--import', 'tsx', fileURLToPath(import.meta.url), String(options.chunks), String(options.intervalMs)],
-    { stdio: ['ignore', 'pipe', 'inherit'] },
-  );
-  process.once('exit', () => child.kill()); // never outlive the benchmark, even when it fails
-  return new Promise((resolve, reject) => {
-    child.once('exit', (code) => reject(new Error(`streaming node exited with ${code}`)));
-    child.stdout?.on('data', (data: Buffer) => {
-      const match = /listening (\S+)/.exec(String(data));
-      if (match)
-        resolve({
-          url: match[1],
-          pid: child.pid,
-          close: () =>
-            new Promise<void>((done) => {
-              child.once('exit', () => done());
-              child.kill();
-            }),
-        });
-    });
-  });
+export function spawnStreamingNode(options: { chunks: number; intervalMs: number }): Promise<SpawnedServer> {
+  return spawnServer(fileURLToPath(import.meta.url), [String(options.chunks), String(options.intervalMs)]);
 }
 
 if (process.argv[1] === fileURLToPath(import.meta.url)) {

@@ -42,6 +42,8 @@ const RELOAD_MS = 30_000;
 /** How long an unknown key is answered from memory before the database is asked again. */
 const MISS_TTL_MS = 5_000;
 const MAX_REMEMBERED_MISSES = 10_000;
+/** Keys whose hash is remembered (those that matched a stored key; see `hashOf`). */
+const MAX_REMEMBERED_HASHES = 1_000;
 
 function recordFromRow(row: ApiKeysTable): ApiKeyRecord {
   return {
@@ -68,6 +70,12 @@ export class ApiKeyStore {
   private flushTimer: NodeJS.Timeout | undefined;
   private reloadTimer: NodeJS.Timeout | undefined;
   private readonly recentMisses = new Map<string, number>();
+  /**
+   * Presented key → its SHA-256, for keys that matched a stored key: hashing was the largest
+   * cost of checking a known key. Only valid keys get in, so random keys cannot fill it, and
+   * the verdict still comes from `byHash`, so a revoked key stops working at once.
+   */
+  private readonly hashes = new Map<string, string>();
   /** Counts creations and revocations made through this store, so a reload never undoes one. */
   private localChanges = 0;
   /** Called after every change made here (main announces it to the other replicas). */
@@ -145,12 +153,30 @@ export class ApiKeyStore {
    * so repeated bad keys do not reach the database either.
    */
   check(key: string, now = Date.now()): ApiKeyCheck | Promise<ApiKeyCheck> {
-    const hash = sha256Hex(key);
+    const hash = this.hashOf(key);
     const known = this.byHash.get(hash);
-    if (known) return this.verdict(known, now);
-    return this.lookupUnknown(hash, now).then((found) =>
-      found ? this.verdict(found, now) : { ok: false, reason: 'invalid' },
-    );
+    if (known) {
+      this.rememberHash(key, hash);
+      return this.verdict(known, now);
+    }
+    return this.lookupUnknown(hash, now).then((found) => {
+      if (!found) return { ok: false, reason: 'invalid' };
+      this.rememberHash(key, hash);
+      return this.verdict(found, now);
+    });
+  }
+
+  private hashOf(key: string): string {
+    return this.hashes.get(key) ?? sha256Hex(key);
+  }
+
+  private rememberHash(key: string, hash: string): void {
+    if (this.hashes.has(key)) return;
+    if (this.hashes.size >= MAX_REMEMBERED_HASHES) {
+      const oldest = this.hashes.keys().next().value;
+      if (oldest !== undefined) this.hashes.delete(oldest);
+    }
+    this.hashes.set(key, hash);
   }
 
   private verdict(record: ApiKeyRecord, now: number): ApiKeyCheck {

@@ -52,7 +52,7 @@ export class HistoryRecorder {
     this.sqliteInsert = sqlite ? preparedSqliteInsert(sqlite) : null;
     this.sqliteWriter =
       sqlite && this.sqliteInsert && SqliteHistoryWriter.usable(sqlite)
-        ? new SqliteHistoryWriter(sqlite.name, HISTORY_COLUMNS, this.sqliteInsert)
+        ? new SqliteHistoryWriter(sqlite.name, HISTORY_COLUMNS, this.sqliteInsert, { checkpointsFor: sqlite })
         : null;
   }
 

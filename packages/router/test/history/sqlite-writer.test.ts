@@ -3,7 +3,7 @@
  * visible to the router's), a batch the database refuses rejects with the database's message,
  * and when the worker cannot run, batches are written on the main thread instead of being lost.
  */
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import SQLite from 'better-sqlite3';
@@ -73,5 +73,46 @@ describe('SqliteHistoryWriter', () => {
     const file = new SQLite(join(dir, 'router.db'));
     expect(SqliteHistoryWriter.usable(file)).toBe(true);
     file.close();
+  });
+});
+
+describe('SqliteHistoryWriter checkpoints', () => {
+  let dir: string;
+  beforeAll(() => {
+    dir = mkdtempSync(join(tmpdir(), 'history-checkpoints-'));
+  });
+  afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+  it('takes the main connection’s WAL checkpoints off its thread while it runs, and hands them back', async () => {
+    const path = join(dir, 'router.db');
+    const setup = await openDatabase(`sqlite:${path}`);
+    await setup.destroy();
+    const main = new SQLite(path);
+    main.pragma('journal_mode = WAL');
+    main.exec('CREATE TABLE beats (id INTEGER PRIMARY KEY, at INTEGER, pad TEXT)');
+    const autocheckpoint = () => main.pragma('wal_autocheckpoint', { simple: true });
+    // Pages reach the database file only through a checkpoint; until then they are in the WAL.
+    const fileBytes = () => statSync(path).size;
+    expect(autocheckpoint()).toBe(1000);
+
+    const writer = new SqliteHistoryWriter(path, COLUMNS, () => {}, {
+      checkpointsFor: main,
+      checkpointIntervalMs: 50,
+    });
+    await writer.write([row('c1')]);
+    expect(autocheckpoint()).toBe(0);
+    // Only the main connection writes, a transaction at a time like heartbeats, and it no
+    // longer checkpoints: the worker moves the pages into the database file.
+    const before = fileBytes();
+    const insert = main.prepare('INSERT INTO beats (at, pad) VALUES (?, ?)');
+    for (let i = 0; i < 500; i++) insert.run(i, 'x'.repeat(2000));
+    const deadline = Date.now() + 10_000;
+    while (fileBytes() < before + 500 * 2000 && Date.now() < deadline)
+      await new Promise((wait) => setTimeout(wait, 50));
+    expect(fileBytes()).toBeGreaterThanOrEqual(before + 500 * 2000);
+
+    await writer.close();
+    expect(autocheckpoint()).toBe(1000);
+    main.close();
   });
 });

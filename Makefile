@@ -2,7 +2,7 @@
 SHELL := /bin/bash
 STAMP := node_modules/.install-stamp
 
-.PHONY: install build start test lint format clean
+.PHONY: install build start test typecheck-tests lint format clean
 
 # `npm install` (not `npm ci`) so an up-to-date tree is left alone: it only adds what is missing.
 $(STAMP): package.json package-lock.json packages/*/package.json
@@ -27,13 +27,24 @@ build: install
 start: build
 	bash scripts/start.sh
 
-test: build
+test: build typecheck-tests
 	bash scripts/test.sh
+
+# Tests, benchmarks and scripts are type-checked too: vitest and tsx only strip their types, so a
+# test calling a changed API wrongly would otherwise fail only when it runs (or not at all). The
+# dashboard's tests are in its own project above; browser-side test code gets the DOM library.
+typecheck-tests: build
+	npx tsc -p packages/router/tsconfig.test.json
+	npx tsc -p packages/node/tsconfig.test.json
+	npx tsc -p packages/mcp-server/tsconfig.test.json
+	npx tsc -p tsconfig.test.json
+	npx tsc -p tsconfig.test-browser.json
 
 lint: install
 	npx biome check .
 	npx tsc -b packages/protocol packages/router packages/node packages/mcp-server
 	npx tsc -p packages/dashboard
+	$(MAKE) --no-print-directory typecheck-tests
 
 format: install
 	npx biome check --write .

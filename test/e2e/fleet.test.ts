@@ -15,6 +15,10 @@ import {
   waitUntil,
 } from '../support/processes.js';
 
+/** The OpenAI-shaped error of a refused request. */
+const errorOf = async (res: Response) =>
+  ((await res.json()) as { error: { type: string; param?: string | null } }).error;
+
 let router: RouterProcess;
 let nodeA: RunningProcess;
 let nodeB: RunningProcess;
@@ -178,7 +182,7 @@ describe('auth on /v1', () => {
   it('refuses no key, an unknown key, the wrong scope and an expired key', async () => {
     const noKey = await fetch(`${router.url}/v1/models`);
     expect(noKey.status).toBe(401);
-    expect((await noKey.json()).error.type).toBe('authentication_error');
+    expect((await errorOf(noKey)).type).toBe('authentication_error');
     expect(await chat('sk_wrongwrongwrongwrongwrongwrong00')).toBe(401);
     expect(await chat(await router.createKey('node:register'))).toBe(403);
     const expiring = await router.createKey('api:inference', ['--expires-in-days', '0.00001']);
@@ -204,11 +208,11 @@ describe('bad input on /v1 gets a clear 4xx and the router stays up', () => {
   it.each(['/v1/chat/completions', '/v1/completions', '/v1/embeddings'])('%s', async (path) => {
     const malformed = await post(path, '{"model": "stories260K", ');
     expect(malformed.status).toBe(400);
-    expect((await malformed.json()).error.type).toBe('invalid_request_error');
+    expect((await errorOf(malformed)).type).toBe('invalid_request_error');
 
     const missingModel = await post(path, JSON.stringify({ messages: [], prompt: 'x', input: 'x' }));
     expect(missingModel.status).toBe(400);
-    expect((await missingModel.json()).error.param).toBe('model');
+    expect((await errorOf(missingModel)).param).toBe('model');
 
     const wrongType = await post(path, JSON.stringify({ model: 42, messages: 'hi', prompt: 7, input: 7 }));
     expect(wrongType.status).toBe(400);

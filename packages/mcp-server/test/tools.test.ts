@@ -20,7 +20,7 @@ import {
 } from '../../../test/support/processes.js';
 import { FakeUpstream } from '../../router/test/cloud/support/fake-upstream.js';
 import { FakeHub } from '../../router/test/models/support/fake-hub.js';
-import { connectMcp, type McpSession, textOf } from './support/mcp-client.js';
+import { connectMcp, type McpSession, resourceText, textOf } from './support/mcp-client.js';
 
 // biome-ignore lint/suspicious/noExplicitAny: structured results are read field by field.
 type Json = any;
@@ -331,7 +331,7 @@ describe('resources', () => {
 
   it("serves the router's live OpenAPI document", async () => {
     const { contents } = await mcp.client.readResource({ uri: 'llm-router://api/openapi' });
-    const doc = JSON.parse(String(contents[0].text));
+    const doc = JSON.parse(resourceText(contents[0]));
     expect(doc.openapi).toBe('3.1.0');
     expect(doc.paths['/v1/chat/completions'].post.summary).toBeTruthy();
   });
@@ -346,7 +346,7 @@ describe('resources', () => {
     ]) {
       const { contents } = await mcp.client.readResource({ uri: `llm-router://guide/${name}` });
       expect(contents[0].mimeType).toBe('text/markdown');
-      expect(String(contents[0].text)).toContain(route);
+      expect(resourceText(contents[0])).toContain(route);
     }
   });
 });
@@ -377,7 +377,7 @@ describe('router down', () => {
       tempDir('mcp'),
     );
     const { contents } = await offline.client.readResource({ uri: 'llm-router://api/openapi' });
-    expect(JSON.parse(String(contents[0].text)).info.title).toBe('from a file');
+    expect(JSON.parse(resourceText(contents[0])).info.title).toBe('from a file');
     await offline.close();
     // The server is still alive and answering after all of that.
     expect((await down.client.listTools()).tools.length).toBe(12);

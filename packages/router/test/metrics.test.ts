@@ -46,7 +46,7 @@ describe('router /metrics', () => {
     expect((await scrape()).status).toBe(401);
     const refused = await scrape({ authorization: `Bearer ${inferenceKey}` });
     expect(refused.status).toBe(403);
-    expect((await refused.json()).error.code).toBe('insufficient_scope');
+    expect(((await refused.json()) as { error: { code: string } }).error.code).toBe('insufficient_scope');
     const scraper = await scrape({ authorization: `Bearer ${metricsKey}` });
     expect(scraper.status).toBe(200);
     expect(scraper.headers.get('content-type')).toContain('text/plain');

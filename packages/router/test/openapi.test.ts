@@ -3,12 +3,16 @@
  * added without a descriptor fails here), its inputs are the zod schemas the routes validate
  * with, and its security follows each route's guard.
  */
-import Ajv2020 from 'ajv/dist/2020.js';
-import addFormats from 'ajv-formats';
+import ajv2020 from 'ajv/dist/2020.js';
+import ajvFormats from 'ajv-formats';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { openApiPath, undocumentedRoutes } from '../src/http/openapi.js';
 import { registeredRoutes } from '../src/http/server.js';
 import { startTestRouter, type TestRouter } from './support/router-harness.js';
+
+// CommonJS modules: their `default` is the export itself, and it is what the types describe.
+const Ajv2020 = ajv2020.default;
+const addFormats = ajvFormats.default;
 
 // biome-ignore lint/suspicious/noExplicitAny: the document is read field by field.
 type Json = any;

@@ -45,3 +45,7 @@ export async function connectMcp(env: Record<string, string>, cwd: string): Prom
 /** The text of a tool result. */
 export const textOf = (result: CallToolResult) =>
   result.content.map((c) => (c.type === 'text' ? c.text : '')).join('\n');
+
+/** A resource's text; a binary (blob) resource has none, and fails the assertions that read it. */
+export const resourceText = (content: { text: string } | { blob: string }) =>
+  'text' in content ? content.text : '';

@@ -185,12 +185,14 @@ describe('new formats on cloud models', () => {
 
   it('passes Messages to anthropic: as sent and the reply back untouched', async () => {
     rig.upstream.on('/v1/messages', { kind: 'json', body: anthropicMessage });
-    const message = await anthropic.messages.create({
+    // `top_k` is in the Messages wire format, though this SDK's types no longer list it.
+    const params = {
       model: 'anthropic:claude-test',
       max_tokens: 64,
       top_k: 5,
-      messages: [{ role: 'user', content: 'hi' }],
-    });
+      messages: [{ role: 'user' as const, content: 'hi' }],
+    };
+    const message = await anthropic.messages.create(params);
     expect(message).toMatchObject(anthropicMessage);
     const sent = rig.upstream.requests[0];
     expect(sent.json).toEqual({

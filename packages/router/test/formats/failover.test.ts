@@ -91,7 +91,7 @@ describe('Messages and Responses over the node seam', () => {
         headers: { authorization: 'Bearer sk-test' },
       });
       expect(got.status).toBe(404);
-      expect((await got.json()).error.type).toBe('invalid_request_error');
+      expect(((await got.json()) as { error: { type: string } }).error.type).toBe('invalid_request_error');
       const deleted = await fetch(`${router.url}/v1/responses/${id}`, {
         method: 'DELETE',
         headers: { authorization: 'Bearer sk-test' },

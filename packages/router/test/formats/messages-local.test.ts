@@ -18,13 +18,15 @@ describe('Anthropic Messages on a local model', () => {
   afterAll(() => rig.close());
 
   it('answers a message with text, a stop reason and usage (x-api-key auth)', async () => {
-    const message = await client.messages.create({
+    // `temperature` is in the Messages wire format, though this SDK's types no longer list it.
+    const params = {
       model: 'stories260K',
       max_tokens: 8,
       temperature: 0,
       system: 'You tell stories.',
-      messages: [{ role: 'user', content: 'Once upon a time' }],
-    });
+      messages: [{ role: 'user' as const, content: 'Once upon a time' }],
+    };
+    const message = await client.messages.create(params);
     expect(message.id).toMatch(/^msg_/);
     expect(message.type).toBe('message');
     expect(message.role).toBe('assistant');

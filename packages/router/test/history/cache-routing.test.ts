@@ -3,51 +3,33 @@
  * suite's second run): hit rates per model and node, prompt tokens evaluated vs cached over time,
  * and the latest routing decisions, with cloud, embeddings and out-of-window rows left out.
  */
-import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { HistoryRow } from '../../src/history/recorder.js';
 import { startTestRouter, type TestRouter } from '../support/router-harness.js';
+import { historyRow } from './support/history-row.js';
 
 const MINUTE = 60_000;
 
 function row(overrides: Partial<HistoryRow>): HistoryRow {
   const at = overrides.timestamp ?? Date.now();
-  return {
-    id: randomUUID(),
-    timestamp: at,
-    request_type: 'chat',
-    model: 'm1',
+  return historyRow({
     node_id: 'node-a',
     node_machine_name: 'alpha',
     node_ip: '127.0.0.1',
-    client_ip: '127.0.0.1',
     api_key_id: 'key-secret-id',
     stream: 1,
     request_body: '{"messages":[{"role":"user","content":"private words"}]}',
-    response_body: null,
     duration_ms: 120,
-    status: 'success',
-    status_code: 200,
-    error_message: null,
     prompt_tokens: 100,
     completion_tokens: 8,
     time_to_first_token_ms: 40,
     completed_at: at + 120,
-    request_id: null,
-    trace_id: null,
-    timing_auth_ms: null,
-    timing_select_ms: null,
-    timing_connect_ms: null,
-    timing_ttfb_ms: null,
-    cached_tokens: null,
-    prefix_match_chars: null,
-    node_load: null,
-    queue_wait_ms: null,
     ...overrides,
-  };
+  });
 }
 
 interface CacheRouting {
+  window_minutes: number;
   models: Array<{
     model: string;
     totals: {

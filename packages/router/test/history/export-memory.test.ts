@@ -2,12 +2,11 @@
  * Exporting a large history streams it: 100k rows go out while the router's heap stays flat.
  * (A memory bound, not a timing: the export is read to the end and its rows counted.)
  */
-import { randomUUID } from 'node:crypto';
 import { setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';
 import { afterAll, beforeAll, expect, it } from 'vitest';
-import type { HistoryRow } from '../../src/history/recorder.js';
 import { startTestRouter, type TestRouter } from '../support/router-harness.js';
+import { historyRow } from './support/history-row.js';
 
 const ROWS = 100_000;
 
@@ -22,8 +21,7 @@ beforeAll(async () => {
   const body = JSON.stringify({ model: 'm1', messages: [{ role: 'user', content: 'x'.repeat(500) }] });
   const start = Date.now() - ROWS;
   for (let i = 0; i < ROWS; i++) {
-    const row: HistoryRow = {
-      id: randomUUID(),
+    const row = historyRow({
       timestamp: start + i,
       request_type: 'chat',
       model: 'm1',
@@ -43,7 +41,7 @@ beforeAll(async () => {
       completion_tokens: 4,
       time_to_first_token_ms: null,
       completed_at: start + i + 5,
-    };
+    });
     router.recorder.record(row);
     if (i % 5000 === 4999) await router.recorder.flush();
   }

@@ -8,29 +8,9 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { HistoryRow } from '../../src/history/recorder.js';
 import { type FakeNode, startFakeNode } from '../proxy/helpers/fake-node.js';
 import { gpuNodeRegistration, startTestRouter, type TestRouter } from '../support/router-harness.js';
+import { historyRow } from './support/history-row.js';
 
-const row = (id = randomUUID()): HistoryRow => ({
-  id,
-  timestamp: Date.now(),
-  request_type: 'chat',
-  model: 'm1',
-  node_id: null,
-  node_machine_name: null,
-  node_ip: null,
-  client_ip: '127.0.0.1',
-  api_key_id: null,
-  stream: 0,
-  request_body: null,
-  response_body: null,
-  duration_ms: 1,
-  status: 'success',
-  status_code: 200,
-  error_message: null,
-  prompt_tokens: null,
-  completion_tokens: null,
-  time_to_first_token_ms: null,
-  completed_at: Date.now(),
-});
+const row = (id = randomUUID()): HistoryRow => historyRow({ id });
 
 describe('history writer', () => {
   let router: TestRouter;

@@ -48,6 +48,7 @@ function stubCloud(): CloudGateway & { calls: CloudForwardInput[] } {
       google_key_present: false,
       anthropic_key_present: false,
     }),
+    forwardNative: () => Promise.reject(new Error('not used by these tests')),
   };
 }
 

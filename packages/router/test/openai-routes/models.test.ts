@@ -12,7 +12,15 @@ function cloudListing(list: () => Promise<CloudModelEntry[]>): CloudGateway {
       const name = rest.join(':');
       return (provider === 'openai' || provider === 'google') && name ? { provider, model: name } : null;
     },
-    forward: async () => ({ status: 500, success: false }),
+    forward: async () => ({
+      nodeId: null,
+      status: 500,
+      success: false,
+      errorMessage: 'not used by these tests',
+      streamed: false,
+      failedAttempts: [],
+    }),
+    forwardNative: () => Promise.reject(new Error('not used by these tests')),
     listModels: list,
     keyPresence: () => ({ openai_key_present: true, google_key_present: true, anthropic_key_present: false }),
   };

@@ -277,11 +277,24 @@ describe('model tools', () => {
     );
     const status = await mcp.call('model_status', { id });
     expect(textOf(status)).toContain(REPO);
+    // The node syncs the new model and serves it; deleting it then is the case to get right.
+    await waitUntil(
+      async () => structured(await mcp.call('model_status', { id })).model?.ready === true,
+      60_000,
+      'the model served by the node',
+    );
     const deleted = await mcp.call('delete_model', { id });
     expect(deleted.isError).toBeFalsy();
-    const gone = await mcp.call('model_status', { id });
-    expect(gone.isError).toBe(true);
-    expect(textOf(gone)).toContain('list_models');
+    // The registry record goes at once; the node serves the model until its next sync drops
+    // it (models_version moves with its next heartbeat).
+    const rightAfter = await mcp.call('model_status', { id });
+    expect(rightAfter.isError || structured(rightAfter).registered === null).toBe(true);
+    await waitUntil(
+      async () => (await mcp.call('model_status', { id })).isError === true,
+      60_000,
+      'the model gone from the router and its node',
+    );
+    expect(textOf(await mcp.call('model_status', { id }))).toContain('list_models');
   });
 
   it('register_model of a repo the hub lacks, delete_model of an unknown id: errors', async () => {

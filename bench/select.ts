@@ -3,8 +3,9 @@
  * all serve the model, as bench/fleet-scale.ts's router does on every request, without the
  * HTTP load that makes fleet-scale's figures mostly queueing on a small machine. Two fleets:
  * every node with fresh heartbeat metrics (the usual case: tier 1 with its long tie-breaks) and
- * none with metrics yet (tier 2). Each pick also marks the node as picked and a request
- * started/finished, so the round-robin memory and in-flight counts move as in production.
+ * none with metrics yet (tier 2). Each pick marks the node as picked (the policy does) and
+ * counts it as assigned, so the round-robin rank and the `total assigned` tie-break move as in
+ * production; in-flight counts are left at 0.
  *
  *   npx tsx bench/select.ts
  *   BENCH_BASELINE_ROUTER=/tmp/old/packages/router/dist/cli.js npx tsx bench/select.ts

@@ -113,22 +113,29 @@ export function createRequireScope(deps: AuthDeps): RequireScope {
     // (every inference request passes here).
     return tagAuthRequirement(
       (request: FastifyRequest, _reply: FastifyReply, done: (error?: Error) => void) => {
-        try {
-          const principal = authenticate(deps, request);
-          if (!(principal instanceof Promise)) {
+        // `done` runs the next hooks; it is called once, outside any try, so an error thrown
+        // further down the chain can never come back here and call it a second time.
+        const finish = (principal: Principal) => {
+          let refused: Error | undefined;
+          try {
             admit(request, principal);
-            done();
-            return;
+          } catch (error) {
+            refused = error as Error;
           }
-          principal
-            .then((resolved) => {
-              admit(request, resolved);
-              done();
-            })
-            .catch(done);
+          done(refused);
+        };
+        let principal: Principal | Promise<Principal>;
+        try {
+          principal = authenticate(deps, request);
         } catch (error) {
           done(error as Error);
+          return;
         }
+        if (principal instanceof Promise)
+          principal
+            .then(finish, done)
+            .catch((error) => request.log.error({ err: error }, 'a hook after authentication failed'));
+        else finish(principal);
       },
       scope,
     );

@@ -18,6 +18,8 @@ const PROGRESS_PERSIST_MS = 500;
 export class ModelRegistry {
   private readonly models = new Map<string, ModelRecord>();
   private readonly pendingWrites = new Set<Promise<unknown>>();
+  /** The latest write of each file's row (`inFileOrder`). */
+  private readonly fileWrites = new Map<string, Promise<void>>();
   private readonly lastProgressWrite = new Map<string, number>();
   private readonly trailingWrites = new Map<string, { timer: NodeJS.Timeout; write: () => void }>();
   private currentVersion = 0;
@@ -93,7 +95,26 @@ export class ModelRegistry {
 
   async saveFile(record: ModelRecord, file: ModelFileRecord): Promise<void> {
     if (!record.files.includes(file)) record.files.push(file);
-    if (this.models.has(record.id)) await this.store.upsertFile(record.id, file);
+    if (!this.models.has(record.id)) return;
+    await this.inFileOrder(record.id, file.name, () => this.store.upsertFile(record.id, file));
+  }
+
+  /**
+   * Runs a write of one file's row after the writes of that row issued before it. On
+   * PostgreSQL two writes may take two pooled connections and land in either order: a
+   * background write from mid-download (the ETag) landing after the final one left a cached
+   * file with no sha256.
+   */
+  private inFileOrder(modelId: string, name: string, write: () => Promise<void>): Promise<void> {
+    const key = `${modelId}\u0000${name}`;
+    const previous = this.fileWrites.get(key);
+    const next = previous ? previous.then(write, write) : write();
+    this.fileWrites.set(key, next);
+    const forget = () => {
+      if (this.fileWrites.get(key) === next) this.fileWrites.delete(key);
+    };
+    next.then(forget, forget);
+    return next;
   }
 
   async dropFile(record: ModelRecord, name: string): Promise<void> {
@@ -180,7 +201,10 @@ export class ModelRegistry {
     this.trailingWrites.delete(key);
     this.lastProgressWrite.set(key, Date.now());
     if (!this.models.has(record.id)) return;
-    this.background(this.store.saveProgress(record.id, file.name, file.bytesDownloaded));
+    const bytes = file.bytesDownloaded;
+    this.background(
+      this.inFileOrder(record.id, file.name, () => this.store.saveProgress(record.id, file.name, bytes)),
+    );
   }
 
   /** Runs a write without waiting for it; `flush` waits for all of them. */

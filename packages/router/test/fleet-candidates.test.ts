@@ -118,6 +118,46 @@ describe('candidate lists stay current', () => {
     expect([pick(), pick(), pick()]).toEqual([b.id, a.id, b.id]);
   });
 
+  it("auto's index over a model's list follows heartbeats and requests as the registry applies them", async () => {
+    // The fleet's lists are frozen, so `auto` keeps an index per list and learns of changes
+    // from the change log the registry writes. Four nodes, so that a changed node's match is
+    // not replayed by the chosen node's own update: each step fails if its note is missing.
+    const policy = createBalancer('auto');
+    const models = [{ id: 'm4', ready: true }];
+    const list = () => router.registry.candidatesFor('m4');
+    const pick = () => policy.select(list(), { model: 'm4' })?.id;
+    const beatWith = (node: { id: string; token: string }, cpu: number) =>
+      router.call('POST', '/v0/health', {
+        body: heartbeat(node.id, { models, loaded_models: [], cpu_usage: cpu }),
+        headers: { authorization: `Bearer ${nodeKey}`, 'x-node-token': node.token },
+      });
+    const nodes = [];
+    for (const [name, cpu] of [
+      ['idx-a', 50],
+      ['idx-x', 30],
+      ['idx-b', 20],
+      ['idx-y', 40],
+    ] as const) {
+      const node = await register(name, undefined, models);
+      expect((await beatWith(node, cpu)).status).toBe(200);
+      nodes.push(node);
+    }
+    const [a, , b] = nodes as [{ id: string; token: string }, unknown, { id: string; token: string }];
+    const before = list();
+    expect(Object.isFrozen(before)).toBe(true);
+    expect(pick()).toBe(b.id); // lowest CPU
+    expect((await beatWith(a, 10)).status).toBe(200);
+    expect(list()).toBe(before); // a load-only heartbeat keeps the list, and so its index
+    expect(pick()).toBe(a.id);
+    router.registry.beginRequest(a.id); // a now has a request in progress
+    expect([pick(), pick()]).toEqual([b.id, b.id]);
+    router.registry.endRequest(a.id, { success: true, latencyMs: 5 });
+    expect(pick()).toBe(a.id);
+    expect((await beatWith(a, 90)).status).toBe(200); // above 80 %: after every cool node
+    expect(pick()).toBe(b.id);
+    for (const node of nodes) await router.registry.remove(node.id);
+  });
+
   it('knows which models are embeddings-only, current after registration, heartbeats and removal', async () => {
     // The registry answers from its cache; the straightforward walk over every node must agree.
     const check = (expected: Record<string, boolean>) => {

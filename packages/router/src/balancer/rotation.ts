@@ -14,6 +14,7 @@
  * nothing has to be reset. A router runs one policy, so sharing the tick between policies
  * changes nothing there; it only means that "last picked" is by any policy in the process.
  */
+import { noteSelectionChange } from '../fleet/selection-changes.js';
 import type { FleetNode } from '../fleet/types.js';
 
 /** The last tick handed out; ticks only grow (2^53 picks would take millennia). */
@@ -30,4 +31,5 @@ export function compareRotation(a: FleetNode, b: FleetNode): number {
 /** Records that `node` was just picked: it goes to the back of the rotation. */
 export function markPicked(node: FleetNode): void {
   node.stats.lastPicked = ++tick;
+  noteSelectionChange(node);
 }

@@ -40,9 +40,10 @@ export interface BalancerPolicy {
   /** True when `select` reads `request.prefix`: only then does the request path compute it. */
   readonly wantsPrefix?: boolean;
   /**
-   * Picks one node, or `undefined` when `candidates` is empty. Runs in O(candidates).
-   * Failover calls it again with the nodes already tried removed, so repeated calls yield an
-   * order over the fleet.
+   * Picks one node, or `undefined` when `candidates` is empty. Runs in O(candidates), or less
+   * for a frozen list (the fleet's own, which never changes) that the policy keeps an index
+   * for (`auto`). Failover calls it again with the nodes already tried removed, so repeated
+   * calls yield an order over the fleet.
    */
   select(candidates: readonly FleetNode[], request: BalancerRequest): FleetNode | undefined;
   /** Called when a request is sent to `node` (after `select`). */

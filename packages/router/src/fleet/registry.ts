@@ -12,6 +12,7 @@ import type { NodesTable } from '../store/schema.js';
 import { MetricsRing, type MetricsSample } from './metrics-ring.js';
 import { emptyMetrics, emptyStats, fromRow, toRow } from './node-row.js';
 import { RoutingLookup } from './routing-lookup.js';
+import { noteSelectionChange } from './selection-changes.js';
 import type { FleetNode, FleetView, RequestOutcome } from './types.js';
 
 export type RegisterInput = z.output<typeof RegisterNodeRequestSchema>;
@@ -173,6 +174,7 @@ export class NodeRegistry implements FleetView {
       averageResponseTimeMs: input.average_response_time_ms ?? null,
       updatedAt: now,
     };
+    noteSelectionChange(node);
     this.recordSample(node.id, {
       timestamp: now,
       cpu_usage: input.cpu_usage,
@@ -248,6 +250,7 @@ export class NodeRegistry implements FleetView {
       activeRequests: heartbeat.activeRequests,
       updatedAt: heartbeat.lastSeen,
     };
+    noteSelectionChange(node);
     this.applyReadiness(node, heartbeat.lastSeen);
     // Its models and state may have changed: routing must not use a stale candidate list.
     this.fleetChanged();
@@ -392,6 +395,7 @@ export class NodeRegistry implements FleetView {
     if (!node) return;
     node.stats.inFlight++;
     node.stats.totalAssigned++;
+    noteSelectionChange(node);
   }
 
   endRequest(nodeId: string, outcome: RequestOutcome): void {
@@ -401,6 +405,7 @@ export class NodeRegistry implements FleetView {
     if (outcome.success) node.stats.successes++;
     else node.stats.failures++;
     node.stats.latencySumMs += outcome.latencyMs;
+    noteSelectionChange(node);
   }
 
   private applyReadiness(node: FleetNode, now: number): void {

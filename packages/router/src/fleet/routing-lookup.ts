@@ -28,6 +28,9 @@ export class RoutingLookup {
     for (const node of this.nodes.values()) {
       if (node.status === 'online' && nodeHasReadyModel(node, model)) out.push(node);
     }
+    // Frozen: a list never changes once handed out (a changed fleet makes new ones), which is
+    // what lets a balancer keep an index per list (balancer/auto.ts).
+    Object.freeze(out);
     // Only models some node lists are cached, so the map stays as small as the fleet's catalogue.
     if (out.length > 0 || this.isModelKnown(model)) this.candidates.set(model, out);
     return out;

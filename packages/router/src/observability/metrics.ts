@@ -8,9 +8,10 @@
  * Other modules add their own gauges with `registerGauge` (collected at scrape time), so a
  * queue or a cache can publish its state without touching this file.
  */
-import { Counter, collectDefaultMetrics, Gauge, Histogram, Registry } from 'prom-client';
+import { Counter, collectDefaultMetrics, Gauge, Registry } from 'prom-client';
 import type { FleetView } from '../fleet/types.js';
 import type { FinishedRequest } from '../history/types.js';
+import { RequestCounter, RequestHistogram } from './request-series.js';
 
 /** Distinct model label values kept; later models are counted as `other`. */
 const MAX_MODEL_LABELS = 100;
@@ -38,13 +39,14 @@ const statusClass = (status: number) => `${Math.floor(status / 100)}xx`;
 export class RouterMetrics {
   readonly registry = new Registry();
   private readonly models = new Set<string>();
-  private readonly requests: Counter;
-  private readonly duration: Histogram;
-  private readonly ttft: Histogram;
-  private readonly overhead: Histogram;
-  private readonly tokens: Counter;
-  private readonly attemptFailures: Counter;
-  private readonly failovers: Counter;
+  // Updated on every request: request-series.ts, not prom-client's own (see there why).
+  private readonly requests: RequestCounter;
+  private readonly duration: RequestHistogram;
+  private readonly ttft: RequestHistogram;
+  private readonly overhead: RequestHistogram;
+  private readonly tokens: RequestCounter;
+  private readonly attemptFailures: RequestCounter;
+  private readonly failovers: RequestCounter;
 
   constructor(sources: MetricsSources) {
     const registers = [this.registry];
@@ -58,51 +60,52 @@ export class RouterMetrics {
       help: 'Resources (handles, requests, timers) keeping the event loop alive.',
       collect: () => [{ value: process.getActiveResourcesInfo().length }],
     });
-    this.requests = new Counter({
-      name: 'llm_router_requests_total',
-      help: 'Inference requests by kind, model, status class and backend (node id, cloud provider, or none).',
-      labelNames: ['kind', 'model', 'status_class', 'backend'],
-      registers,
-    });
-    this.duration = new Histogram({
-      name: 'llm_router_request_duration_seconds',
-      help: 'Inference request duration, from the request to the last byte of the reply.',
-      labelNames: ['kind', 'streamed'],
-      buckets: LATENCY_BUCKETS,
-      registers,
-    });
-    this.ttft = new Histogram({
-      name: 'llm_router_time_to_first_token_seconds',
-      help: 'Streams: time to the first chunk that carries content or a tool call.',
-      labelNames: ['kind'],
-      buckets: LATENCY_BUCKETS,
-      registers,
-    });
-    this.overhead = new Histogram({
-      name: 'llm_router_overhead_seconds',
-      help: 'Time the router added to a request: its duration minus the time spent waiting on the backend.',
-      labelNames: ['kind'],
-      buckets: OVERHEAD_BUCKETS,
-      registers,
-    });
-    this.tokens = new Counter({
-      name: 'llm_router_tokens_total',
-      help: 'Tokens reported by backends, by type (prompt or completion).',
-      labelNames: ['kind', 'model', 'type'],
-      registers,
-    });
-    this.attemptFailures = new Counter({
-      name: 'llm_router_attempt_failures_total',
-      help: 'Backend attempts that failed, by reason (connect, timeout, upstream, client_closed).',
-      labelNames: ['reason'],
-      registers,
-    });
-    this.failovers = new Counter({
-      name: 'llm_router_failovers_total',
-      help: 'Requests moved on to another node after an attempt failed, by the failed attempt reason.',
-      labelNames: ['reason'],
-      registers,
-    });
+    const registry = this.registry;
+    this.requests = new RequestCounter(
+      'llm_router_requests_total',
+      'Inference requests by kind, model, status class and backend (node id, cloud provider, or none).',
+      ['kind', 'model', 'status_class', 'backend'],
+      registry,
+    );
+    this.duration = new RequestHistogram(
+      'llm_router_request_duration_seconds',
+      'Inference request duration, from the request to the last byte of the reply.',
+      ['kind', 'streamed'],
+      LATENCY_BUCKETS,
+      registry,
+    );
+    this.ttft = new RequestHistogram(
+      'llm_router_time_to_first_token_seconds',
+      'Streams: time to the first chunk that carries content or a tool call.',
+      ['kind'],
+      LATENCY_BUCKETS,
+      registry,
+    );
+    this.overhead = new RequestHistogram(
+      'llm_router_overhead_seconds',
+      'Time the router added to a request: its duration minus the time spent waiting on the backend.',
+      ['kind'],
+      OVERHEAD_BUCKETS,
+      registry,
+    );
+    this.tokens = new RequestCounter(
+      'llm_router_tokens_total',
+      'Tokens reported by backends, by type (prompt or completion).',
+      ['kind', 'model', 'type'],
+      registry,
+    );
+    this.attemptFailures = new RequestCounter(
+      'llm_router_attempt_failures_total',
+      'Backend attempts that failed, by reason (connect, timeout, upstream, client_closed).',
+      ['reason'],
+      registry,
+    );
+    this.failovers = new RequestCounter(
+      'llm_router_failovers_total',
+      'Requests moved on to another node after an attempt failed, by the failed attempt reason.',
+      ['reason'],
+      registry,
+    );
     const { fleet, history, modelCache } = sources;
     this.registerGauge({
       name: 'llm_router_nodes',
@@ -194,29 +197,22 @@ export class RouterMetrics {
 
   /** Counts one finished `/v1` inference request. */
   observe(finished: FinishedRequest): void {
+    const { kind } = finished;
     const model = this.modelLabel(finished);
     const backend = finished.cloudProvider ?? finished.nodeId ?? 'none';
-    this.requests.inc({ kind: finished.kind, model, status_class: statusClass(finished.status), backend });
-    this.duration.observe(
-      { kind: finished.kind, streamed: String(finished.streamed) },
-      finished.durationMs / 1000,
-    );
+    this.requests.inc([kind, model, statusClass(finished.status), backend]);
+    this.duration.observe([kind, String(finished.streamed)], finished.durationMs / 1000);
     if (finished.timeToFirstTokenMs !== undefined)
-      this.ttft.observe({ kind: finished.kind }, finished.timeToFirstTokenMs / 1000);
+      this.ttft.observe([kind], finished.timeToFirstTokenMs / 1000);
     if (finished.upstreamMs !== undefined)
-      this.overhead.observe(
-        { kind: finished.kind },
-        Math.max(0, finished.durationMs - finished.upstreamMs) / 1000,
-      );
-    if (finished.promptTokens)
-      this.tokens.inc({ kind: finished.kind, model, type: 'prompt' }, finished.promptTokens);
-    if (finished.completionTokens)
-      this.tokens.inc({ kind: finished.kind, model, type: 'completion' }, finished.completionTokens);
+      this.overhead.observe([kind], Math.max(0, finished.durationMs - finished.upstreamMs) / 1000);
+    if (finished.promptTokens) this.tokens.inc([kind, model, 'prompt'], finished.promptTokens);
+    if (finished.completionTokens) this.tokens.inc([kind, model, 'completion'], finished.completionTokens);
     finished.failedAttempts.forEach((attempt, i) => {
-      this.attemptFailures.inc({ reason: attempt.kind });
+      this.attemptFailures.inc([attempt.kind]);
       // Every failed attempt but a final one that ended the request moved it to another node.
       const last = i === finished.failedAttempts.length - 1;
-      if (!last || finished.success) this.failovers.inc({ reason: attempt.kind });
+      if (!last || finished.success) this.failovers.inc([attempt.kind]);
     });
   }
 

@@ -114,11 +114,9 @@ export class AdmissionController {
     /** Only these nodes count (failover: the ones not tried yet). */
     eligible?: (nodeId: string) => boolean,
   ): Promise<AdmissionTicket> {
+    const now = this.admitNow(model, eligible);
+    if (now) return now;
     const target: WaitTarget = { model, eligible };
-    if (!this.queue.hasWaiterFor(model) && this.tryReserve(target)) {
-      this.counters.admitted++;
-      return this.ticket(model, false, 0);
-    }
     this.counters.queued++;
     this.ensureTimer();
     try {
@@ -137,6 +135,16 @@ export class AdmissionController {
       }
       throw error;
     }
+  }
+
+  /**
+   * A ticket at once when some node has room and nobody waits for the model, else null (then
+   * `admit` queues). The usual case, without the promise and the queue: callers try this first.
+   */
+  admitNow(model: string, eligible?: (nodeId: string) => boolean): AdmissionTicket | null {
+    if (this.queue.hasWaiterFor(model) || !this.tryReserve({ model, eligible })) return null;
+    this.counters.admitted++;
+    return this.ticket(model, false, 0);
   }
 
   /** The request was sent to `node` (counts against its capacity until `end`). */

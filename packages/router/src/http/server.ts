@@ -20,6 +20,7 @@ import { traceContextOf } from '../observability/trace-context.js';
 import { HttpError } from './errors.js';
 import { registerOpenApi } from './openapi.js';
 import { bodyTooLarge, registerJsonBodyParser } from './raw-body.js';
+import { lazyRequestLogger } from './request-logger.js';
 
 export interface ServerOptions {
   bodyLimitBytes: number;
@@ -125,6 +126,7 @@ export function createHttpServer(options: ServerOptions): FastifyInstance {
     loggerInstance: options.log as FastifyBaseLogger,
     // Per-request access lines would drown the log on a busy router; request history records them.
     logController: new LogController({ disableRequestLogging: true }),
+    childLoggerFactory: lazyRequestLogger,
     bodyLimit: options.bodyLimitBytes,
     // Model ids contain slashes and arrive URL-encoded (`org%2Fname`); keep them routable.
     routerOptions: { maxParamLength: 1024 },

@@ -128,8 +128,12 @@ export function createNodeProxy(options: NodeProxyOptions): NodeProxy {
           return failedResult([...tried].at(-1) ?? null, error, failures);
         }
       };
-      const refused = await admit(false);
-      if (refused) return refused;
+      // Nearly always there is room at once: no promise, no queue.
+      ticket = admission?.admitNow(model) ?? null;
+      if (admission && !ticket) {
+        const refused = await admit(false);
+        if (refused) return refused;
+      }
       while (tried.size < maxAttempts && !clientGone.gone) {
         const selectStartedAt = performance.now();
         const available = fleet.candidatesFor(model);

@@ -145,7 +145,8 @@ describe('candidate lists stay current', () => {
     const [a, , b] = nodes as [{ id: string; token: string }, unknown, { id: string; token: string }];
     const before = list();
     expect(Object.isFrozen(before)).toBe(true);
-    expect(pick()).toBe(b.id); // lowest CPU
+    // The first pick of a list scans it; the second makes its index.
+    expect([pick(), pick()]).toEqual([b.id, b.id]); // lowest CPU
     expect((await beatWith(a, 10)).status).toBe(200);
     expect(list()).toBe(before); // a load-only heartbeat keeps the list, and so its index
     expect(pick()).toBe(a.id);

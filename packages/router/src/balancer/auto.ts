@@ -62,16 +62,24 @@ function compareLatency(a: FleetNode, b: FleetNode): number {
 
 export function createAutoPolicy(options: BalancerOptions = {}): BalancerPolicy {
   const now = options.now ?? Date.now;
-  const indexes = new WeakMap<readonly FleetNode[], SelectionIndex>();
-  /** The index of a list that cannot change (the fleet's own), made on its first pick. */
+  // A list's index, or null while the list has had one pick only.
+  const indexes = new WeakMap<readonly FleetNode[], SelectionIndex | null>();
+  /**
+   * The index of a list that cannot change (the fleet's own), made on its second pick: making
+   * one costs a few scans, which a list replaced before its second pick (a fleet changing
+   * faster than requests arrive) would never earn back.
+   */
   const indexOf = (candidates: readonly FleetNode[]): SelectionIndex | undefined => {
     if (!Object.isFrozen(candidates)) return undefined;
-    let index = indexes.get(candidates);
-    if (!index) {
-      index = new SelectionIndex(candidates);
-      indexes.set(candidates, index);
+    const index = indexes.get(candidates);
+    if (index) return index;
+    if (index === undefined) {
+      indexes.set(candidates, null);
+      return undefined;
     }
-    return index;
+    const made = new SelectionIndex(candidates);
+    indexes.set(candidates, made);
+    return made;
   };
   return {
     name: 'auto',

@@ -21,8 +21,8 @@
  *   tie) is kept in a local rather than read again for every comparison;
  * - the round-robin rank is a field on the node (rotation.ts), not a map lookup: with an idle
  *   fleet nearly every node ties down to it.
- * - the fleet's own candidate lists (frozen, fleet/routing-lookup.ts) get an index
- *   (`SelectionIndex`) that keeps each tier's order as a tournament tree (slot-tournament.ts),
+ * - the fleet's own candidate lists (frozen, fleet/routing-lookup.ts) get an index from their
+ *   second pick on (`SelectionIndex`) that keeps each tier's order as a tournament tree (slot-tournament.ts),
  *   brought up to date from the nodes whose keys changed since the last pick
  *   (fleet/selection-changes.ts): a pick then reads a few nodes per change instead of every
  *   node, which is what keeps its tail short at 1,000 nodes. The lists failover and admission

@@ -31,12 +31,21 @@ export function redactPayloads(value: unknown, depth = 0): unknown {
     return out ?? value;
   }
   if (value !== null && typeof value === 'object') {
+    // Keys walked without Object.entries: its pair arrays were most of what recording a
+    // request allocated here.
+    const record = value as Record<string, unknown>;
     let out: Record<string, unknown> | null = null;
-    const entries = Object.entries(value);
-    for (let i = 0; i < entries.length; i++) {
-      const [k, v] = entries[i];
+    for (const k of Object.keys(record)) {
+      const v = record[k];
       const redacted = redactPayloads(v, depth + 1);
-      if (out === null && redacted !== v) out = Object.fromEntries(entries.slice(0, i));
+      if (out === null && redacted !== v) {
+        // No prototype, so that a "__proto__" key (JSON.parse makes it an own key) stays a key.
+        out = Object.create(null) as Record<string, unknown>;
+        for (const before of Object.keys(record)) {
+          if (before === k) break;
+          out[before] = record[before];
+        }
+      }
       if (out !== null) out[k] = redacted;
     }
     return out ?? value;

@@ -34,4 +34,14 @@ describe('redactPayloads', () => {
     expect(out.audio).toBe(`[redacted base64 len=${blob.length}]`);
     expect(Object.keys(out)).toEqual(['model', 'messages', 'audio']);
   });
+
+  it('keeps every key of a copied object, "__proto__" included, in order', () => {
+    const blob = 'A'.repeat(600);
+    const body = JSON.parse(`{"__proto__": {"x": 1}, "model": "m", "audio": "${blob}", "z": 2}`);
+    const out = redactPayloads(body) as Record<string, unknown>;
+    expect(JSON.parse(JSON.stringify(out))).toEqual(
+      JSON.parse(`{"__proto__": {"x": 1}, "model": "m", "audio": "[redacted base64 len=600]", "z": 2}`),
+    );
+    expect(Object.keys(out)).toEqual(['__proto__', 'model', 'audio', 'z']);
+  });
 });

@@ -2,9 +2,15 @@
  * Fleet scale: 1,000 simulated nodes registered with one router (`llm-router serve`), all
  * serving the same model through one instant fake backend, while the client sends chat
  * completions at a fixed rate (default 2,000 req/s). Two phases of equal length: without
- * heartbeats, then with every node heartbeating every 10 s (100 heartbeats/s). Reports:
+ * heartbeats, then with every node heartbeating every 10 s (100 heartbeats/s); then a third
+ * with heartbeats alone. Reports:
  *   - node selection p99, read from each response's `Server-Timing: select` (goal < 50 µs);
  *   - request p99 without and with heartbeats (goal: heartbeats add ≤ 1 ms);
+ *   - the router's main-thread CPU per heartbeat, from a third phase of heartbeats alone (at
+ *     ten times the rate, for CPU-tick resolution): a request can wait behind at most the
+ *     heartbeats being handled when it arrives, so this bounds what heartbeats add to its
+ *     latency far more steadily than the p99 difference, which on a small shared machine swings
+ *     by tens of ms between runs (GC, the client's own event loop);
  *   - the rate actually achieved, and non-2xx answers (must be 0).
  * Exits non-zero when a goal is missed.
  *
@@ -14,6 +20,7 @@
 import { Agent, request } from 'undici';
 import { startRouterProcess, stopAll } from '../test/support/processes.js';
 import { percentile, spawnInstantNode } from './support/instant-node.js';
+import { cpuSeconds } from './support/process-cpu.js';
 
 const nodeCount = Number(process.env.BENCH_NODES ?? 1000);
 const rate = Number(process.env.BENCH_RATE ?? 2000);
@@ -76,7 +83,8 @@ async function main() {
     if (res.statusCode !== 200) heartbeatFailures++;
   };
 
-  async function phase(withHeartbeats: boolean) {
+  /** Sends requests (unless `requests` is false) and heartbeats at `beatsPerNodeCycle` × the nodes' rate. */
+  async function phase(withHeartbeats: boolean, { requests = true, beatsPerNodeCycle = 1 } = {}) {
     const latencies: number[] = [];
     const selectUs: number[] = [];
     let non2xx = 0;
@@ -96,13 +104,14 @@ async function main() {
       const select = /select;dur=([\d.]+)/.exec(timing);
       if (select) selectUs.push(Number(select[1]) * 1000);
     };
+    const mainCpuBefore = cpuSeconds(router.child.pid, true);
     const start = performance.now();
     let sent = 0;
     let beats = 0;
-    const beatRate = nodeCount / HEARTBEAT_SECS;
+    const beatRate = (beatsPerNodeCycle * nodeCount) / HEARTBEAT_SECS;
     while (performance.now() - start < seconds * 1000) {
       const elapsed = (performance.now() - start) / 1000;
-      for (; sent < elapsed * rate; sent++) {
+      for (; requests && sent < elapsed * rate; sent++) {
         const p = one().finally(() => inFlight.delete(p));
         inFlight.add(p);
       }
@@ -116,6 +125,7 @@ async function main() {
     await Promise.all(inFlight);
     const wall = (performance.now() - start) / 1000;
     return {
+      mainCpuSeconds: cpuSeconds(router.child.pid, true) - mainCpuBefore,
       achieved: latencies.length / wall,
       p50: percentile(latencies, 50),
       p99: percentile(latencies, 99),
@@ -129,7 +139,9 @@ async function main() {
   await phase(false); // warm-up
   const quiet = await phase(false);
   const busy = await phase(true);
+  const beatsOnly = await phase(true, { requests: false, beatsPerNodeCycle: 10 });
   const added = busy.p99 - quiet.p99;
+  const mainUsPerHeartbeat = (beatsOnly.mainCpuSeconds * 1e6) / Math.max(1, beatsOnly.beats);
 
   console.log(`\n${nodeCount} simulated nodes, target ${rate} req/s, ${seconds} s per phase\n`);
   console.log(
@@ -143,6 +155,10 @@ async function main() {
     console.log(
       `| ${name} | ${r.achieved.toFixed(0)} | ${r.p50.toFixed(2)} | ${r.p99.toFixed(2)} | ${r.selectP50.toFixed(1)} | ${r.selectP99.toFixed(1)} | ${r.non2xx} | ${r.beats} |`,
     );
+  console.log(
+    `\nrouter main thread per heartbeat (${beatsOnly.beats} heartbeats alone, ${(10 * nodeCount) / HEARTBEAT_SECS}/s): ` +
+      `${mainUsPerHeartbeat.toFixed(0)} µs (CPU ticks are 10 ms: ±${((0.01 * 1e6) / Math.max(1, beatsOnly.beats)).toFixed(0)} µs)`,
+  );
   const goals: Array<[string, string, boolean]> = [
     [
       `select p99 < ${GOALS.selectP99Us} µs`,

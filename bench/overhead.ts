@@ -24,7 +24,6 @@
  * router writes request history from a worker thread).
  */
 import { spawn } from 'node:child_process';
-import { readFileSync } from 'node:fs';
 import { openDatabase } from '../packages/router/src/store/database.js';
 import {
   freePort,
@@ -37,6 +36,7 @@ import {
 } from '../test/support/processes.js';
 import { percentile, startInstantNode } from './support/instant-node.js';
 import { startNginx } from './support/nginx.js';
+import { cpuSeconds } from './support/process-cpu.js';
 import { runWrk, type WrkResult } from './support/wrk.js';
 
 const seconds = Number(process.env.BENCH_SECONDS ?? 5);
@@ -45,18 +45,6 @@ const ROUNDS = Math.max(1, Number(process.env.BENCH_ROUNDS ?? 1));
 /** `BENCH_CONCURRENCY=1` (a comma list) measures only those; a goal not measured counts as missed. */
 const CONCURRENCY = (process.env.BENCH_CONCURRENCY ?? '1,10,64').split(',').map(Number);
 const GOALS = { addedP50AtC1Ms: 0.2, p99AtC64VsFloor: 3, rpsAtC10VsFloor: 0.75 };
-
-/**
- * CPU seconds (user + system) a process has used so far, all its threads together; with
- * `mainThread`, only its main thread's (the event loop that serves requests: what bounds a
- * Node.js server's throughput, while worker threads run on other cores).
- */
-function cpuSeconds(pid: number | undefined, mainThread = false): number {
-  if (!pid) return Number.NaN;
-  const stat = mainThread ? `/proc/${pid}/task/${pid}/stat` : `/proc/${pid}/stat`;
-  const fields = readFileSync(stat, 'utf8').split(') ')[1].split(' ');
-  return (Number(fields[11]) + Number(fields[12])) / 100; // utime, stime in clock ticks (USER_HZ 100)
-}
 
 /** Another build of the router (BENCH_BASELINE_ROUTER), started like `llm-router serve`. */
 async function startBaselineRouter(cli: string) {

@@ -303,7 +303,8 @@ export async function startRouter(
       stopRetention();
       clearInterval(pruneLimits);
       userLimits.close();
-      fleetSync.stop();
+      // Heartbeats arriving while the server drains are no longer queued for the others.
+      const livenessWritten = fleetSync.stop();
       // Closing the server first lets in-flight requests finish and be recorded; then the last
       // history batch is flushed before the database closes.
       // A client that holds a connection open without sending a request would keep close()
@@ -315,6 +316,7 @@ export async function startRouter(
       // The last spans go out (each export bounded by OTEL_EXPORTER_OTLP_TIMEOUT).
       await tracing?.close();
       await recorder.close();
+      await livenessWritten;
       await apiKeys.close();
       // Stops downloads (they resume on the next start) and lands their progress first.
       await models.close();

@@ -11,6 +11,7 @@ import type { NodeModel } from '@llm-router/protocol';
 import type { Logger } from 'pino';
 import type { ChangeFeed } from '../store/change-feed.js';
 import type { RouterDatabase } from '../store/database.js';
+import type { NodeHeartbeatsTable } from '../store/schema.js';
 import type { NodeRegistry } from './registry.js';
 import type { FleetNode } from './types.js';
 
@@ -24,21 +25,12 @@ const LIVENESS_FLUSH_MS = 200;
 /** Six parameters a row: well under SQLite's and PostgreSQL's limits on one statement's. */
 const LIVENESS_ROWS_PER_STATEMENT = 1000;
 
-interface LivenessRow {
-  node_id: string;
-  router_id: string;
-  last_seen: number;
-  models: string;
-  active_requests: number;
-  initializing: number;
-}
-
 export class FleetSync {
   private timer: NodeJS.Timeout | undefined;
   private running: Promise<void> | null = null;
   private readonly announced = new Set<string>();
   /** Each node's latest liveness not written yet. */
-  private pending = new Map<string, LivenessRow>();
+  private pending = new Map<string, NodeHeartbeatsTable>();
   private flushTimer: NodeJS.Timeout | null = null;
   private flushing: Promise<void> = Promise.resolve();
 
@@ -106,7 +98,7 @@ export class FleetSync {
     return this.flushing;
   }
 
-  private writeLiveness(rows: LivenessRow[]): void {
+  private writeLiveness(rows: NodeHeartbeatsTable[]): void {
     this.flushing = this.flushing.then(() =>
       this.db
         .insertInto('node_heartbeats')

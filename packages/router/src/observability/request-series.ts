@@ -54,22 +54,22 @@ abstract class RequestSeries<Entry extends { labels: Labels }> {
 
   protected abstract samples(splay: boolean): Sample[];
 
+  /** For the text exposition: a histogram's series labels as `sharedLabels`, as prom-client's. */
   async getForPromString(): Promise<MetricData> {
-    return {
-      name: this.name,
-      help: this.help,
-      type: this.type,
-      values: this.samples(false),
-      aggregator: 'sum',
-    };
+    return this.data(false);
   }
 
+  /** For `getMetricsAsJSON`: every label on each sample. */
   async get(): Promise<MetricData> {
+    return this.data(true);
+  }
+
+  private data(splay: boolean): MetricData {
     return {
       name: this.name,
       help: this.help,
       type: this.type,
-      values: this.samples(true),
+      values: this.samples(splay),
       aggregator: 'sum',
     };
   }

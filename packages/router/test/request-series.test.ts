@@ -48,4 +48,20 @@ describe('request series', () => {
       { numRuns: 300 },
     );
   });
+
+  it('skips a figure that is not a finite number instead of poisoning the series', async () => {
+    const registry = new Registry();
+    const counter = new RequestCounter('t_total', 'T.', ['kind'], registry);
+    const histogram = new RequestHistogram('t_seconds', 'T.', ['kind'], BOUNDS, registry);
+    counter.inc(['chat'], 2);
+    histogram.observe(['chat'], 0.5);
+    for (const bad of [Number.NaN, Number.POSITIVE_INFINITY]) {
+      counter.inc(['chat'], bad);
+      histogram.observe(['chat'], bad);
+    }
+    const text = await registry.metrics();
+    expect(text).toContain('t_total{kind="chat"} 2');
+    expect(text).toContain('t_seconds_sum{kind="chat"} 0.5');
+    expect(text).toContain('t_seconds_count{kind="chat"} 1');
+  });
 });

@@ -1,6 +1,6 @@
 /**
  * Which nodes' selection keys changed, in order: a short log that lets a balancer keep its
- * candidates sorted (balancer/auto.ts keeps a heap per candidate list) instead of reading every
+ * candidates ordered (balancer/auto.ts keeps tournament trees per candidate list) instead of reading every
  * node on every request. Everything that changes what a policy compares (a heartbeat's
  * metrics, a request starting or ending on the node, a pick) notes the node here; a reader
  * keeps the position it has read up to and, if it fell more than the log's length behind,

@@ -83,6 +83,7 @@ export class RequestCounter extends RequestSeries<{ labels: Labels; value: numbe
   readonly type = 'counter';
 
   inc(labelValues: readonly string[], by = 1): void {
+    if (!Number.isFinite(by)) return; // prom-client threw here; one bad figure must not poison the total
     this.entry(labelValues, (labels) => ({ labels, value: 0 })).value += by;
   }
 
@@ -113,6 +114,7 @@ export class RequestHistogram extends RequestSeries<HistogramEntry> {
   }
 
   observe(labelValues: readonly string[], value: number): void {
+    if (!Number.isFinite(value)) return; // as in `inc`
     const entry = this.entry(labelValues, (labels) => ({
       labels,
       counts: new Float64Array(this.bounds.length + 1),

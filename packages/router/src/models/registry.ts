@@ -25,6 +25,13 @@ export class ModelRegistry {
   private currentVersion = 0;
   /** Moves on every add/remove here, so a refresh that raced one is read again. */
   private localEpoch = 0;
+  /**
+   * When each model last changed here (`localChanges` ticks), noted before and after its
+   * write: a refresh whose read began before the later note may hold the row from before
+   * the change, and keeps this replica's record instead.
+   */
+  private readonly changedAt = new Map<string, number>();
+  private localChanges = 0;
   /** Set by main: the set of models or a lifecycle changed here; the other replicas are told. */
   onChange: (() => void) | null = null;
 
@@ -66,6 +73,7 @@ export class ModelRegistry {
   async remove(id: string): Promise<boolean> {
     await this.flush();
     this.localEpoch++;
+    this.changedAt.delete(id);
     const known = this.models.delete(id);
     const deleted = await this.store.deleteModel(id);
     this.localEpoch++;
@@ -84,19 +92,31 @@ export class ModelRegistry {
     record.updatedAt = Date.now();
     if (status === 'registered') record.cachedAt = record.updatedAt;
     if (!this.models.has(record.id)) return;
-    await this.store.updateModel(record);
+    await this.changeHere(record.id, () => this.store.updateModel(record));
     if (changed) await this.bump();
   }
 
   async saveModel(record: ModelRecord): Promise<void> {
     record.updatedAt = Date.now();
-    if (this.models.has(record.id)) await this.store.updateModel(record);
+    if (this.models.has(record.id)) await this.changeHere(record.id, () => this.store.updateModel(record));
   }
 
   async saveFile(record: ModelRecord, file: ModelFileRecord): Promise<void> {
     if (!record.files.includes(file)) record.files.push(file);
     if (!this.models.has(record.id)) return;
-    await this.inFileOrder(record.id, file.name, () => this.store.upsertFile(record.id, file));
+    await this.changeHere(record.id, () =>
+      this.inFileOrder(record.id, file.name, () => this.store.upsertFile(record.id, file)),
+    );
+  }
+
+  /** Writes a change made here, noting it for `refresh` before the write and once it landed. */
+  private async changeHere(id: string, write: () => Promise<unknown>): Promise<void> {
+    this.changedAt.set(id, ++this.localChanges);
+    try {
+      await write();
+    } finally {
+      if (this.models.has(id)) this.changedAt.set(id, ++this.localChanges);
+    }
   }
 
   /**
@@ -119,13 +139,14 @@ export class ModelRegistry {
 
   async dropFile(record: ModelRecord, name: string): Promise<void> {
     record.files = record.files.filter((f) => f.name !== name);
-    if (this.models.has(record.id)) await this.store.deleteFile(record.id, name);
+    if (this.models.has(record.id))
+      await this.changeHere(record.id, () => this.store.deleteFile(record.id, name));
   }
 
   async saveTask(record: ModelRecord, task: ModelTaskRecord): Promise<void> {
     task.updatedAt = Date.now();
     if (!record.tasks.includes(task)) record.tasks.push(task);
-    if (this.models.has(record.id)) await this.store.upsertTask(task);
+    if (this.models.has(record.id)) await this.changeHere(record.id, () => this.store.upsertTask(task));
   }
 
   /**
@@ -149,11 +170,13 @@ export class ModelRegistry {
   /**
    * Takes the database's models as they are now: models another replica registered appear,
    * models it deleted go (returned, so their local tasks can be stopped), and the cache state
-   * of the rest follows the database, except for the models `isLocal` says this replica caches.
+   * of the rest follows the database, except for the models `isLocal` says this replica caches
+   * and those that changed here while the rows were read (the next refresh takes them).
    */
   async refresh(isLocal: (id: string) => boolean): Promise<{ removed: string[]; changed: boolean }> {
     for (;;) {
       const epoch = this.localEpoch;
+      const readFrom = this.localChanges;
       const known = new Set(this.models.keys());
       const [records, version] = await Promise.all([this.store.loadAll(), this.store.readVersion()]);
       // An add or remove here landed while the rows were read: they may predate it; read again.
@@ -163,13 +186,14 @@ export class ModelRegistry {
       let changed = false;
       for (const id of known) {
         if (!stored.has(id) && this.models.delete(id)) {
+          this.changedAt.delete(id);
           removed.push(id);
           changed = true;
         }
       }
       for (const record of records) {
         const current = this.models.get(record.id);
-        if (current && isLocal(record.id)) continue;
+        if (current && (isLocal(record.id) || (this.changedAt.get(record.id) ?? 0) > readFrom)) continue;
         if (!current || JSON.stringify(current) !== JSON.stringify(record)) changed = true;
         this.models.set(record.id, record);
       }

@@ -33,7 +33,7 @@ export interface TestRouter extends RunningRouter {
  * With LLM_ROUTER_TEST_DATABASE=postgres (the suite's second run) each router gets a fresh
  * database on the test PostgreSQL server; otherwise a fresh SQLite file.
  */
-async function freshDatabaseUrl(dataDir: string): Promise<{ url: string; drop(): Promise<void> }> {
+export async function freshDatabaseUrl(dataDir: string): Promise<{ url: string; drop(): Promise<void> }> {
   const server = process.env.LLM_ROUTER_TEST_POSTGRES_URL;
   if (process.env.LLM_ROUTER_TEST_DATABASE !== 'postgres' || !server) {
     return { url: `sqlite:${join(dataDir, 'router.db')}`, drop: async () => {} };

@@ -1,0 +1,108 @@
+/**
+ * A replica's refresh reads the models table while this replica may be moving one of its own
+ * models on (a download finishing, a lifecycle change). The rows read may predate that change;
+ * applying them would turn a model this replica just made `registered` back into `caching`
+ * until the next refresh, and a node asking for its manifest in between would get a 409.
+ */
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import pino from 'pino';
+import { afterEach, describe, expect, it } from 'vitest';
+import { ModelRegistry } from '../../src/models/registry.js';
+import type { ModelRecord } from '../../src/models/types.js';
+import { openDatabase, type RouterDatabase } from '../../src/store/database.js';
+import { freshDatabaseUrl } from '../support/router-harness.js';
+
+const cleanups: Array<() => Promise<void>> = [];
+afterEach(async () => {
+  for (const cleanup of cleanups.splice(0).reverse()) await cleanup();
+});
+
+async function freshRegistry(): Promise<{ registry: ModelRegistry; db: RouterDatabase }> {
+  const dir = mkdtempSync(join(tmpdir(), 'llm-router-registry-'));
+  const database = await freshDatabaseUrl(dir);
+  const db = await openDatabase(database.url);
+  cleanups.push(async () => {
+    await db.destroy();
+    await database.drop();
+    rmSync(dir, { recursive: true, force: true });
+  });
+  return { registry: await ModelRegistry.load(db, pino({ level: 'silent' })), db };
+}
+
+function record(id: string): ModelRecord {
+  const now = Date.now();
+  return {
+    id,
+    repo: id,
+    revision: 'a'.repeat(40),
+    displayName: id,
+    format: 'gguf',
+    filename: 'model.gguf',
+    quantization: null,
+    ggufPolicy: null,
+    chatTemplate: null,
+    sizeBytes: 10,
+    requiredMemoryBytes: 15,
+    servable: true,
+    servableReason: null,
+    capabilities: ['chat'],
+    warnings: [],
+    lifecycleStatus: 'pending',
+    error: null,
+    createdAt: now,
+    updatedAt: now,
+    cachedAt: null,
+    files: [],
+    tasks: [],
+  };
+}
+
+describe('model registry refresh', () => {
+  it('keeps a lifecycle change made here while the refresh was reading', async () => {
+    const { registry } = await freshRegistry();
+    const model = record('org/racing');
+    expect(await registry.add(model)).toBe(true);
+    await registry.setLifecycle(model, 'caching');
+    // Not held by a local task any more (the download just finished): the refresh may apply it.
+    const notLocal = () => false;
+    for (let round = 0; round < 20; round++) {
+      const caching = registry.get(model.id) as ModelRecord;
+      await registry.setLifecycle(caching, 'caching');
+      const refreshing = registry.refresh(notLocal);
+      const finishing = registry.setLifecycle(caching, 'registered');
+      await Promise.all([refreshing, finishing]);
+      expect(registry.get(model.id)?.lifecycleStatus).toBe('registered');
+    }
+  });
+
+  it('keeps a change whose write had not landed when the refresh started', async () => {
+    const { registry } = await freshRegistry();
+    const model = record('org/writing');
+    expect(await registry.add(model)).toBe(true);
+    for (let round = 0; round < 20; round++) {
+      const current = registry.get(model.id) as ModelRecord;
+      await registry.setLifecycle(current, 'caching');
+      const finishing = registry.setLifecycle(current, 'registered');
+      const refreshing = registry.refresh(() => false);
+      await Promise.all([refreshing, finishing]);
+      expect(registry.get(model.id)?.lifecycleStatus).toBe('registered');
+    }
+  });
+
+  it('still takes another replica’s change once nothing here moved the model', async () => {
+    const { registry, db } = await freshRegistry();
+    const model = record('org/elsewhere');
+    expect(await registry.add(model)).toBe(true);
+    await registry.setLifecycle(model, 'caching');
+    // Another replica finishes the download: only the database row changes.
+    await db
+      .updateTable('models')
+      .set({ lifecycle_status: 'registered' })
+      .where('id', '=', model.id)
+      .execute();
+    await registry.refresh(() => false);
+    expect(registry.get(model.id)?.lifecycleStatus).toBe('registered');
+  });
+});

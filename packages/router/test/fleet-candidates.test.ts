@@ -192,7 +192,7 @@ describe('candidate lists stay current', () => {
     check({ emb: false, gen: false });
   });
 
-  it('knows a node another replica registered as soon as it is adopted', async () => {
+  it('knows a node another replica registered as soon as it is adopted, and follows its heartbeats', async () => {
     expect(router.registry.isModelKnown('remote-model')).toBe(false);
     const row = toRow(makeFleetNode({ id: 'remote-node', models: ['remote-model'] }), 'hash');
     // The other replica's first heartbeat record carries its registration time, no newer than the row.
@@ -203,6 +203,49 @@ describe('candidate lists stay current', () => {
       initializing: false,
     });
     expect(router.registry.isModelKnown('remote-model')).toBe(true);
+    router.registry.adoptRemote(row, {
+      lastSeen: row.last_seen + 500,
+      models: [{ id: 'remote-model', ready: true }],
+      activeRequests: 0,
+      initializing: false,
+    });
+    const list = router.registry.candidatesFor('remote-model');
+    expect(list.map((n) => n.id)).toEqual(['remote-node']);
+    // A later heartbeat that only moves load keeps the list (and shows the new figure)...
+    router.registry.adoptRemote(row, {
+      lastSeen: row.last_seen + 1000,
+      models: [{ id: 'remote-model', ready: true, busy_sequences: 3 }],
+      activeRequests: 4,
+      initializing: false,
+    });
+    expect(router.registry.candidatesFor('remote-model')).toBe(list);
+    expect(list[0]?.metrics.activeRequests).toBe(4);
+    // ...one whose model is no longer ready takes the node out, and back in when it is again.
+    router.registry.adoptRemote(row, {
+      lastSeen: row.last_seen + 2000,
+      models: [{ id: 'remote-model', ready: false }],
+      activeRequests: 0,
+      initializing: false,
+    });
+    expect(router.registry.candidatesFor('remote-model')).toEqual([]);
+    router.registry.adoptRemote(row, {
+      lastSeen: row.last_seen + 3000,
+      models: [{ id: 'remote-model', ready: true }],
+      activeRequests: 0,
+      initializing: false,
+    });
+    expect(router.registry.candidatesFor('remote-model').map((n) => n.id)).toEqual(['remote-node']);
+    // A node disapproved on the other replica leaves the candidates with its next heartbeat.
+    router.registry.adoptRemote(
+      { ...row, approved: 0 },
+      {
+        lastSeen: row.last_seen + 4000,
+        models: [{ id: 'remote-model', ready: true }],
+        activeRequests: 0,
+        initializing: false,
+      },
+    );
+    expect(router.registry.candidatesFor('remote-model')).toEqual([]);
     await router.registry.remove('remote-node');
   });
 });

@@ -240,6 +240,8 @@ export class NodeRegistry implements FleetView {
       this.fleetChanged();
     }
     if (heartbeat.lastSeen <= node.lastSeen) return;
+    const modelsBefore = modelsKey(node.models);
+    const statusBefore = node.status;
     node.baseUrl = row.base_url;
     node.approved = row.approved === 1;
     node.lastSeen = heartbeat.lastSeen;
@@ -252,8 +254,10 @@ export class NodeRegistry implements FleetView {
     };
     noteSelectionChange(node);
     this.applyReadiness(node, heartbeat.lastSeen);
-    // Its models and state may have changed: routing must not use a stale candidate list.
-    this.fleetChanged();
+    // As for a heartbeat here: only a change of models or status changes candidate lists. The
+    // others' heartbeats arrive every sync (1,000 nodes: all of them each second), and most
+    // only move load figures, which the lists' node objects already carry.
+    if (statusBefore !== node.status || modelsKey(node.models) !== modelsBefore) this.fleetChanged();
   }
 
   /**

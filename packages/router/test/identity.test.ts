@@ -265,6 +265,22 @@ describe('users, sessions, invitations and API key administration', () => {
       expect((await router.call('DELETE', `/v0/api-keys/${record.id}`, { headers: admin })).status).toBe(404);
     });
 
+    it('keeps a rename made while a reload was reading the keys', async () => {
+      const store = await ApiKeyStore.load(router.db);
+      try {
+        const { record } = await store.create({ name: 'before', scopes: ['api:inference'] });
+        for (let round = 0; round < 20; round++) {
+          // The reload reads the rows before the rename lands and may swap them in first.
+          const reloading = store.reload();
+          const renaming = store.update(record.id, { name: `after ${round}` });
+          await Promise.all([reloading, renaming]);
+          expect(store.findById(record.id)?.name).toBe(`after ${round}`);
+        }
+      } finally {
+        await store.close();
+      }
+    });
+
     it('answers 401 expired for a key past its expiry', async () => {
       const key = await router.createKey(['admin:*'], new Date(Date.now() + 200).toISOString());
       await new Promise((r) => setTimeout(r, 300));

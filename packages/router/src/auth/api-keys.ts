@@ -218,14 +218,18 @@ export class ApiKeyStore {
     id: string,
     changes: { name?: string; expiresAt?: number | null; limits?: Limits | null },
   ): Promise<ApiKeyRecord | undefined> {
-    const record = this.findById(id);
+    let record = this.findById(id);
     if (!record) return undefined;
     const set: { name?: string; expires_at?: number | null; limits?: string | null } = {};
     if (changes.name !== undefined) set.name = changes.name;
     if (changes.expiresAt !== undefined) set.expires_at = changes.expiresAt;
     if (changes.limits !== undefined) set.limits = limitsToColumn(changes.limits);
-    if (Object.keys(set).length > 0)
+    if (Object.keys(set).length > 0) {
       await this.db.updateTable('api_keys').set(set).where('id', '=', id).execute();
+      // A reload that finished meanwhile replaced the records (with rows read before this
+      // write): the change goes on the key's record as it is now.
+      record = this.findById(id) ?? record;
+    }
     if (changes.name !== undefined) record.name = changes.name;
     if (changes.expiresAt !== undefined) record.expiresAt = changes.expiresAt;
     if (changes.limits !== undefined) record.limits = changes.limits;

@@ -26,11 +26,13 @@ export class ModelRegistry {
   /** Moves on every add/remove here, so a refresh that raced one is read again. */
   private localEpoch = 0;
   /**
-   * When each model last changed here (`localChanges` ticks), noted before and after its
-   * write: a refresh whose read began before the later note may hold the row from before
-   * the change, and keeps this replica's record instead.
+   * When each model's last write here landed (`localChanges` ticks), and how many of its
+   * writes are still on their way: a refresh whose read began before the one landed, or
+   * overlaps one still going, may hold the row from before the change, and keeps this
+   * replica's record instead.
    */
   private readonly changedAt = new Map<string, number>();
+  private readonly writesInFlight = new Map<string, number>();
   private localChanges = 0;
   /** Set by main: the set of models or a lifecycle changed here; the other replicas are told. */
   onChange: (() => void) | null = null;
@@ -109,14 +111,22 @@ export class ModelRegistry {
     );
   }
 
-  /** Writes a change made here, noting it for `refresh` before the write and once it landed. */
+  /** Writes a change made here, noting it for `refresh` while it is on its way and once it landed. */
   private async changeHere(id: string, write: () => Promise<unknown>): Promise<void> {
-    this.changedAt.set(id, ++this.localChanges);
+    this.writesInFlight.set(id, (this.writesInFlight.get(id) ?? 0) + 1);
     try {
       await write();
     } finally {
+      const left = (this.writesInFlight.get(id) ?? 1) - 1;
+      if (left > 0) this.writesInFlight.set(id, left);
+      else this.writesInFlight.delete(id);
       if (this.models.has(id)) this.changedAt.set(id, ++this.localChanges);
     }
+  }
+
+  /** True when `id` changed here after a read that began at `readFrom`, or is changing now. */
+  private changedSince(id: string, readFrom: number): boolean {
+    return this.writesInFlight.has(id) || (this.changedAt.get(id) ?? 0) > readFrom;
   }
 
   /**
@@ -193,7 +203,7 @@ export class ModelRegistry {
       }
       for (const record of records) {
         const current = this.models.get(record.id);
-        if (current && (isLocal(record.id) || (this.changedAt.get(record.id) ?? 0) > readFrom)) continue;
+        if (current && (isLocal(record.id) || this.changedSince(record.id, readFrom))) continue;
         if (!current || JSON.stringify(current) !== JSON.stringify(record)) changed = true;
         this.models.set(record.id, record);
       }

@@ -5,6 +5,7 @@
  * in the suite's second run, on PostgreSQL).
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { UserLimits } from '../src/limits/user-limits.js';
 import { type FakeNode, startFakeNode } from './proxy/helpers/fake-node.js';
 import { gpuNodeRegistration, startTestRouter, type TestRouter } from './support/router-harness.js';
 
@@ -217,6 +218,69 @@ describe('per-key limits and budgets', () => {
     const statuses = [];
     for (let i = 0; i < 3; i++) statuses.push((await chat(login.body.token)).status);
     expect(statuses).toEqual([200, 200, 429]);
+  });
+
+  it("keeps a user's new limits when a reload read the users before they were set", async () => {
+    const created = await router.call('POST', '/v0/users', {
+      body: { username: 'reloaded-viewer', password: 'long-enough-password', role: 'viewer' },
+      headers: admin,
+    });
+    // The store's SELECTs hand their rows over only once `hold` lets them (after the connection
+    // is free again): the reload has the users as they were, and returns after the change below.
+    let hold: { read: () => void; released: Promise<void> } | null = null;
+    const holdingExecute = <T extends object>(builder: T): T =>
+      new Proxy(builder, {
+        get(target, prop) {
+          const value = Reflect.get(target, prop);
+          if (typeof value !== 'function') return value;
+          if (prop === 'execute')
+            return async (...args: unknown[]) => {
+              const rows = await value.apply(target, args);
+              const current = hold;
+              hold = null;
+              if (current) {
+                current.read();
+                await current.released;
+              }
+              return rows;
+            };
+          return (...args: unknown[]) => {
+            const next = value.apply(target, args);
+            return next !== null && typeof next === 'object' && 'execute' in next
+              ? holdingExecute(next)
+              : next;
+          };
+        },
+      });
+    const db = new Proxy(router.db, {
+      get(target, prop) {
+        const value = Reflect.get(target, prop);
+        if (prop === 'selectFrom')
+          return (...args: Parameters<typeof target.selectFrom>) =>
+            holdingExecute(target.selectFrom(...args));
+        return typeof value === 'function' ? value.bind(target) : value;
+      },
+    });
+    const store = await UserLimits.load(db);
+    try {
+      let read = () => {};
+      let release = () => {};
+      const readDone = new Promise<void>((resolve) => {
+        read = resolve;
+      });
+      hold = { read, released: new Promise<void>((resolve) => (release = resolve)) };
+      const reloading = store.reload();
+      await readDone;
+      expect(await store.set(created.body.id, { rpm: 7 })).toBe(true);
+      release();
+      await reloading;
+      expect(store.get(created.body.id)).toEqual({ rpm: 7 });
+      // The next reload reads the change and keeps it.
+      await store.reload();
+      expect(store.get(created.body.id)).toEqual({ rpm: 7 });
+    } finally {
+      store.close();
+    }
   });
 
   async function used(subject: string, counter: string): Promise<number> {

@@ -11,6 +11,8 @@ const RELOAD_MS = 30_000;
 export class UserLimits {
   private byUser = new Map<string, Limits>();
   private timer: NodeJS.Timeout | undefined;
+  /** Counts changes made here, so a reload that read the rows before one never undoes it. */
+  private changes = 0;
 
   private constructor(private readonly db: RouterDatabase) {}
 
@@ -23,6 +25,7 @@ export class UserLimits {
   }
 
   async reload(): Promise<void> {
+    const changesBefore = this.changes;
     const rows = await this.db
       .selectFrom('users')
       .select(['id', 'limits'])
@@ -33,6 +36,9 @@ export class UserLimits {
       const limits = limitsFromColumn(row.limits);
       if (limits) fresh.set(row.id, limits);
     }
+    // A change made here while the SELECT ran may be missing from its rows: keep what is here
+    // this time, the next reload catches up.
+    if (this.changes !== changesBefore) return;
     this.byUser = fresh;
   }
 
@@ -50,6 +56,7 @@ export class UserLimits {
     if (Number(result.numUpdatedRows) === 0) return false;
     if (limits) this.byUser.set(userId, limits);
     else this.byUser.delete(userId);
+    this.changes++;
     return true;
   }
 

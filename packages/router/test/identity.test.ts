@@ -1,5 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ApiKeyStore } from '../src/auth/api-keys.js';
+import { holdingDatabase } from './support/held-queries.js';
 import { ADMIN_PASSWORD, startTestRouter, type TestRouter } from './support/router-harness.js';
 
 describe('users, sessions, invitations and API key administration', () => {
@@ -266,16 +267,20 @@ describe('users, sessions, invitations and API key administration', () => {
     });
 
     it('keeps a rename made while a reload was reading the keys', async () => {
-      const store = await ApiKeyStore.load(router.db);
+      const held = holdingDatabase(router.db);
+      const store = await ApiKeyStore.load(held.db);
       try {
         const { record } = await store.create({ name: 'before', scopes: ['api:inference'] });
-        for (let round = 0; round < 20; round++) {
-          // The reload reads the rows before the rename lands and may swap them in first.
-          const reloading = store.reload();
-          const renaming = store.update(record.id, { name: `after ${round}` });
-          await Promise.all([reloading, renaming]);
-          expect(store.findById(record.id)?.name).toBe(`after ${round}`);
-        }
+        // The reload reads the keys before the rename and swaps them in first.
+        const read = held.holdNext('selectFrom', 'after');
+        const reloading = store.reload();
+        await read.reached;
+        const renaming = store.update(record.id, { name: 'after' });
+        read.release();
+        await Promise.all([reloading, renaming]);
+        expect(store.findById(record.id)?.name).toBe('after');
+        await store.reload();
+        expect(store.findById(record.id)?.name).toBe('after');
       } finally {
         await store.close();
       }

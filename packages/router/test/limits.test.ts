@@ -7,6 +7,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { UserLimits } from '../src/limits/user-limits.js';
 import { type FakeNode, startFakeNode } from './proxy/helpers/fake-node.js';
+import { holdingDatabase } from './support/held-queries.js';
 import { gpuNodeRegistration, startTestRouter, type TestRouter } from './support/router-harness.js';
 
 /** A chat body of a known size, so the reservation (bytes / 4 + max_tokens) is known. */
@@ -225,54 +226,15 @@ describe('per-key limits and budgets', () => {
       body: { username: 'reloaded-viewer', password: 'long-enough-password', role: 'viewer' },
       headers: admin,
     });
-    // The store's SELECTs hand their rows over only once `hold` lets them (after the connection
-    // is free again): the reload has the users as they were, and returns after the change below.
-    let hold: { read: () => void; released: Promise<void> } | null = null;
-    const holdingExecute = <T extends object>(builder: T): T =>
-      new Proxy(builder, {
-        get(target, prop) {
-          const value = Reflect.get(target, prop);
-          if (typeof value !== 'function') return value;
-          if (prop === 'execute')
-            return async (...args: unknown[]) => {
-              const rows = await value.apply(target, args);
-              const current = hold;
-              hold = null;
-              if (current) {
-                current.read();
-                await current.released;
-              }
-              return rows;
-            };
-          return (...args: unknown[]) => {
-            const next = value.apply(target, args);
-            return next !== null && typeof next === 'object' && 'execute' in next
-              ? holdingExecute(next)
-              : next;
-          };
-        },
-      });
-    const db = new Proxy(router.db, {
-      get(target, prop) {
-        const value = Reflect.get(target, prop);
-        if (prop === 'selectFrom')
-          return (...args: Parameters<typeof target.selectFrom>) =>
-            holdingExecute(target.selectFrom(...args));
-        return typeof value === 'function' ? value.bind(target) : value;
-      },
-    });
-    const store = await UserLimits.load(db);
+    const held = holdingDatabase(router.db);
+    const store = await UserLimits.load(held.db);
     try {
-      let read = () => {};
-      let release = () => {};
-      const readDone = new Promise<void>((resolve) => {
-        read = resolve;
-      });
-      hold = { read, released: new Promise<void>((resolve) => (release = resolve)) };
+      // The reload reads the users before the change and hands its rows over after it.
+      const read = held.holdNext('selectFrom', 'after');
       const reloading = store.reload();
-      await readDone;
+      await read.reached;
       expect(await store.set(created.body.id, { rpm: 7 })).toBe(true);
-      release();
+      read.release();
       await reloading;
       expect(store.get(created.body.id)).toEqual({ rpm: 7 });
       // The next reload reads the change and keeps it.

@@ -3,6 +3,7 @@
  * models on (a download finishing, a lifecycle change). The rows read may predate that change;
  * applying them would turn a model this replica just made `registered` back into `caching`
  * until the next refresh, and a node asking for its manifest in between would get a 409.
+ * Each race is set up with held queries (support/held-queries.ts), the same on both databases.
  */
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -12,6 +13,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { ModelRegistry } from '../../src/models/registry.js';
 import type { ModelRecord } from '../../src/models/types.js';
 import { openDatabase, type RouterDatabase } from '../../src/store/database.js';
+import { type HoldingDatabase, holdingDatabase } from '../support/held-queries.js';
 import { freshDatabaseUrl } from '../support/router-harness.js';
 
 const cleanups: Array<() => Promise<void>> = [];
@@ -19,7 +21,11 @@ afterEach(async () => {
   for (const cleanup of cleanups.splice(0).reverse()) await cleanup();
 });
 
-async function freshRegistry(): Promise<{ registry: ModelRegistry; db: RouterDatabase }> {
+async function freshRegistry(): Promise<{
+  registry: ModelRegistry;
+  db: RouterDatabase;
+  held: HoldingDatabase;
+}> {
   const dir = mkdtempSync(join(tmpdir(), 'llm-router-registry-'));
   const database = await freshDatabaseUrl(dir);
   const db = await openDatabase(database.url);
@@ -28,7 +34,8 @@ async function freshRegistry(): Promise<{ registry: ModelRegistry; db: RouterDat
     await database.drop();
     rmSync(dir, { recursive: true, force: true });
   });
-  return { registry: await ModelRegistry.load(db, pino({ level: 'silent' })), db };
+  const held = holdingDatabase(db);
+  return { registry: await ModelRegistry.load(held.db, pino({ level: 'silent' })), db, held };
 }
 
 function record(id: string): ModelRecord {
@@ -61,34 +68,37 @@ function record(id: string): ModelRecord {
 
 describe('model registry refresh', () => {
   it('keeps a lifecycle change made here while the refresh was reading', async () => {
-    const { registry } = await freshRegistry();
+    const { registry, held } = await freshRegistry();
     const model = record('org/racing');
     expect(await registry.add(model)).toBe(true);
     await registry.setLifecycle(model, 'caching');
-    // Not held by a local task any more (the download just finished): the refresh may apply it.
-    const notLocal = () => false;
-    for (let round = 0; round < 20; round++) {
-      const caching = registry.get(model.id) as ModelRecord;
-      await registry.setLifecycle(caching, 'caching');
-      const refreshing = registry.refresh(notLocal);
-      const finishing = registry.setLifecycle(caching, 'registered');
-      await Promise.all([refreshing, finishing]);
-      expect(registry.get(model.id)?.lifecycleStatus).toBe('registered');
-    }
+    // The refresh reads the models (still caching) and hands its rows over only after the
+    // download finished here, when the task no longer holds the model (so it is not local).
+    const read = held.holdNext('selectFrom', 'after');
+    const refreshing = registry.refresh(() => false);
+    await read.reached;
+    await registry.setLifecycle(model, 'registered');
+    read.release();
+    await refreshing;
+    expect(registry.get(model.id)?.lifecycleStatus).toBe('registered');
   });
 
-  it('keeps a change whose write had not landed when the refresh started', async () => {
-    const { registry } = await freshRegistry();
+  it('keeps a change whose write had not landed when the refresh read', async () => {
+    const { registry, held } = await freshRegistry();
     const model = record('org/writing');
     expect(await registry.add(model)).toBe(true);
-    for (let round = 0; round < 20; round++) {
-      const current = registry.get(model.id) as ModelRecord;
-      await registry.setLifecycle(current, 'caching');
-      const finishing = registry.setLifecycle(current, 'registered');
-      const refreshing = registry.refresh(() => false);
-      await Promise.all([refreshing, finishing]);
-      expect(registry.get(model.id)?.lifecycleStatus).toBe('registered');
-    }
+    await registry.setLifecycle(model, 'caching');
+    // The write of `registered` is on its way (another pooled connection, say) while a whole
+    // refresh reads the row from before it.
+    const write = held.holdNext('updateTable', 'before');
+    const finishing = registry.setLifecycle(model, 'registered');
+    await write.reached;
+    await registry.refresh(() => false);
+    expect(registry.get(model.id)?.lifecycleStatus).toBe('registered');
+    write.release();
+    await finishing;
+    await registry.refresh(() => false);
+    expect(registry.get(model.id)?.lifecycleStatus).toBe('registered');
   });
 
   it('still takes another replica’s change once nothing here moved the model', async () => {

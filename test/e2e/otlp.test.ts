@@ -222,6 +222,25 @@ describe('OTLP export with a collector', () => {
     expect(attr(embedding, 'llm_node.outcome')).toBe('success');
   });
 
+  it('an input longer than the context is the client’s error: no span says ERROR', async () => {
+    const traceId = randomHex(32);
+    const error = await client.embeddings
+      .create(
+        { model: 'stories260K', input: ['once upon a time '.repeat(3000)], encoding_format: 'float' },
+        { headers: { traceparent: `00-${traceId}-${randomHex(16)}-01` } },
+      )
+      .catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(OpenAI.BadRequestError);
+    expect((error as InstanceType<typeof OpenAI.BadRequestError>).code).toBe('context_length_exceeded');
+    await waitForSpans(traceId, ['route', 'attempt', 'embedding']);
+    const spans = spansOf(traceId);
+    for (const span of spans) expect(span.status.code).toBe(0);
+    const embedding = spans.find((s) => s.name === 'embedding')!;
+    expect(attr(embedding, 'llm_node.outcome')).toBe('invalid_request');
+    const route = spans.find((s) => s.name === 'route')!;
+    expect(attr(route, 'http.response.status_code')).toBe(400);
+  });
+
   it('a failover is two attempts: the failed one with its reason, then the one that served', async () => {
     nodeB.child.kill('SIGKILL');
     await new Promise((r) => nodeB.child.once('exit', r));

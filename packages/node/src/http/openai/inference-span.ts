@@ -7,6 +7,7 @@ import { parseTraceparent } from '@llm-router/protocol';
 import { type AttributeValue, epochMs, newSpanId } from '@llm-router/protocol/otlp';
 import type { FastifyRequest } from 'fastify';
 import type { NodeServices } from '../../services.js';
+import { toHttpError } from '../errors.js';
 
 export interface InferenceSpan {
   /** Notes the first generated token (the first call counts): `llm_node.time_to_first_token_ms`. */
@@ -35,6 +36,10 @@ export function beginInferenceSpan(
     end(outcome, endAttributes, error) {
       if (ended) return;
       ended = true;
+      // A request refused for what it asked (an input longer than the context: a 400) failed on
+      // the client's side, not the node's: its server span keeps an unset status, as
+      // OpenTelemetry has it for 4xx answers, and says why in its outcome.
+      const refused = outcome === 'error' && error !== undefined && toHttpError(error).status < 500;
       services.traces?.add({
         traceId: parent.traceId,
         spanId: newSpanId(),
@@ -45,13 +50,18 @@ export function beginInferenceSpan(
         endMs: epochMs(),
         attributes: {
           ...attributes,
-          'llm_node.outcome': outcome,
+          'llm_node.outcome': refused ? 'invalid_request' : outcome,
           'llm_node.request_id': String(request.id),
           ...endAttributes,
           'llm_node.time_to_first_token_ms':
             firstTokenMs === undefined ? undefined : Math.round(firstTokenMs * 1000) / 1000,
         },
-        error: outcome === 'success' ? null : error instanceof Error ? error.message : `${name} ${outcome}`,
+        error:
+          outcome === 'success' || refused
+            ? null
+            : error instanceof Error
+              ? error.message
+              : `${name} ${outcome}`,
       });
     },
   };

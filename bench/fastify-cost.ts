@@ -12,44 +12,32 @@
  *   npx tsx bench/fastify-cost.ts
  *   BENCH_ROUNDS=9 BENCH_SECONDS=4 npx tsx bench/fastify-cost.ts
  */
-import { spawn } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
 import { percentile, startInstantNode } from './support/instant-node.js';
 import { cpuSeconds } from './support/process-cpu.js';
+import { type SpawnedServer, spawnServer } from './support/spawn-server.js';
 import { runWrk } from './support/wrk.js';
 
 const ROUNDS = Math.max(1, Number(process.env.BENCH_ROUNDS ?? 7));
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 4);
 const CONNECTIONS = 10;
 
-interface Passthrough {
-  name: string;
-  url: string;
-  pid: number;
-  stop(): void;
-}
-
-function startPassthrough(name: string, script: string, upstream: string): Promise<Passthrough> {
-  const child = spawn(process.execPath, ['--import', 'tsx', script, upstream], {
-    stdio: ['ignore', 'pipe', 'inherit'],
-  });
-  process.once('exit', () => child.kill());
-  return new Promise((resolve, reject) => {
-    child.once('exit', (code) => reject(new Error(`${script} exited with ${code}`)));
-    child.stdout.on('data', (data: Buffer) => {
-      const match = /listening (\S+)/.exec(String(data));
-      if (match) resolve({ name, url: match[1], pid: child.pid!, stop: () => child.kill() });
-    });
-  });
+/** A passthrough script in bench/support/, in a process of its own, forwarding to `upstream`. */
+async function startPassthrough(name: string, script: string, upstream: string) {
+  const server = await spawnServer(fileURLToPath(new URL(`./support/${script}`, import.meta.url)), [
+    upstream,
+  ]);
+  return { name, ...server };
 }
 
 const fake = await startInstantNode();
 const servers = [
-  await startPassthrough('bare node:http + undici', 'bench/support/bare-passthrough.ts', fake.url),
-  await startPassthrough('Fastify + undici (overhead.ts floor)', 'bench/support/passthrough.ts', fake.url),
-  await startPassthrough('Fastify, router hook layout', 'bench/support/hooked-passthrough.ts', fake.url),
+  await startPassthrough('bare node:http + undici', 'bare-passthrough.ts', fake.url),
+  await startPassthrough('Fastify + undici (overhead.ts floor)', 'passthrough.ts', fake.url),
+  await startPassthrough('Fastify, router hook layout', 'hooked-passthrough.ts', fake.url),
 ];
 const body = JSON.stringify({ model: 'fake', messages: [{ role: 'user', content: 'hello' }], max_tokens: 8 });
-const target = (server: Passthrough) => `${server.url}/v1/chat/completions`;
+const target = (server: SpawnedServer) => `${server.url}/v1/chat/completions`;
 for (const server of servers) await runWrk(target(server), { connections: CONNECTIONS, seconds: 2, body });
 
 const measured = servers.map(() => ({ rps: [] as number[], mainUs: [] as number[] }));
@@ -76,6 +64,6 @@ for (const [i, server] of servers.entries()) {
   );
 }
 console.log(`\n${failures} failed requests`);
-for (const server of servers) server.stop();
+for (const server of servers) await server.close();
 await fake.close();
 if (failures > 0) process.exitCode = 1;

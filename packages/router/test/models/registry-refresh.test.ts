@@ -66,12 +66,18 @@ function record(id: string): ModelRecord {
   };
 }
 
+/** A fresh registry holding `id`, which this replica is caching (as a download running here). */
+async function withCachingModel(id: string) {
+  const env = await freshRegistry();
+  const model = record(id);
+  expect(await env.registry.add(model)).toBe(true);
+  await env.registry.setLifecycle(model, 'caching');
+  return { ...env, model };
+}
+
 describe('model registry refresh', () => {
   it('keeps a lifecycle change made here while the refresh was reading', async () => {
-    const { registry, held } = await freshRegistry();
-    const model = record('org/racing');
-    expect(await registry.add(model)).toBe(true);
-    await registry.setLifecycle(model, 'caching');
+    const { registry, held, model } = await withCachingModel('org/racing');
     // The refresh reads the models (still caching) and hands its rows over only after the
     // download finished here, when the task no longer holds the model (so it is not local).
     const read = held.holdNext('selectFrom', 'after');
@@ -84,10 +90,7 @@ describe('model registry refresh', () => {
   });
 
   it('keeps a change whose write had not landed when the refresh read', async () => {
-    const { registry, held } = await freshRegistry();
-    const model = record('org/writing');
-    expect(await registry.add(model)).toBe(true);
-    await registry.setLifecycle(model, 'caching');
+    const { registry, held, model } = await withCachingModel('org/writing');
     // The write of `registered` is on its way (another pooled connection, say) while a whole
     // refresh reads the row from before it.
     const write = held.holdNext('updateTable', 'before');
@@ -102,10 +105,7 @@ describe('model registry refresh', () => {
   });
 
   it('still takes another replica’s change once nothing here moved the model', async () => {
-    const { registry, db } = await freshRegistry();
-    const model = record('org/elsewhere');
-    expect(await registry.add(model)).toBe(true);
-    await registry.setLifecycle(model, 'caching');
+    const { registry, db, model } = await withCachingModel('org/elsewhere');
     // Another replica finishes the download: only the database row changes.
     await db
       .updateTable('models')

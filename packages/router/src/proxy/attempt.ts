@@ -5,7 +5,6 @@
  * OpenAI-shaped error event instead.
  */
 import { NODE_USAGE_TRAILER, openAIError } from '@llm-router/protocol';
-import type { Dispatcher } from 'undici';
 import type { FleetNode } from '../fleet/types.js';
 import type { AttemptFailure } from '../history/types.js';
 import type { RequestTiming } from '../observability/request-timing.js';
@@ -16,6 +15,7 @@ import { sseErrorTail } from '../transport/sse.js';
 import { describeNodeError, SseFramer } from '../transport/sse-passthrough.js';
 import { extractUsageFromJson, readUsageTrailer, type TokenUsage } from '../transport/usage.js';
 import { NodeCall } from './node-call.js';
+import type { NodeClient } from './node-client.js';
 
 /** A non-stream reply larger than this is treated as a node fault (replies are normally small). */
 const MAX_BUFFERED_REPLY_BYTES = 64 * 1024 * 1024;
@@ -23,7 +23,7 @@ const MAX_BUFFERED_REPLY_BYTES = 64 * 1024 * 1024;
 const MAX_ERROR_SNIPPET_BYTES = 2048;
 const CONNECT_ERROR_CODES = new Set([
   'ECONNREFUSED',
-  'UND_ERR_CONNECT_TIMEOUT',
+  'ETIMEDOUT',
   'ENOTFOUND',
   'EAI_AGAIN',
   'EHOSTUNREACH',
@@ -41,7 +41,8 @@ export interface AttemptInput {
   url: string;
   body: Buffer;
   headers: Record<string, string>;
-  dispatcher: Dispatcher;
+  /** The connections to nodes the call goes out on. */
+  nodes: NodeClient;
   timeouts: AttemptTimeouts;
   /** Tells when the client disconnects. */
   client: ClientWatch;
@@ -158,7 +159,7 @@ function clientErrorBody(status: number, data: Buffer): { body: Buffer | object;
 
 export async function attemptNode(input: AttemptInput): Promise<AttemptOutcome> {
   const { node, timeouts } = input;
-  const call = NodeCall.start(input.dispatcher, input);
+  const call = NodeCall.start(input.nodes, input);
   const abortForClient = () => call.abort(new Error('client closed'));
   if (input.client.gone) abortForClient();
   const stopWatchingClient = input.client.onGone(abortForClient);

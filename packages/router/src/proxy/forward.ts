@@ -7,7 +7,6 @@
  */
 import { INFERENCE_PATHS } from '@llm-router/protocol';
 import type { FastifyRequest } from 'fastify';
-import type { Dispatcher } from 'undici';
 import type { AdmissionController, AdmissionTicket } from '../admission/controller.js';
 import { affinityKey, requestPriority } from '../admission/request-hints.js';
 import type { Backend, BackendRequest } from '../backends.js';
@@ -21,7 +20,7 @@ import { beginAttemptSpan, endAttemptSpan, outgoingTraceHeaders } from '../obser
 import { NativeChannel } from '../transport/channel.js';
 import { abandonReply, CLIENT_CLOSED_STATUS, watchClient } from '../transport/client.js';
 import { type AttemptOutcome, attemptNode } from './attempt.js';
-import { createNodeDispatcher } from './node-dispatcher.js';
+import { NodeClient } from './node-client.js';
 
 export type ProxyConfig = Pick<
   RouterConfig,
@@ -32,8 +31,8 @@ export interface NodeProxyOptions {
   fleet: FleetView;
   balancer: BalancerPolicy;
   config: ProxyConfig;
-  /** Defaults to a pooled keep-alive Agent built from `config.connectTimeoutMs`. */
-  dispatcher?: Dispatcher;
+  /** Defaults to keep-alive connections to every node, built from `config.connectTimeoutMs`. */
+  nodes?: NodeClient;
   /** Admission control; without it every request is sent at once (nodes queue or refuse). */
   admission?: AdmissionController;
 }
@@ -90,8 +89,7 @@ function exhaustedError(model: string, failures: AttemptFailure[]): HttpError {
 
 export function createNodeProxy(options: NodeProxyOptions): NodeProxy {
   const { fleet, balancer, config } = options;
-  const dispatcher =
-    options.dispatcher ?? createNodeDispatcher({ connectTimeoutMs: config.connectTimeoutMs });
+  const nodes = options.nodes ?? new NodeClient({ connectTimeoutMs: config.connectTimeoutMs });
   const timeouts = { firstByteTimeoutMs: config.firstByteTimeoutMs, idleTimeoutMs: config.idleTimeoutMs };
   const maxAttempts = Math.max(1, config.maxAttempts);
 
@@ -165,7 +163,7 @@ export function createNodeProxy(options: NodeProxyOptions): NodeProxy {
             url: `${node.baseUrl}${INFERENCE_PATHS[input.kind]}`,
             body: input.body,
             headers: span ? { ...headers, ...outgoingTraceHeaders(input.request.trace, span) } : headers,
-            dispatcher,
+            nodes,
             timeouts,
             client: clientGone,
             channel,
@@ -243,7 +241,7 @@ export function createNodeProxy(options: NodeProxyOptions): NodeProxy {
           affinityKey: affinityKey(request, body),
         },
       }),
-    close: () => dispatcher.close(),
+    close: () => nodes.close(),
   };
 }
 

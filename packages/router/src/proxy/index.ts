@@ -7,5 +7,5 @@ export {
   type NodeProxyOptions,
   type ProxyConfig,
 } from './forward.js';
-export { createNodeDispatcher } from './node-dispatcher.js';
+export { NodeClient, type NodeClientOptions } from './node-client.js';
 export type { AttemptFailure, AttemptFailureKind, InferenceResult, TokenUsage } from './types.js';

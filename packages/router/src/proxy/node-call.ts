@@ -1,13 +1,13 @@
 /**
- * One HTTP call to a node, on undici's dispatcher handler API. The reply's head, body chunks and
- * trailers arrive as callbacks and wait here until the attempt asks for them.
+ * One HTTP call to a node, on the node client's handler API (node-client.ts). The reply's head,
+ * body chunks and trailers arrive as callbacks and wait here until the attempt asks for them.
  *
- * Why not undici's `request()`: per call it builds an async resource, a Readable body with its
- * async iterator, and abort-signal listeners. At the router's request rate that was about a
- * tenth of its CPU, and the attempt needs none of it: it reads the body chunk by chunk anyway.
+ * Why not a stream: a Readable body with its async iterator and abort-signal listeners per call
+ * was about a tenth of the router's CPU at its request rate, and the attempt needs none of it:
+ * it reads the body chunk by chunk anyway.
  */
 import type { IncomingHttpHeaders } from 'node:http';
-import type { Dispatcher } from 'undici';
+import type { CallController, NodeClient, ReplyHandler } from './node-client.js';
 
 /** Unread body bytes above which the node is paused (a client slower than its node). */
 const HIGH_WATER_MARK = 64 * 1024;
@@ -39,7 +39,7 @@ export interface NodeCallOptions {
   body: Buffer;
 }
 
-export class NodeCall implements Dispatcher.DispatchHandler {
+export class NodeCall implements ReplyHandler {
   /** The reply's status; 0 until its head arrived. */
   status = 0;
   headers: IncomingHttpHeaders = {};
@@ -47,21 +47,18 @@ export class NodeCall implements Dispatcher.DispatchHandler {
   trailers: IncomingHttpHeaders = {};
   /** True once the whole body arrived (it may still be unread). */
   ended = false;
-  private controller: Dispatcher.DispatchController | null = null;
+  private controller: CallController | null = null;
   private readonly chunks: Buffer[] = [];
   private unreadBytes = 0;
   private failure: Error | null = null;
   private waiter: Waiter | null = null;
 
   /** Sends the request; the reply is read with `response()` and `read()`. */
-  static start(dispatcher: Dispatcher, options: NodeCallOptions): NodeCall {
+  static start(client: NodeClient, options: NodeCallOptions): NodeCall {
     const call = new NodeCall();
-    const { origin, path } = splitUrl(options.url);
     try {
-      dispatcher.dispatch(
-        { origin, path, method: 'POST', headers: options.headers, body: options.body },
-        call,
-      );
+      const { origin, path } = splitUrl(options.url);
+      client.dispatch({ origin, path, headers: options.headers, body: options.body }, call);
     } catch (error) {
       call.fail(error instanceof Error ? error : new Error(String(error)));
     }
@@ -100,16 +97,12 @@ export class NodeCall implements Dispatcher.DispatchHandler {
     this.fail(reason);
   }
 
-  onRequestStart(controller: Dispatcher.DispatchController): void {
+  onRequestStart(controller: CallController): void {
     this.controller = controller;
     if (this.failure) controller.abort(this.failure);
   }
 
-  onResponseStart(
-    _controller: Dispatcher.DispatchController,
-    statusCode: number,
-    headers: IncomingHttpHeaders,
-  ): void {
+  onResponseStart(_controller: CallController, statusCode: number, headers: IncomingHttpHeaders): void {
     // 1xx informational heads come before the real one.
     if (statusCode < 200 || this.failure) return;
     this.status = statusCode;
@@ -117,7 +110,7 @@ export class NodeCall implements Dispatcher.DispatchHandler {
     this.wake();
   }
 
-  onResponseData(controller: Dispatcher.DispatchController, chunk: Buffer): void {
+  onResponseData(controller: CallController, chunk: Buffer): void {
     if (this.failure) return;
     this.chunks.push(chunk);
     this.unreadBytes += chunk.length;
@@ -125,14 +118,14 @@ export class NodeCall implements Dispatcher.DispatchHandler {
     this.wake();
   }
 
-  onResponseEnd(_controller: Dispatcher.DispatchController, trailers: IncomingHttpHeaders): void {
+  onResponseEnd(_controller: CallController, trailers: IncomingHttpHeaders): void {
     if (this.failure) return;
     this.trailers = trailers;
     this.ended = true;
     this.wake();
   }
 
-  onResponseError(_controller: Dispatcher.DispatchController, error: Error): void {
+  onResponseError(_controller: CallController, error: Error): void {
     this.fail(error);
   }
 

@@ -1,16 +1,16 @@
 /**
- * The node call on undici's handler API, against real HTTP servers: what the proxy relies on
- * from it (the reply in order, trailers, a paused node while the client is slow, aborts that
- * settle at once, and chunks that arrived before a failure).
+ * The node call on the node client, against real HTTP servers: what the proxy relies on from it
+ * (the reply in order, trailers, a paused node while the client is slow, aborts that settle at
+ * once, and chunks that arrived before a failure).
  */
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { Agent } from 'undici';
 import { afterEach, describe, expect, it } from 'vitest';
 import { NodeCall } from '../../src/proxy/node-call.js';
+import { NodeClient } from '../../src/proxy/node-client.js';
 
 const servers: Server[] = [];
-const agents: Agent[] = [];
+const clients: NodeClient[] = [];
 
 async function serve(handler: (req: IncomingMessage, res: ServerResponse) => void): Promise<string> {
   const server = createServer(handler);
@@ -19,9 +19,9 @@ async function serve(handler: (req: IncomingMessage, res: ServerResponse) => voi
   return `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
 }
 
-function agent(options: ConstructorParameters<typeof Agent>[0] = {}): Agent {
-  const created = new Agent(options);
-  agents.push(created);
+function client(): NodeClient {
+  const created = new NodeClient({ connectTimeoutMs: 2000 });
+  clients.push(created);
   return created;
 }
 
@@ -38,7 +38,7 @@ const post = (url: string) => ({
 });
 
 afterEach(async () => {
-  await Promise.all(agents.splice(0).map((a) => a.destroy()));
+  await Promise.all(clients.splice(0).map((c) => c.close()));
   for (const server of servers.splice(0)) {
     server.closeAllConnections();
     server.close();
@@ -61,7 +61,7 @@ describe('NodeCall', () => {
         }, 20);
       });
     });
-    const call = NodeCall.start(agent(), post(`${url}/prefix/v1/chat/completions?x=1`));
+    const call = NodeCall.start(client(), post(`${url}/prefix/v1/chat/completions?x=1`));
     await call.response();
     expect(call.status).toBe(201);
     expect(call.headers['content-type']).toBe('text/event-stream');
@@ -85,7 +85,7 @@ describe('NodeCall', () => {
       };
       pump();
     });
-    const call = NodeCall.start(agent(), post(url));
+    const call = NodeCall.start(client(), post(url));
     await call.response();
     await new Promise((wait) => setTimeout(wait, 300));
     // Only socket buffers hold what the server could write while nothing was read.
@@ -93,24 +93,19 @@ describe('NodeCall', () => {
     expect((await readAll(call)).length).toBe(total);
   });
 
-  it('settles at once when aborted before the request reached a socket, and never sends it', async () => {
+  it('settles at once when aborted before its connection was made, and never sends it', async () => {
     let requests = 0;
-    const hanging: ServerResponse[] = [];
     const url = await serve((_req, res) => {
       requests++;
-      hanging.push(res);
+      res.end('done');
     });
-    const oneConnection = agent({ connections: 1, pipelining: 1 });
-    const first = NodeCall.start(oneConnection, post(url));
-    await new Promise((wait) => setTimeout(wait, 50));
-    const queued = NodeCall.start(oneConnection, post(url));
-    queued.abort(new Error('first_byte timeout'));
-    await expect(queued.response()).rejects.toThrow('first_byte timeout');
-    await expect(queued.read()).rejects.toThrow('first_byte timeout');
-    hanging[0]!.end('done');
-    await first.response();
-    expect((await readAll(first)).toString()).toBe('done');
-    await new Promise((wait) => setTimeout(wait, 50));
+    const aborted = NodeCall.start(client(), post(url));
+    aborted.abort(new Error('first_byte timeout'));
+    await expect(aborted.response()).rejects.toThrow('first_byte timeout');
+    await expect(aborted.read()).rejects.toThrow('first_byte timeout');
+    const next = NodeCall.start(client(), post(url));
+    await next.response();
+    expect((await readAll(next)).toString()).toBe('done');
     expect(requests).toBe(1);
   });
 
@@ -120,7 +115,7 @@ describe('NodeCall', () => {
       res.write('data: {"partial":true}\n\n');
       setTimeout(() => res.socket?.destroy(), 20);
     });
-    const call = NodeCall.start(agent(), post(url));
+    const call = NodeCall.start(client(), post(url));
     await call.response();
     expect((await call.read())?.toString()).toBe('data: {"partial":true}\n\n');
     await expect(call.read()).rejects.toThrow();
@@ -130,7 +125,7 @@ describe('NodeCall', () => {
     const url = await serve(() => {});
     const closed = servers.pop()!;
     await new Promise<void>((done) => closed.close(() => done()));
-    const call = NodeCall.start(agent(), post(url));
+    const call = NodeCall.start(client(), post(url));
     await expect(call.response()).rejects.toMatchObject({ code: 'ECONNREFUSED' });
   });
 });

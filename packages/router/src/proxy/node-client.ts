@@ -107,25 +107,48 @@ function parseOrigin(origin: string): Target {
 const isBlank = (code: number) => code === 32 || code === 9;
 
 /**
+ * A character no header may hold (controls other than tab), or a CR or LF not in a CRLF pair:
+ * a bare one would let a node smuggle a header past this parser.
+ */
+const INVALID_HEAD_TEXT = /[^\t\x20-\x7e\x80-\xff\r\n]|\r(?!\n)|(?<!\r)\n/;
+
+/**
+ * Header names as sent mapped to their lower-cased form once checked; a node sends the same few
+ * names on every reply. Bounded, since a hostile node could send endless new ones.
+ */
+const checkedNames = new Map<string, string>();
+const MAX_CHECKED_NAMES = 1000;
+
+function lowerCaseName(raw: string): string | null {
+  let name = checkedNames.get(raw);
+  if (name === undefined) {
+    if (!HEADER_NAME.test(raw)) return null;
+    name = raw.toLowerCase();
+    if (checkedNames.size >= MAX_CHECKED_NAMES) checkedNames.clear();
+    checkedNames.set(raw, name);
+  }
+  return name;
+}
+
+/**
  * Adds the header lines of `text` from `from` on (each ending with CRLF or the text), names
  * lower-cased and repeated headers joined the way Node's own parser joins them. False when a
- * line is malformed, or a value holds a control character (a bare CR or LF would let a node
- * smuggle a header past this parser).
+ * line is malformed or the text holds a character no header may.
  */
 function addHeaderLines(headers: IncomingHttpHeaders, text: string, from: number): boolean {
+  if (INVALID_HEAD_TEXT.test(text)) return false;
   for (let pos = from; pos < text.length; ) {
     let eol = text.indexOf('\r\n', pos);
     if (eol < 0) eol = text.length;
     const colon = text.indexOf(':', pos);
     if (colon <= pos || colon > eol) return false;
-    const name = text.slice(pos, colon).toLowerCase();
-    if (!HEADER_NAME.test(name)) return false;
+    const name = lowerCaseName(text.slice(pos, colon));
+    if (name === null) return false;
     let start = colon + 1;
     let end = eol;
     while (start < end && isBlank(text.charCodeAt(start))) start++;
     while (end > start && isBlank(text.charCodeAt(end - 1))) end--;
     const value = text.slice(start, end);
-    if (INVALID_HEADER_VALUE.test(value)) return false;
     const existing = headers[name];
     if (existing === undefined) headers[name] = name === 'set-cookie' ? [value] : value;
     else if (Array.isArray(existing)) existing.push(value);
@@ -169,8 +192,10 @@ function requestHead(request: NodeRequest, target: Target): string {
   let values = ''; // checked at once, after the loop
   for (const name in request.headers) {
     const value = request.headers[name];
-    if (value === undefined || RESERVED_HEADERS.has(name.toLowerCase())) continue;
-    if (!HEADER_NAME.test(name)) throw invalidRequest(`header name ${JSON.stringify(name)}`);
+    if (value === undefined) continue;
+    const lower = lowerCaseName(name);
+    if (lower === null) throw invalidRequest(`header name ${JSON.stringify(name)}`);
+    if (RESERVED_HEADERS.has(lower)) continue;
     head += `${name}: ${value}\r\n`;
     values += value;
   }

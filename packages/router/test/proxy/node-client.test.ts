@@ -244,6 +244,11 @@ describe('NodeClient', () => {
     ['a garbage status line', 'HTTP/2 200 OK\r\n\r\n', /invalid status line/],
     ['a header line without a colon', 'HTTP/1.1 200 OK\r\nnot a header\r\n\r\n', /invalid header line/],
     [
+      'a bare CR inside a header',
+      'HTTP/1.1 200 OK\r\nx-a: 1\rx-b: 2\r\ncontent-length: 0\r\n\r\n',
+      /invalid header/,
+    ],
+    [
       'a bare LF inside a header',
       'HTTP/1.1 200 OK\r\nx-a: 1\nx-b: 2\r\ncontent-length: 0\r\n\r\n',
       /invalid header/,

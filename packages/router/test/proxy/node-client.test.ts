@@ -12,7 +12,7 @@ import {
 } from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
 import { NodeCall } from '../../src/proxy/node-call.js';
-import { NodeClient } from '../../src/proxy/node-client.js';
+import { type CallController, NodeClient, type ReplyHandler } from '../../src/proxy/node-client.js';
 
 const servers: Array<Server | TcpServer> = [];
 const clients: NodeClient[] = [];
@@ -307,6 +307,31 @@ describe('NodeClient', () => {
     // The stale reply must not be taken for the next call's.
     expect((await call(nodes, chatty.url)).body).toBe('ok');
     expect(chatty.connections()).toBe(2);
+  });
+
+  it('ignores what a finished call asks of the connection that now carries another call', async () => {
+    const node = await httpNode((res) => setTimeout(() => res.end('second'), 50));
+    const nodes = client();
+    let firstController: CallController | undefined;
+    const firstDone = new Promise<void>((done) => {
+      const handler: ReplyHandler = {
+        onRequestStart: (controller) => {
+          firstController = controller;
+        },
+        onResponseStart: () => {},
+        onResponseData: () => {},
+        onResponseEnd: () => done(),
+        onResponseError: () => done(),
+      };
+      nodes.dispatch({ origin: node.url, path: '/', headers: {}, body: Buffer.alloc(0) }, handler);
+    });
+    await firstDone;
+    const second = NodeCall.start(nodes, post(node.url));
+    firstController?.pause();
+    firstController?.abort(new Error('stale abort'));
+    await second.response();
+    expect(await readAll(second)).toBe('second');
+    expect(node.connections()).toBe(1);
   });
 
   it('refuses a header value or path that would split the request head, and sends nothing', async () => {

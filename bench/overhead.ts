@@ -16,7 +16,8 @@
  *   BENCH_CONCURRENCY=1 BENCH_ROUNDS=5 npx tsx bench/overhead.ts  # one concurrency only (other goals: not measured)
  *   BENCH_ROUTER_NODE_ARGS="--cpu-prof --cpu-prof-dir=/tmp/prof" npx tsx bench/overhead.ts
  *   BENCH_BASELINE_ROUTER=/tmp/old/packages/router/dist/cli.js npx tsx bench/overhead.ts
- * The last form adds a row for another build of the router (a before/after in one run).
+ * The last form adds a row for another build of the router (a before/after in one run), and a
+ * table comparing the two round by round.
  *
  * Besides latency, each Node.js path reports its CPU time per request (user + system, from
  * /proc): on a shared machine that is steadier than latency, which other processes disturb.
@@ -233,6 +234,49 @@ async function main() {
       );
     }
   }
+  /**
+   * Two paths' figures paired round by round (each pair measured within a minute of each other,
+   * so a slow spell of the machine falls on both): the median of the per-round comparisons and
+   * their range. Steadier than comparing the two medians.
+   */
+  const paired = (
+    name: string,
+    reference: string,
+    c: number,
+    compare: (a: Measured, b: Measured) => number,
+  ) => {
+    const ours = rounds.get(`${name}@${c}`);
+    const theirs = rounds.get(`${reference}@${c}`);
+    if (!ours || !theirs) return null;
+    const values = ours.map((m, i) => compare(m, theirs[i] as Measured));
+    return { median: percentile(values, 50), min: Math.min(...values), max: Math.max(...values) };
+  };
+  const pairedText = (figure: ReturnType<typeof paired>, digits: number, unit = '') =>
+    figure === null
+      ? '–'
+      : ROUNDS > 1
+        ? `${figure.median.toFixed(digits)}${unit} (${figure.min.toFixed(digits)} to ${figure.max.toFixed(digits)})`
+        : `${figure.median.toFixed(digits)}${unit}`;
+  if (baseline) {
+    const base = 'llm-router (baseline build)';
+    console.log(
+      `
+This build against the baseline build, paired round by round${ROUNDS > 1 ? ` (median, and the range over ${ROUNDS} rounds)` : ''}:
+`,
+    );
+    console.log(
+      '| c | main thread µs/request, this ÷ baseline | req/s, this ÷ baseline | added p50, this − baseline |',
+    );
+    console.log('|---:|---:|---:|---:|');
+    for (const c of CONCURRENCY) {
+      const main = paired('llm-router', base, c, (a, b) => a.mainUsPerRequest / b.mainUsPerRequest);
+      const rps = paired('llm-router', base, c, (a, b) => a.rps / b.rps);
+      const p50 = paired('llm-router', base, c, (a, b) => a.p50Ms - b.p50Ms);
+      console.log(
+        `| ${c} | ${pairedText(main, 2, '×')} | ${pairedText(rps, 2, '×')} | ${pairedText(p50, 3, ' ms')} |`,
+      );
+    }
+  }
   const get = (name: string, c: number) => results.get(`${name}@${c}`) as WrkResult | undefined;
   /** A goal's [measured, met] at concurrency `c`, or "not measured" (missed) when `c` was skipped. */
   const at = (c: number, figure: (router: WrkResult, reference: WrkResult) => [string, boolean]) => {
@@ -262,7 +306,9 @@ async function main() {
       `req/s at c=10 ≥ ${GOALS.rpsAtC10VsFloor}× passthrough`,
       ...at(10, (router, floor) => {
         const ratio = router.rps / floor.rps;
-        return [`${ratio.toFixed(2)}×`, ratio >= GOALS.rpsAtC10VsFloor];
+        const perRound = paired('llm-router', paths[2].name, 10, (a, b) => a.rps / b.rps);
+        const spread = ROUNDS > 1 && perRound ? `; per round ${pairedText(perRound, 2, '×')}` : '';
+        return [`${ratio.toFixed(2)}×${spread}`, ratio >= GOALS.rpsAtC10VsFloor];
       }),
     ],
     ['every answer a 2xx', `${failures} failures`, failures === 0],

@@ -309,7 +309,10 @@ describe('POST /v0/models/register', () => {
       quantization: 'Q4_K_M',
       chat_template: 'mine',
     });
-    expect(given.body.chat_template).toBe('mine');
+    expect({ status: given.status, body: given.body }).toMatchObject({
+      status: 201,
+      body: { chat_template: 'mine' },
+    });
   });
 
   it('registers and caches a sharded safetensors model as not servable, with every shard', async () => {

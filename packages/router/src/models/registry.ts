@@ -23,8 +23,10 @@ export class ModelRegistry {
   private readonly lastProgressWrite = new Map<string, number>();
   private readonly trailingWrites = new Map<string, { timer: NodeJS.Timeout; write: () => void }>();
   private currentVersion = 0;
-  /** Moves on every add/remove here, so a refresh that raced one is read again. */
+  /** Moves when an add or remove here starts and when it ends, so a refresh that raced one reads again. */
   private localEpoch = 0;
+  /** Adds and removes here still on their way to the database: a refresh waits for them. */
+  private readonly addsAndRemovesInFlight = new Set<Promise<unknown>>();
   /**
    * When each model's last write here landed (`localChanges` ticks), and how many of its
    * writes are still on their way: a refresh whose read began before the one landed, or
@@ -65,22 +67,40 @@ export class ModelRegistry {
   /** Adds a new model; false when the id is taken (by this router or another replica). */
   async add(record: ModelRecord): Promise<boolean> {
     if (this.models.has(record.id)) return false;
-    if (!(await this.store.insertModel(record))) return false;
-    this.localEpoch++;
-    this.models.set(record.id, record);
-    await this.bump();
-    return true;
+    return this.changeSet(async () => {
+      if (!(await this.store.insertModel(record))) return false;
+      this.models.set(record.id, record);
+      await this.bump();
+      return true;
+    });
   }
 
   async remove(id: string): Promise<boolean> {
     await this.flush();
+    return this.changeSet(async () => {
+      this.changedAt.delete(id);
+      const known = this.models.delete(id);
+      const deleted = await this.store.deleteModel(id);
+      if (known || deleted) await this.bump();
+      return known || deleted;
+    });
+  }
+
+  /**
+   * Runs an add or a remove here. A refresh must not read the models while one is on its way:
+   * a removal deletes the model's rows in several statements, and a refresh reading between
+   * them would bring the model back, so that registering it again answered 409.
+   */
+  private async changeSet<T>(change: () => Promise<T>): Promise<T> {
     this.localEpoch++;
-    this.changedAt.delete(id);
-    const known = this.models.delete(id);
-    const deleted = await this.store.deleteModel(id);
-    this.localEpoch++;
-    if (known || deleted) await this.bump();
-    return known || deleted;
+    const running = change();
+    this.addsAndRemovesInFlight.add(running);
+    try {
+      return await running;
+    } finally {
+      this.addsAndRemovesInFlight.delete(running);
+      this.localEpoch++;
+    }
   }
 
   async setLifecycle(
@@ -185,11 +205,13 @@ export class ModelRegistry {
    */
   async refresh(isLocal: (id: string) => boolean): Promise<{ removed: string[]; changed: boolean }> {
     for (;;) {
+      await Promise.allSettled([...this.addsAndRemovesInFlight]);
       const epoch = this.localEpoch;
       const readFrom = this.localChanges;
       const known = new Set(this.models.keys());
       const [records, version] = await Promise.all([this.store.loadAll(), this.store.readVersion()]);
-      // An add or remove here landed while the rows were read: they may predate it; read again.
+      // An add or remove here started or ended while the rows were read: they may be from
+      // before it, or from the middle of it; read again.
       if (epoch !== this.localEpoch) continue;
       const stored = new Map(records.map((r) => [r.id, r]));
       const removed: string[] = [];

@@ -104,6 +104,22 @@ describe('model registry refresh', () => {
     expect(registry.get(model.id)?.lifecycleStatus).toBe('registered');
   });
 
+  it('does not bring back a model whose removal here is still on its way', async () => {
+    const { registry, held, model } = await withCachingModel('org/leaving');
+    // The removal deletes the model's rows in several statements; a refresh reading between
+    // them would see the model and put it back, and registering it again would answer 409.
+    const deleting = held.holdNext('deleteFrom', 'before');
+    const removing = registry.remove(model.id);
+    await deleting.reached;
+    const refreshing = registry.refresh(() => false);
+    await new Promise((wait) => setTimeout(wait, 50));
+    deleting.release();
+    expect(await removing).toBe(true);
+    await refreshing;
+    expect(registry.get(model.id)).toBeUndefined();
+    expect(await registry.add(record(model.id))).toBe(true);
+  });
+
   it('still takes another replica’s change once nothing here moved the model', async () => {
     const { registry, db, model } = await withCachingModel('org/elsewhere');
     // Another replica finishes the download: only the database row changes.

@@ -3,13 +3,13 @@
  * `Connection`, node-connection.ts; the wire format in http1-wire.ts), a request written in one
  * `writev`, and the reply parsed as it arrives.
  *
- * Why not undici: it queues every request and writes it on a later turn of the event loop (its
- * idle-socket check, a `setImmediate`), behind general machinery (a Request object with its
- * header checks per call, the callbacks out of its WebAssembly parser). With one client at a
- * time that turn is on every request's path. This client writes at once: the router's added
- * p50 at concurrency 1 went from 0.32–0.36 to 0.28–0.29 ms, and its main-thread CPU per request
- * there down by 30–67 µs; under load (10 and 64 clients) the two measure the same
- * (docs/benchmarks.md, "the tenth round").
+ * Why not undici: it builds general machinery for every call (a Request object with its header
+ * checks, the callbacks out of its WebAssembly parser), and writes every request on a later turn
+ * of the event loop (its idle-socket check, a `setImmediate`), even when it is the only one.
+ * This client writes the first request of a turn at once and batches the ones after it to the
+ * turn's end with the replies to clients (transport/write-batching.ts): one client at a time
+ * gets the lower latency, many clients the batching (docs/benchmarks.md, the tenth and eleventh
+ * rounds).
  *
  * What it parses is what a node reply needs: `Content-Length`, chunked bodies with trailers (a
  * stream's usage comes in one), bodies that end with the connection, 1xx heads skipped. A reply

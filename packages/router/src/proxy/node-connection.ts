@@ -1,11 +1,12 @@
 /**
  * One keep-alive connection to a node and the call it carries (node-client.ts pools them): the
- * request written in one `writev`, and the reply parsed as it arrives, its body framed by
- * Content-Length, chunks (with trailers) or the connection's end. Any reply that breaks
- * HTTP/1.1 fails the call and closes the socket.
+ * request written in one `writev` (batched per turn of the event loop, write-batching.ts), and
+ * the reply parsed as it arrives, its body framed by Content-Length, chunks (with trailers) or
+ * the connection's end. Any reply that breaks HTTP/1.1 fails the call and closes the socket.
  */
 import type { IncomingHttpHeaders } from 'node:http';
 import type { Socket } from 'node:net';
+import { batchedWrite } from '../transport/write-batching.js';
 import {
   addHeaderLines,
   CRLF,
@@ -153,11 +154,12 @@ export class Connection {
       this.fail(error as Error);
       return;
     }
+    // Head and body leave in one writev, batched with this turn's other writes (write-batching.ts).
     const socket = this.socket;
     socket.cork();
     socket.write(head, 'latin1');
     if (request.body.length > 0) socket.write(request.body);
-    socket.uncork();
+    batchedWrite(() => socket.uncork());
   }
 
   pausedFor(call: Call): boolean {

@@ -9,6 +9,7 @@ import type { OutgoingHttpHeaders, ServerResponse } from 'node:http';
 import type { FastifyReply } from 'fastify';
 import type {} from '../observability/request-timing.js';
 import { SSE_HEADERS } from './sse.js';
+import { batchedWrite } from './write-batching.js';
 
 /** Status recorded when the client went away before a reply (nginx's convention). */
 export const CLIENT_CLOSED_STATUS = 499;
@@ -112,7 +113,11 @@ export function sendJsonReply(
     'content-type': JSON_TYPE,
     'content-length': Buffer.byteLength(data),
   });
-  raw.end(data);
+  // Batched with this turn's other writes (write-batching.ts). A held reply's client may
+  // leave meanwhile, or an error path end the reply first: then there is nothing to write.
+  batchedWrite(() => {
+    if (!raw.destroyed && !raw.writableEnded) raw.end(data);
+  });
 }
 
 /** Thrown by `writeToClient` when the client is gone: the caller stops and records a 499. */

@@ -140,6 +140,18 @@ describe('NodeClient', () => {
     expect(node.connections()).toBe(3);
   });
 
+  it('sends every call started in one turn on kept-alive connections (the later ones at its end)', async () => {
+    const node = await httpNode((res) => setTimeout(() => res.end('ok'), 10));
+    const nodes = client();
+    await Promise.all([1, 2, 3].map(() => call(nodes, node.url)));
+    node.seen.length = 0;
+    const ids = ['a', 'b', 'c'];
+    const replies = await Promise.all(ids.map((id) => call(nodes, node.url, { 'x-request-id': id })));
+    expect(replies.map((r) => r.body)).toEqual(['ok', 'ok', 'ok']);
+    expect(node.seen.map((seen) => seen.headers['x-request-id']).sort()).toEqual(ids);
+    expect(node.connections()).toBe(3);
+  });
+
   it('opens a new connection after a reply with Connection: close', async () => {
     const node = await httpNode((res) => {
       res.setHeader('connection', 'close');

@@ -108,11 +108,12 @@ export function sendJsonReply(
   headers: Record<string, string> = {},
 ): void {
   const data = Buffer.isBuffer(body) || typeof body === 'string' ? body : JSON.stringify(body);
-  const raw = writeOwnHead(reply, status, {
-    ...headers,
-    'content-type': JSON_TYPE,
-    'content-length': Buffer.byteLength(data),
-  });
+  // Copied, not spread: V8 builds `{ ...headers, more }` on a slow path (a microsecond).
+  const own: OutgoingHttpHeaders = {};
+  for (const name in headers) own[name] = headers[name];
+  own['content-type'] = JSON_TYPE;
+  own['content-length'] = Buffer.byteLength(data);
+  const raw = writeOwnHead(reply, status, own);
   // Batched with this turn's other writes (write-batching.ts). A held reply's client may
   // leave meanwhile, or an error path end the reply first: then there is nothing to write.
   batchedWrite(() => {

@@ -6,6 +6,7 @@
 import OpenAI from 'openai';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { openDatabase } from '../../src/store/database.js';
+import { sql } from '../../src/store/kysely-runtime.js';
 import { type FakeNode, startFakeNode } from '../proxy/helpers/fake-node.js';
 import { gpuNodeRegistration, startTestRouter, type TestRouter } from '../support/router-harness.js';
 
@@ -164,6 +165,30 @@ describe('request history', () => {
     expect(stored).toContain('what is this?');
     expect(stored).not.toContain('AAAAAAAAAA');
     expect(stored).toContain('[redacted data-url image/png');
+  });
+
+  it('reads time ranges newest first through the (timestamp, status) index, the only one on timestamp', async () => {
+    const postgres = router.databaseUrl.startsWith('postgres');
+    const indexes = postgres
+      ? await sql<{
+          name: string;
+        }>`SELECT indexname AS name FROM pg_indexes WHERE tablename = 'request_history'`.execute(router.db)
+      : await sql<{
+          name: string;
+        }>`SELECT name FROM sqlite_master WHERE type = 'index' AND tbl_name = 'request_history'`.execute(
+          router.db,
+        );
+    const names = indexes.rows.map((row) => row.name);
+    expect(names).toContain('request_history_timestamp_status');
+    expect(names).not.toContain('request_history_timestamp');
+    if (!postgres) {
+      // PostgreSQL plans by table size (a small table is scanned); SQLite's plan is fixed.
+      const plan = await sql<{ detail: string }>`EXPLAIN QUERY PLAN SELECT id FROM request_history
+        WHERE timestamp >= ${Date.now() - 60_000} ORDER BY timestamp DESC LIMIT 10`.execute(router.db);
+      expect(plan.rows.map((row) => row.detail).join('\n')).toContain(
+        'USING INDEX request_history_timestamp_status',
+      );
+    }
   });
 
   it('filters by model, status, node, key and time, and pages', async () => {

@@ -6,10 +6,10 @@
  */
 import { type ChildProcess, spawn } from 'node:child_process';
 import OpenAI from 'openai';
-import { afterEach, describe, expect, it } from 'vitest';
+import { afterAll, afterEach, describe, expect, it } from 'vitest';
 import { FakeHub } from '../../packages/router/test/models/support/fake-hub.js';
 import { storiesRepo } from '../../packages/router/test/models/support/setup.js';
-import { freePort, repoRoot, tempDir, waitUntil } from '../support/processes.js';
+import { freePort, repoRoot, stopAll, tempDir, waitUntil } from '../support/processes.js';
 
 let child: ChildProcess | undefined;
 let hub: FakeHub | undefined;
@@ -26,6 +26,8 @@ afterEach(async () => {
   await hub?.close();
   hub = undefined;
 });
+// Removes the fresh home directories (demo model, router data) the runs were given.
+afterAll(() => stopAll());
 
 async function makeStart(hfBaseUrl: string): Promise<{ output: () => string; routerPort: number }> {
   const home = tempDir('make-start-home');

@@ -70,7 +70,8 @@ export class ModelRegistry {
     return this.changeSet(async () => {
       if (!(await this.store.insertModel(record))) return false;
       this.models.set(record.id, record);
-      await this.bump();
+      this.currentVersion++;
+      await this.persistVersion();
       return true;
     });
   }
@@ -80,8 +81,10 @@ export class ModelRegistry {
     return this.changeSet(async () => {
       this.changedAt.delete(id);
       const known = this.models.delete(id);
+      if (known) this.currentVersion++;
       const deleted = await this.store.deleteModel(id);
-      if (known || deleted) await this.bump();
+      if (!known && deleted) this.currentVersion++;
+      if (known || deleted) await this.persistVersion();
       return known || deleted;
     });
   }
@@ -114,8 +117,9 @@ export class ModelRegistry {
     record.updatedAt = Date.now();
     if (status === 'registered') record.cachedAt = record.updatedAt;
     if (!this.models.has(record.id)) return;
+    if (changed) this.currentVersion++;
     await this.changeHere(record.id, () => this.store.updateModel(record));
-    if (changed) await this.bump();
+    if (changed) await this.persistVersion();
   }
 
   async saveModel(record: ModelRecord): Promise<void> {
@@ -271,13 +275,19 @@ export class ModelRegistry {
     this.pendingWrites.add(tracked);
   }
 
-  private async bump(): Promise<void> {
+  /**
+   * A change moves `models_version` twice. In memory at once, in the same tick as the change, so
+   * that the version a feed carries always names what the feed lists (else a node reading it
+   * between the change and the database's answer got the new state under the old version). In
+   * the database here, after the change's own rows: a replica that reads the new version must
+   * find them.
+   */
+  private async persistVersion(): Promise<void> {
     try {
-      this.currentVersion = Math.max(this.currentVersion + 1, await this.store.bumpVersion());
+      this.currentVersion = Math.max(this.currentVersion, await this.store.bumpVersion());
       this.onChange?.();
     } catch (error) {
-      // Nodes still learn of the change from the in-memory counter; the next bump re-syncs.
-      this.currentVersion++;
+      // Nodes still learn of the change from the in-memory counter; the next change re-syncs.
       this.log.error({ err: error }, 'failed to persist models_version');
     }
   }

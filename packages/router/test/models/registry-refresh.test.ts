@@ -132,3 +132,38 @@ describe('model registry refresh', () => {
     expect(registry.get(model.id)?.lifecycleStatus).toBe('registered');
   });
 });
+
+describe('models_version', () => {
+  it('moves with a lifecycle change at once, so a feed never lists the change under the old version', async () => {
+    const { registry, db, held, model } = await withCachingModel('org/versioned');
+    const before = registry.version;
+    const write = held.holdNext('updateTable', 'before');
+    const finishing = registry.setLifecycle(model, 'registered');
+    await write.reached;
+    // The database has stored neither the row nor the version yet; what a feed reads now moved.
+    expect(registry.get(model.id)?.lifecycleStatus).toBe('registered');
+    expect(registry.version).toBe(before + 1);
+    write.release();
+    await finishing;
+    expect(registry.version).toBe(before + 1);
+    const stored = await db
+      .selectFrom('model_registry_state')
+      .select('value')
+      .where('key', '=', 'models_version')
+      .executeTakeFirstOrThrow();
+    expect(Number(stored.value)).toBe(before + 1);
+  });
+
+  it('moves with a removal at once, and once only', async () => {
+    const { registry, held, model } = await withCachingModel('org/removed');
+    const before = registry.version;
+    const deleting = held.holdNext('deleteFrom', 'before');
+    const removing = registry.remove(model.id);
+    await deleting.reached;
+    expect(registry.get(model.id)).toBeUndefined();
+    expect(registry.version).toBe(before + 1);
+    deleting.release();
+    expect(await removing).toBe(true);
+    expect(registry.version).toBe(before + 1);
+  });
+});
